@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# tcpfsm — libbpf-bootstrap-style build: BPF object -> skeleton -> userspace.
+# Out of tree in build/; V=1 shows the commands.
+
+OUTPUT ?= build
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+CC ?= cc
+PREFIX ?= /usr/local
+ARGS ?=
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
+	-e 's/ppc64le/powerpc/' -e 's/mips.*/mips/' -e 's/riscv64/riscv/' \
+	-e 's/loongarch64/loongarch/')
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+
+INCLUDES := -I$(OUTPUT) -Iinclude -Isrc -Ivmlinux/$(ARCH)
+# The system include dirs clang would use for the host, so BPF code finds
+# <bpf/...> and asm/ headers (as libbpf-bootstrap does).
+CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+
+WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+endif
+CFLAGS ?= -g -O2
+CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE $(SANFLAGS) -MMD -MP
+LDFLAGS += $(SANFLAGS)
+LDLIBS_BPF := -lbpf -lelf -lz
+
+ifeq ($(V),1)
+	Q =
+	msg =
+else
+	Q = @
+	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+APP := $(OUTPUT)/tcpfsm
+BPF_OBJ := $(OUTPUT)/tcpfsm.bpf.o
+SKEL := $(OUTPUT)/tcpfsm.skel.h
+
+# Pure modules: no libbpf, unit-tested without root.
+PURE_SRCS := src/state.c src/duration.c src/format.c src/cli.c src/filter.c
+APP_SRCS := $(PURE_SRCS) src/loader.c src/loop.c src/trace.c src/main.c
+PURE_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS))
+APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(APP_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+ITEST_SRCS := $(wildcard tests/integration/itest_*.c)
+ITEST_BINS := $(patsubst tests/integration/%.c,$(OUTPUT)/tests/%,$(ITEST_SRCS))
+
+.DELETE_ON_ERROR:
+.PHONY: all clean deps run test unit integration install vmlinux format
+all: $(APP)
+
+$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(BPF_OBJ): bpf/tcpfsm.bpf.c include/tcpfsm.h $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(INCLUDES) \
+		$(CLANG_BPF_SYS_INCLUDES) -Wall -Wno-unused-function -MMD -MP -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@ # drop DWARF, keep BTF
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name tcpfsm_bpf > $@
+
+$(OUTPUT)/obj/%.o: src/%.c | $(OUTPUT)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
+
+# Only the loader includes the skeleton.
+$(OUTPUT)/obj/loader.o: $(SKEL)
+
+$(APP): $(APP_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS_BPF) -o $@
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) | $(OUTPUT)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $^ $(LDFLAGS) -lcmocka -o $@
+
+$(OUTPUT)/tests/itest_%: tests/integration/itest_%.c tests/integration/harness.c \
+		tests/integration/harness.h | $(OUTPUT)/tests
+	$(call msg,ITEST,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/integration $(filter %.c,$^) $(LDFLAGS) \
+		-lcmocka -ljson-c -o $@
+
+# Install missing Debian packages (needs root; prints what is missing otherwise).
+deps:
+	$(Q)./scripts/deps.sh
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(APP) trace $(ARGS)
+
+# Unit tests (no root) then integration tests (root, own network namespaces).
+test: deps
+	$(Q)$(MAKE) --no-print-directory all unit integration
+
+unit: $(UNIT_BINS)
+	$(Q)./tests/run-tests.sh unit $(UNIT_BINS)
+
+integration: $(APP) $(ITEST_BINS)
+	$(Q)TCPFSM=$(abspath $(APP)) ./tests/run-tests.sh integration $(ITEST_BINS)
+
+install: $(APP)
+	install -D -m 0755 $(APP) $(DESTDIR)$(PREFIX)/sbin/tcpfsm
+
+# Regenerate the committed vmlinux.h from the running kernel.
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
+
+format:
+	clang-format -i src/*.c src/*.h include/*.h bpf/*.c tests/unit/*.c tests/integration/*.[ch]
+
+clean:
+	rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/obj/*.d $(OUTPUT)/*.d $(OUTPUT)/tests/*.d)

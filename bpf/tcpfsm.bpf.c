@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tcpfsm: trace the kernel's TCP state machine.
+ *
+ * One program per attach type, sharing one inline core:
+ *   - tp_btf/inet_sock_set_state (preferred): typed args, per-socket state
+ *     in BPF_MAP_TYPE_SK_STORAGE (freed with the socket, no size cap), the
+ *     cookie from bpf_get_socket_cookie();
+ *   - tracepoint/sock/inet_sock_set_state (fallback): no sk_storage nor
+ *     cookie helper there, so per-socket state lives in an LRU hash keyed by
+ *     the socket address and the cookie is read from sk->skc_cookie.
+ * Userspace enables exactly one of them before load.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "tcpfsm.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define IPPROTO_TCP_NUM 6
+
+/* Filters: set by userspace before load, so the verifier prunes what is off. */
+const volatile __u8 filter_family = 0;	/* 0: any, else TCPFSM_AF_* */
+const volatile __u32 n_lports = 0;
+const volatile __u16 lports[TCPFSM_MAX_PORTS] = {};
+const volatile __u32 n_rports = 0;
+const volatile __u16 rports[TCPFSM_MAX_PORTS] = {};
+const volatile __u32 n_ports = 0;	/* --port: local or remote */
+const volatile __u16 ports[TCPFSM_MAX_PORTS] = {};
+const volatile __u32 n_netns = 0;
+const volatile __u32 netns_ids[TCPFSM_MAX_NETNS] = {};
+const volatile __u64 filter_cgroup = 0;
+/* Wake userspace only once this much is waiting; the consumer's poll timeout
+ * bounds the latency of a partial batch. */
+const volatile __u64 wakeup_bytes = 256 * 1024;
+
+/* What the kernel remembers of each socket between two transitions. */
+struct sk_info {
+	__u64 cookie;	/* whose info this is: differs after a listener clone */
+	__u64 ts_ns;	/* time of the last transition, 0 = unknown */
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 flags;	/* TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER */
+	char comm[TCPFSM_COMM_LEN];
+};
+
+/* BPF_F_CLONE: a passively opened child inherits its listener's owner. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct sk_info);
+} sk_infos SEC(".maps");
+
+/* Fallback only: per-socket info keyed by socket address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, __u64);
+	__type(value, struct sk_info);
+} sk_infos_hash SEC(".maps");
+
+/* Fallback only: owner of each listening port, for passive children. */
+struct listen_key {
+	__u32 netns;
+	__u16 port;
+	__u16 family;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct listen_key);
+	__type(value, struct sk_info);
+} listeners SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024); /* userspace may resize */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCPFSM_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Fallback cookies: unique per boot, marked so they never collide. */
+__u64 synthetic_cookie_seq = 0;
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+/*
+ * Execution context. A transition that runs in softirq must not be blamed on
+ * whatever task the softirq interrupted (ksoftirqd, swapper, or on loopback
+ * the *peer* process). preempt_count would tell, but it is a per-CPU variable
+ * that BPF can only reach as a ksym on kernels built with KALLSYMS_ALL (these
+ * are not); so the softirq_entry/exit tracepoints keep a per-CPU flag
+ * instead. It costs two tiny runs per softirq (not per packet: NET_RX handles
+ * a batch per run) and means the same on every architecture.
+ */
+/* set by userspace once the softirq programs are attached */
+bool ctx_tracking = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} in_softirq SEC(".maps");
+
+static __always_inline int set_softirq(__u32 on)
+{
+	__u32 zero = 0, *v = bpf_map_lookup_elem(&in_softirq, &zero);
+
+	if (v)
+		*v = on;
+	return 0;
+}
+
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(softirq_entry_btf, unsigned int vec)
+{
+	return set_softirq(1);
+}
+
+SEC("tp_btf/softirq_exit")
+int BPF_PROG(softirq_exit_btf, unsigned int vec)
+{
+	return set_softirq(0);
+}
+
+SEC("tracepoint/irq/softirq_entry")
+int softirq_entry_tp(void *ctx)
+{
+	return set_softirq(1);
+}
+
+SEC("tracepoint/irq/softirq_exit")
+int softirq_exit_tp(void *ctx)
+{
+	return set_softirq(0);
+}
+
+/* 1 in task context, 0 serving a softirq, -1 when we cannot tell. */
+static __always_inline int task_context(void)
+{
+	__u32 zero = 0, *v;
+
+	if (!ctx_tracking)
+		return -1;
+	v = bpf_map_lookup_elem(&in_softirq, &zero);
+	if (!v)
+		return -1;
+	return *v ? 0 : 1;
+}
+
+/* Transitions that only ever run inside the owner's own system call. */
+static __always_inline bool syscall_transition(int old, int new)
+{
+	return (old == TCPFSM_CLOSE && (new == TCPFSM_SYN_SENT || new == TCPFSM_LISTEN)) ||
+	       (old == TCPFSM_ESTABLISHED && new == TCPFSM_FIN_WAIT1) ||
+	       (old == TCPFSM_CLOSE_WAIT && new == TCPFSM_LAST_ACK);
+}
+
+static __always_inline bool port_in(__u16 port, const volatile __u16 *list, __u32 n)
+{
+	for (int i = 0; i < TCPFSM_MAX_PORTS; i++) {
+		if (i >= n)
+			break;
+		if (list[i] == port)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool netns_passes(__u32 netns)
+{
+	if (!n_netns)
+		return true;
+	for (int i = 0; i < TCPFSM_MAX_NETNS; i++) {
+		if (i >= n_netns)
+			break;
+		if (netns_ids[i] == netns)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool ports_pass(const struct tcpfsm_event *e)
+{
+	if (n_lports && !port_in(e->sport, lports, n_lports))
+		return false;
+	if (n_rports && !port_in(e->dport, rports, n_rports))
+		return false;
+	if (n_ports && !port_in(e->sport, ports, n_ports) && !port_in(e->dport, ports, n_ports))
+		return false;
+	return true;
+}
+
+static __always_inline bool v4_mapped(const __u8 *a)
+{
+	__u64 lo;
+	__u32 mid;
+
+	__builtin_memcpy(&lo, a, 8);
+	__builtin_memcpy(&mid, a + 8, 4);
+	return lo == 0 && mid == bpf_htonl(0x0000ffff);
+}
+
+/* IPv6 sockets talking to IPv4 peers are shown as IPv4. */
+static __always_inline void unmap_v4(struct tcpfsm_event *e)
+{
+	if (e->family != TCPFSM_AF_INET6 || !v4_mapped(e->daddr) || !v4_mapped(e->saddr))
+		return;
+	e->family = TCPFSM_AF_INET;
+	__builtin_memcpy(e->saddr, e->saddr + 12, 4);
+	__builtin_memcpy(e->daddr, e->daddr + 12, 4);
+	__builtin_memset(e->saddr + 4, 0, 12);
+	__builtin_memset(e->daddr + 4, 0, 12);
+}
+
+static __always_inline void set_owner(struct sk_info *info, __u32 flags)
+{
+	info->pid = bpf_get_current_pid_tgid() >> 32;
+	info->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(info->comm, sizeof(info->comm));
+	info->flags = flags;
+}
+
+/*
+ * The shared core: e already holds the identity and addresses; info is the
+ * socket's storage (fresh: just created, all zero). Updates info, applies
+ * the remaining filters and submits e.
+ */
+static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, bool fresh,
+				  const struct sk_info *listener)
+{
+	__u64 now = e->ts_ns;
+	int ctx = task_context();
+	bool owner_here;
+
+	if (info) {
+		if (!fresh && info->cookie != e->cookie) {
+			/* cloned from the listener: a new passive child */
+			info->ts_ns = 0;
+			info->flags = (info->flags & TCPFSM_F_OWNER) ?
+					      TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER : 0;
+		} else if (fresh && listener && (listener->flags & TCPFSM_F_OWNER)) {
+			info->pid = listener->pid;
+			info->cgroup_id = listener->cgroup_id;
+			__builtin_memcpy(info->comm, listener->comm, sizeof(info->comm));
+			info->flags = TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER;
+		}
+		if (info->ts_ns)
+			e->old_duration_ns = now - info->ts_ns;
+		else if (fresh && e->oldstate != TCPFSM_CLOSE && e->oldstate != TCPFSM_LISTEN)
+			/* neither a new socket nor a new child: it predates us */
+			e->flags |= TCPFSM_F_PREEXISTING;
+		info->cookie = e->cookie;
+		info->ts_ns = now;
+
+		owner_here = ctx == 1 || (ctx < 0 && syscall_transition(e->oldstate, e->newstate));
+		if (owner_here)
+			set_owner(info, TCPFSM_F_OWNER);
+		if (info->flags & TCPFSM_F_OWNER) {
+			e->pid = info->pid;
+			e->cgroup_id = info->cgroup_id;
+			__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
+			e->flags |= info->flags & (TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER);
+		}
+	} else {
+		stat_inc(TCPFSM_STAT_NOSTORAGE);
+		if (ctx == 1 || (ctx < 0 && syscall_transition(e->oldstate, e->newstate))) {
+			e->pid = bpf_get_current_pid_tgid() >> 32;
+			e->cgroup_id = bpf_get_current_cgroup_id();
+			bpf_get_current_comm(e->comm, sizeof(e->comm));
+			e->flags |= TCPFSM_F_OWNER;
+		}
+	}
+	if (ctx == 0)
+		e->flags |= TCPFSM_F_SOFTIRQ;
+
+	if (!ports_pass(e) || (filter_cgroup && e->cgroup_id != filter_cgroup)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	stat_inc(TCPFSM_STAT_EVENTS);
+	e->cpu = bpf_get_smp_processor_id();
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + sizeof(*e) >= wakeup_bytes)
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	else
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* Reserve first so the record is filled in place; a failed reserve of an
+ * event that would have passed the filters is counted as lost. */
+static __always_inline struct tcpfsm_event *reserve(void)
+{
+	struct tcpfsm_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e)
+		return NULL;
+	e->old_duration_ns = TCPFSM_DURATION_UNKNOWN;
+	e->cgroup_id = 0;
+	e->pid = 0;
+	e->flags = 0;
+	__builtin_memset(e->comm, 0, sizeof(e->comm));
+	e->_pad = 0;
+	return e;
+}
+
+static __always_inline bool family_passes(__u16 family)
+{
+	return !filter_family || family == filter_family ||
+	       /* an IPv6 socket may turn out v4-mapped: decided after unmapping */
+	       family == TCPFSM_AF_INET6;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, const int newstate)
+{
+	struct tcpfsm_event *e;
+	struct sk_info *info;
+	__u16 family;
+	__u32 netns;
+	bool fresh;
+
+	if (sk->sk_protocol != IPPROTO_TCP_NUM)
+		return 0;
+	family = sk->__sk_common.skc_family;
+	if (!family_passes(family))
+		return 0;
+	netns = sk->__sk_common.skc_net.net->ns.inum;
+	if (!netns_passes(netns))
+		return 0;
+
+	e = reserve();
+	if (!e) {
+		/* pre-filter loss: counted even if ports would have dropped it */
+		stat_inc(TCPFSM_STAT_LOST);
+		return 0;
+	}
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->cookie = bpf_get_socket_cookie((void *)sk);
+	e->netns = netns;
+	e->family = family;
+	e->oldstate = oldstate;
+	e->newstate = newstate;
+	/* inet_sport as the tracepoint has it: skc_num is already 0 when a
+	 * connection is unhashed on its way to CLOSE; a bound-but-unconnected
+	 * socket has only skc_num */
+	e->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	if (!e->sport)
+		e->sport = sk->__sk_common.skc_num;
+	e->dport = bpf_ntohs(sk->__sk_common.skc_dport);
+	if (family == TCPFSM_AF_INET) {
+		__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+		__builtin_memcpy(e->saddr, &sk->__sk_common.skc_rcv_saddr, 4);
+		__builtin_memcpy(e->daddr, &sk->__sk_common.skc_daddr, 4);
+	} else {
+		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		unmap_v4(e);
+	}
+	if (filter_family && e->family != filter_family) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+
+	info = bpf_sk_storage_get(&sk_infos, (void *)sk, 0, 0);
+	fresh = !info;
+	if (!info)
+		info = bpf_sk_storage_get(&sk_infos, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	return finish(e, info, fresh, NULL);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int handle_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	struct sock *sk = (struct sock *)ctx->skaddr;
+	const struct sk_info *listener = NULL;
+	struct sk_info zero = {}, *info;
+	struct listen_key lk = {};
+	struct tcpfsm_event *e;
+	__u64 key = (__u64)sk;
+	__u16 family;
+	__u32 netns;
+	bool fresh;
+
+	if (ctx->protocol != IPPROTO_TCP_NUM)
+		return 0;
+	family = ctx->family;
+	if (!family_passes(family))
+		return 0;
+	netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (!netns_passes(netns))
+		return 0;
+
+	e = reserve();
+	if (!e) {
+		stat_inc(TCPFSM_STAT_LOST);
+		return 0;
+	}
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->netns = netns;
+	e->family = family;
+	e->oldstate = ctx->oldstate;
+	e->newstate = ctx->newstate;
+	e->flags = TCPFSM_F_TRACEPOINT;
+	e->sport = ctx->sport;
+	e->dport = ctx->dport;
+	if (family == TCPFSM_AF_INET) {
+		__builtin_memset(e->saddr, 0, sizeof(e->saddr));
+		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
+		__builtin_memcpy(e->saddr, ctx->saddr, 4);
+		__builtin_memcpy(e->daddr, ctx->daddr, 4);
+	} else {
+		/* ctx may only be read at fixed offsets: copy the arrays */
+		bpf_probe_read_kernel(e->saddr, 16, ctx->saddr_v6);
+		bpf_probe_read_kernel(e->daddr, 16, ctx->daddr_v6);
+		unmap_v4(e);
+	}
+	/* the tracepoint's sport is inet_sport; a bound-but-unconnected
+	 * socket has only skc_num */
+	if (!e->sport)
+		e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (filter_family && e->family != filter_family) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+
+	info = bpf_map_lookup_elem(&sk_infos_hash, &key);
+	fresh = !info;
+	if (!info) {
+		bpf_map_update_elem(&sk_infos_hash, &key, &zero, BPF_NOEXIST);
+		info = bpf_map_lookup_elem(&sk_infos_hash, &key);
+	}
+	e->cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (!e->cookie) {
+		if (info && !fresh && info->cookie)
+			e->cookie = info->cookie;
+		else
+			e->cookie = TCPFSM_COOKIE_SYNTHETIC |
+				    __sync_fetch_and_add(&synthetic_cookie_seq, 1);
+	}
+	if (info && !fresh && info->cookie != e->cookie)
+		/* the kernel generated a cookie since (or the address was
+		 * reused): follow the kernel's */
+		info->cookie = e->cookie;
+
+	lk.netns = netns;
+	lk.port = e->sport;
+	lk.family = family;
+	if (e->oldstate == TCPFSM_LISTEN && e->newstate == TCPFSM_SYN_RECV)
+		listener = bpf_map_lookup_elem(&listeners, &lk);
+
+	finish(e, info, fresh, listener);
+
+	if (info && ctx->newstate == TCPFSM_LISTEN)
+		bpf_map_update_elem(&listeners, &lk, info, BPF_ANY);
+	else if (ctx->oldstate == TCPFSM_LISTEN && ctx->newstate == TCPFSM_CLOSE)
+		bpf_map_delete_elem(&listeners, &lk);
+	if (ctx->newstate == TCPFSM_CLOSE)
+		bpf_map_delete_elem(&sk_infos_hash, &key);
+	return 0;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Shared between the BPF programs and userspace: the event record that
+ * crosses the ring buffer, TCP state numbers, flags and filter limits.
+ * No libc includes here: the BPF side has vmlinux.h, userspace <linux/types.h>.
+ */
+#ifndef TCPFSM_H
+#define TCPFSM_H
+
+#define TCPFSM_VERSION "0.1.0"
+
+/* Linux's TCP state numbers (include/net/tcp_states.h). */
+enum tcpfsm_state {
+	TCPFSM_ESTABLISHED = 1,
+	TCPFSM_SYN_SENT = 2,
+	TCPFSM_SYN_RECV = 3,
+	TCPFSM_FIN_WAIT1 = 4,
+	TCPFSM_FIN_WAIT2 = 5,
+	TCPFSM_TIME_WAIT = 6,
+	TCPFSM_CLOSE = 7,
+	TCPFSM_CLOSE_WAIT = 8,
+	TCPFSM_LAST_ACK = 9,
+	TCPFSM_LISTEN = 10,
+	TCPFSM_CLOSING = 11,
+	TCPFSM_NEW_SYN_RECV = 12,
+	TCPFSM_STATE_MAX = 13,
+};
+
+#define TCPFSM_AF_INET 2
+#define TCPFSM_AF_INET6 10
+
+/* old_duration_ns when the time spent in the old state is not known. */
+#define TCPFSM_DURATION_UNKNOWN (~0ULL)
+
+/* Cookies made up by the classic-tracepoint fallback (no cookie helper
+ * there) when the kernel never generated one for the socket. Kernel cookies
+ * count up from 1 and stay far below this; 2^52 keeps them exact in JSON
+ * readers that use doubles. */
+#define TCPFSM_COOKIE_SYNTHETIC (1ULL << 52)
+
+/* event flags */
+enum {
+	/* pid/comm/cgroup name the owner (else unknown: pid 0) */
+	TCPFSM_F_OWNER = 1 << 0,
+	/* owner inherited from the listening socket (passive open) */
+	TCPFSM_F_OWNER_LISTENER = 1 << 1,
+	/* the transition ran in softirq/irq context, not in the owner's */
+	TCPFSM_F_SOFTIRQ = 1 << 2,
+	/* first event seen of a socket that existed before tracing began */
+	TCPFSM_F_PREEXISTING = 1 << 3,
+	/* the kernel attached through the classic tracepoint */
+	TCPFSM_F_TRACEPOINT = 1 << 4,
+};
+
+#define TCPFSM_COMM_LEN 16
+
+/*
+ * One state transition. Fixed size (104 bytes, checked at build time), natural alignment, no
+ * implicit padding: it is also the on-disk record of `tcpfsm record`.
+ */
+struct tcpfsm_event {
+	__u64 ts_ns;		/* CLOCK_BOOTTIME of the transition */
+	__u64 cookie;		/* socket cookie: the connection's identity */
+	__u64 old_duration_ns;	/* time in old state, or TCPFSM_DURATION_UNKNOWN */
+	__u64 cgroup_id;	/* owner's cgroup v2 id, 0 when unknown */
+	__u32 pid;		/* owner tgid, 0 when unknown */
+	__u32 netns;		/* network namespace inode */
+	__u16 sport;		/* local port, host order */
+	__u16 dport;		/* remote port, host order */
+	__u8 family;		/* TCPFSM_AF_INET or TCPFSM_AF_INET6 */
+	__u8 oldstate;
+	__u8 newstate;
+	__u8 flags;		/* TCPFSM_F_* */
+	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+	char comm[TCPFSM_COMM_LEN];	/* owner's comm, "" when unknown */
+	__u32 cpu;
+	__u32 _pad;
+};
+
+/* Limits of the in-kernel filters (read-only data, set before load). */
+#define TCPFSM_MAX_PORTS 16
+#define TCPFSM_MAX_NETNS 8
+
+/* Per-CPU counters, index into the `stats` map. */
+enum tcpfsm_stat {
+	TCPFSM_STAT_EVENTS = 0,	/* TCP transitions that passed the filters */
+	TCPFSM_STAT_LOST = 1,	/* of those, not delivered: ring buffer full */
+	TCPFSM_STAT_NOSTORAGE = 2, /* per-socket storage could not be had */
+	TCPFSM_STAT_MAX = 3,
+};
+
+#endif /* TCPFSM_H */

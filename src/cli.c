@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* argp -> struct tcpfsm_config. Validation only; nothing here needs root. */
+#include <argp.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "cli.h"
+#include "duration.h"
+#include "state.h"
+
+const char *argp_program_version = "tcpfsm " TCPFSM_VERSION;
+const char *argp_program_bug_address = "https://github.com/tcpfsm/tcpfsm/issues";
+
+/* long-only option keys */
+enum {
+	OPT_PORT = 0x100,
+	OPT_LPORT,
+	OPT_RPORT,
+	OPT_PID,
+	OPT_COMM,
+	OPT_NETNS,
+	OPT_CGROUP,
+	OPT_STATE,
+	OPT_ATTACH,
+	OPT_BTF,
+	OPT_RINGBUF,
+};
+
+static const char doc[] =
+	"tcpfsm -- trace the kernel's TCP state machine\n"
+	"\n"
+	"COMMAND is one of:\n"
+	"  trace      one line per TCP state transition (the default)\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  tcpfsm                          # every transition on this host\n"
+	"  tcpfsm trace --json -d 10       # JSON lines for 10 seconds\n"
+	"  tcpfsm trace --rport 443 -4     # IPv4 connections to port 443\n"
+	"  tcpfsm trace --state CLOSE_WAIT # transitions into/out of CLOSE_WAIT\n"
+	"  tcpfsm trace --netns /run/netns/blue --comm nginx\n"
+	"\v"
+	"Durations accept ns, us, ms, s (default), m, h, d: 250ms, 3s, 5m, 1h.\n"
+	"State names are Linux's (SYN_SENT, CLOSE_WAIT, ...), case-insensitive,\n"
+	"or RFC 793's (SYN-RECEIVED, FIN-WAIT-1, CLOSED, ...).\n"
+	"Needs root, or CAP_BPF and CAP_PERFMON, and a kernel with BTF.";
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "Output:", 1 },
+	{ "json", 'j', NULL, 0, "One JSON object per line", 1 },
+	{ "duration", 'd', "DURATION", 0, "Exit after DURATION (e.g. 10, 250ms, 5m)", 1 },
+	{ "verbose", 'v', NULL, 0, "Debug messages, including libbpf's", 1 },
+	{ NULL, 0, NULL, 0, "Filters (repeatable options add to a list):", 2 },
+	{ "ipv4", '4', NULL, 0, "IPv4 only (v4-mapped IPv6 counts as IPv4)", 2 },
+	{ "ipv6", '6', NULL, 0, "IPv6 only", 2 },
+	{ "port", OPT_PORT, "PORT[,PORT]", 0, "Local or remote port", 2 },
+	{ "lport", OPT_LPORT, "PORT[,PORT]", 0, "Local port", 2 },
+	{ "rport", OPT_RPORT, "PORT[,PORT]", 0, "Remote port", 2 },
+	{ "pid", OPT_PID, "PID", 0, "Owner process id", 2 },
+	{ "comm", OPT_COMM, "NAME", 0, "Owner command name (exact, as in /proc/PID/comm)", 2 },
+	{ "netns", OPT_NETNS, "INODE|PATH", 0,
+	  "Network namespace: inode number, or a path such as /run/netns/NAME, /proc/PID/ns/net",
+	  2 },
+	{ "cgroup", OPT_CGROUP, "PATH|ID", 0, "Owner's cgroup v2 (path under /sys/fs/cgroup or id)",
+	  2 },
+	{ "state", OPT_STATE, "STATE", 0, "Only transitions into or out of STATE", 2 },
+	{ NULL, 0, NULL, 0, "Kernel side:", 3 },
+	{ "attach", OPT_ATTACH, "auto|tp_btf|tracepoint", 0,
+	  "How to attach (default auto: tp_btf, else the classic tracepoint)", 3 },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF when /sys/kernel/btf/vmlinux is missing", 3 },
+	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0,
+	  "Ring buffer size, power of two, 64K..1G (K/M/G suffix; default 16M)", 3 },
+	{},
+};
+
+struct parse_state {
+	struct tcpfsm_config *cfg;
+	char *err;
+	size_t errlen;
+};
+
+#define FAIL(ps, ...)                                          \
+	do {                                                   \
+		snprintf((ps)->err, (ps)->errlen, __VA_ARGS__); \
+		return EINVAL;                                 \
+	} while (0)
+
+int cli_parse_ports(const char *s, uint16_t *list, unsigned int *n, char *err, size_t errlen)
+{
+	const char *p = s;
+
+	if (!*p) {
+		snprintf(err, errlen, "empty port list");
+		return -EINVAL;
+	}
+	while (*p) {
+		char *end;
+		unsigned long v;
+
+		if (*p < '0' || *p > '9') {
+			snprintf(err, errlen, "bad port '%s': expected a number 1-65535", s);
+			return -EINVAL;
+		}
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (errno || v == 0 || v > 65535 || (*end && *end != ',') ||
+		    (*end == ',' && !end[1])) {
+			snprintf(err, errlen, "bad port '%s': expected a number 1-65535", s);
+			return -EINVAL;
+		}
+		if (*n >= TCPFSM_MAX_PORTS) {
+			snprintf(err, errlen, "too many ports (at most %d per option)",
+				 TCPFSM_MAX_PORTS);
+			return -E2BIG;
+		}
+		list[(*n)++] = v;
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!*s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_size(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	if (!*s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (!strcmp(end, "K") || !strcmp(end, "k"))
+		x <<= 10;
+	else if (!strcmp(end, "M") || !strcmp(end, "m"))
+		x <<= 20;
+	else if (!strcmp(end, "G") || !strcmp(end, "g"))
+		x <<= 30;
+	else if (*end)
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+/* A netns given as a number (inode) or as a path to stat. */
+static int parse_netns(const char *s, uint32_t *ino)
+{
+	uint64_t v;
+	struct stat st;
+
+	if (!parse_u64(s, &v)) {
+		if (!v || v > UINT32_MAX)
+			return -EINVAL;
+		*ino = v;
+		return 0;
+	}
+	if (stat(s, &st))
+		return -errno;
+	*ino = st.st_ino;
+	return 0;
+}
+
+/* cgroup v2 id == inode number of its directory */
+static int parse_cgroup(const char *s, uint64_t *id)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (!parse_u64(s, id))
+		return *id ? 0 : -EINVAL;
+	if (s[0] == '/' && strncmp(s, "/sys/fs/cgroup", 14))
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s", s);
+	else
+		snprintf(path, sizeof(path), "%s", s);
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*id = st.st_ino;
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct parse_state *ps = state->input;
+	struct tcpfsm_config *cfg = ps->cfg;
+	uint64_t v;
+	int err, st;
+
+	switch (key) {
+	case 'j':
+		cfg->json = true;
+		break;
+	case 'v':
+		cfg->verbose++;
+		break;
+	case 'd':
+		err = duration_parse(arg, &cfg->duration_ns);
+		if (err == -ERANGE)
+			FAIL(ps, "duration '%s' is too long", arg);
+		if (err || !cfg->duration_ns)
+			FAIL(ps, "bad duration '%s': expected a positive number with an optional unit (250ms, 3s, 5m, 1h)",
+			     arg);
+		break;
+	case '4':
+	case '6':
+		if (cfg->family)
+			FAIL(ps, "-4 and -6 exclude each other");
+		cfg->family = key == '4' ? TCPFSM_AF_INET : TCPFSM_AF_INET6;
+		break;
+	case OPT_PORT:
+	case OPT_LPORT:
+	case OPT_RPORT: {
+		uint16_t *list = key == OPT_PORT ? cfg->ports :
+				 key == OPT_LPORT ? cfg->lports : cfg->rports;
+		unsigned int *n = key == OPT_PORT ? &cfg->n_ports :
+				  key == OPT_LPORT ? &cfg->n_lports : &cfg->n_rports;
+
+		if (cli_parse_ports(arg, list, n, ps->err, ps->errlen))
+			return EINVAL;
+		break;
+	}
+	case OPT_PID:
+		if (parse_u64(arg, &v) || !v || v > INT32_MAX)
+			FAIL(ps, "bad pid '%s'", arg);
+		if (cfg->n_pids >= CLI_MAX_PIDS)
+			FAIL(ps, "too many --pid (at most %d)", CLI_MAX_PIDS);
+		cfg->pids[cfg->n_pids++] = v;
+		break;
+	case OPT_COMM:
+		if (!*arg || strlen(arg) >= TCPFSM_COMM_LEN)
+			FAIL(ps, "bad comm '%s': 1 to %d characters", arg, TCPFSM_COMM_LEN - 1);
+		if (cfg->n_comms >= CLI_MAX_COMMS)
+			FAIL(ps, "too many --comm (at most %d)", CLI_MAX_COMMS);
+		snprintf(cfg->comms[cfg->n_comms++], TCPFSM_COMM_LEN, "%s", arg);
+		break;
+	case OPT_NETNS:
+		if (cfg->n_netns >= TCPFSM_MAX_NETNS)
+			FAIL(ps, "too many --netns (at most %d)", TCPFSM_MAX_NETNS);
+		err = parse_netns(arg, &cfg->netns[cfg->n_netns]);
+		if (err == -EINVAL)
+			FAIL(ps, "bad netns '%s': expected an inode number or a path", arg);
+		if (err)
+			FAIL(ps, "netns '%s': %s", arg, strerror(-err));
+		cfg->n_netns++;
+		break;
+	case OPT_CGROUP:
+		if (cfg->cgroup_id)
+			FAIL(ps, "only one --cgroup");
+		err = parse_cgroup(arg, &cfg->cgroup_id);
+		if (err == -EINVAL)
+			FAIL(ps, "bad cgroup '%s': expected an id or a cgroup v2 path", arg);
+		if (err)
+			FAIL(ps, "cgroup '%s': %s", arg, strerror(-err));
+		break;
+	case OPT_STATE:
+		st = state_parse(arg);
+		if (st < 0)
+			FAIL(ps, "unknown state '%s' (try SYN_SENT, ESTABLISHED, CLOSE_WAIT, TIME_WAIT, ...)",
+			     arg);
+		cfg->state_mask |= 1u << st;
+		break;
+	case OPT_ATTACH:
+		if (!strcmp(arg, "auto"))
+			cfg->attach = ATTACH_AUTO;
+		else if (!strcmp(arg, "tp_btf"))
+			cfg->attach = ATTACH_TP_BTF;
+		else if (!strcmp(arg, "tracepoint"))
+			cfg->attach = ATTACH_TRACEPOINT;
+		else
+			FAIL(ps, "bad --attach '%s': auto, tp_btf or tracepoint", arg);
+		break;
+	case OPT_BTF:
+		if (!*arg)
+			FAIL(ps, "empty --btf path");
+		cfg->btf_path = arg;
+		break;
+	case OPT_RINGBUF:
+		if (parse_size(arg, &v) || v < (64 << 10) || v > (1ULL << 30) || (v & (v - 1)))
+			FAIL(ps, "bad --ringbuf-size '%s': a power of two from 64K to 1G", arg);
+		cfg->ringbuf_bytes = v;
+		break;
+	case ARGP_KEY_ARG:
+		FAIL(ps, "unexpected argument '%s'", arg);
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	enum tcpfsm_cmd cmd;
+} commands[] = {
+	{ "trace", CMD_TRACE },
+};
+
+int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int argp_flags, char *err,
+	      size_t errlen)
+{
+	struct argp argp = { options, parse_opt, "[COMMAND] [OPTION...]", doc };
+	struct parse_state ps = { cfg, err, errlen };
+	int first = 0;
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ringbuf_bytes = 16 << 20;
+	if (errlen)
+		err[0] = 0;
+
+	if (argc > 1 && argv[1][0] != '-') {
+		for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			if (!strcmp(argv[1], commands[i].name))
+				break;
+		if (i == sizeof(commands) / sizeof(commands[0])) {
+			snprintf(err, errlen, "unknown command '%s' (commands: trace)", argv[1]);
+			return -EINVAL;
+		}
+		cfg->cmd = commands[i].cmd;
+		first = 1;
+	}
+	/* argp sees argv[first] as the program name */
+	if (argp_parse(&argp, argc - first, argv + first, argp_flags, NULL, &ps)) {
+		if (errlen && !err[0])
+			snprintf(err, errlen, "bad command line");
+		return -EINVAL;
+	}
+	return 0;
+}

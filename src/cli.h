@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+#ifndef TCPFSM_CLI_H
+#define TCPFSM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "tcpfsm.h"
+
+enum tcpfsm_cmd {
+	CMD_TRACE = 0,
+};
+
+enum attach_mode {
+	ATTACH_AUTO = 0,	/* tp_btf, else the classic tracepoint */
+	ATTACH_TP_BTF,
+	ATTACH_TRACEPOINT,
+};
+
+#define CLI_MAX_PIDS 16
+#define CLI_MAX_COMMS 8
+
+struct tcpfsm_config {
+	enum tcpfsm_cmd cmd;
+	bool json;
+	int verbose;
+	uint64_t duration_ns;	/* 0: until SIGINT/SIGTERM */
+	int family;		/* 0, TCPFSM_AF_INET or TCPFSM_AF_INET6 */
+	uint16_t lports[TCPFSM_MAX_PORTS], rports[TCPFSM_MAX_PORTS], ports[TCPFSM_MAX_PORTS];
+	unsigned int n_lports, n_rports, n_ports;
+	uint32_t netns[TCPFSM_MAX_NETNS];
+	unsigned int n_netns;
+	uint64_t cgroup_id;	/* 0: any */
+	uint32_t pids[CLI_MAX_PIDS];
+	unsigned int n_pids;
+	char comms[CLI_MAX_COMMS][TCPFSM_COMM_LEN];
+	unsigned int n_comms;
+	uint32_t state_mask;	/* --state: bit per state, 0: any */
+	enum attach_mode attach;
+	const char *btf_path;
+	uint64_t ringbuf_bytes;
+};
+
+/*
+ * Parse the command line into cfg (set to defaults first). On bad input
+ * returns -EINVAL with a one-line message in err. argp_flags go to
+ * argp_parse (tests pass ARGP_NO_EXIT | ARGP_NO_ERRS).
+ */
+int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int argp_flags, char *err,
+	      size_t errlen);
+
+/* "443", "80,443" into list (appending); -EINVAL/-E2BIG with message. */
+int cli_parse_ports(const char *s, uint16_t *list, unsigned int *n, char *err, size_t errlen);
+
+#endif

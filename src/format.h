@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+#ifndef TCPFSM_FORMAT_H
+#define TCPFSM_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "tcpfsm.h"
+
+/* Big enough for any one formatted event. */
+#define FORMAT_EVENT_MAX 1024
+
+struct fmt_opts {
+	/* CLOCK_REALTIME - CLOCK_BOOTTIME, to turn event times into wall time */
+	int64_t boot_to_real_ns;
+};
+
+/*
+ * All formatters write a NUL-terminated string into buf and return the length
+ * it has (or would have had: >= len means truncated), like snprintf.
+ */
+int format_text_header(char *buf, size_t len);
+int format_event_text(char *buf, size_t len, const struct tcpfsm_event *e,
+		      const struct fmt_opts *o);
+int format_event_json(char *buf, size_t len, const struct tcpfsm_event *e,
+		      const struct fmt_opts *o);
+
+/* "127.0.0.1" or "2001:db8::1" (no brackets). */
+int format_addr(char *buf, size_t len, int family, const uint8_t *addr);
+/* "127.0.0.1:80" or "[2001:db8::1]:80". */
+int format_endpoint(char *buf, size_t len, int family, const uint8_t *addr, uint16_t port);
+/* RFC 3339 UTC with nanoseconds: "2026-11-27T15:00:36.123456789Z". */
+int format_rfc3339(char *buf, size_t len, int64_t realtime_ns);
+/* JSON string literal with quotes; n bytes of s (stops at NUL). Control
+ * characters, quotes and backslashes escaped; bytes that are not valid UTF-8
+ * become \u00XX so the output is always valid JSON. */
+int format_json_string(char *buf, size_t len, const char *s, size_t n);
+
+#endif

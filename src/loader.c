@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* open -> set read-only data -> load -> attach, with clear errors. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "loader.h"
+#include "log.h"
+#include "tcpfsm.skel.h"
+
+_Static_assert(sizeof(struct tcpfsm_event) == 104, "event record size is part of the file format");
+
+struct loader {
+	struct tcpfsm_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[3];
+	enum attach_mode mode;
+	bool ctx_tracking;
+	loader_event_fn fn;
+	void *ctx;
+	int ncpus;
+};
+
+int log_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (!log_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_PERFMON_BIT 38
+#define CAP_BPF_BIT 39
+
+static uint64_t effective_caps(void)
+{
+	char line[256];
+	uint64_t caps = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return ~0ULL; /* cannot tell: let the kernel decide */
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "CapEff:", 7))
+			caps = strtoull(line + 7, NULL, 16);
+	fclose(f);
+	return caps;
+}
+
+static int check_privileges(void)
+{
+	uint64_t caps = effective_caps();
+	bool admin = caps & (1ULL << CAP_SYS_ADMIN_BIT);
+
+	if ((admin || (caps & (1ULL << CAP_BPF_BIT))) &&
+	    (admin || (caps & (1ULL << CAP_PERFMON_BIT))))
+		return 0;
+	pr_err("needs root, or the capabilities CAP_BPF and CAP_PERFMON: run it with sudo");
+	return -EPERM;
+}
+
+static int check_kernel(const struct tcpfsm_config *cfg)
+{
+	if (cfg->btf_path) {
+		if (access(cfg->btf_path, R_OK)) {
+			int err = -errno;
+
+			pr_err("cannot read BTF file %s: %s", cfg->btf_path, strerror(-err));
+			return err;
+		}
+	} else if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		pr_err("this kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing: built without "
+		       "CONFIG_DEBUG_INFO_BTF); give the kernel's BTF with --btf FILE");
+		return -ENOENT;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) <= 0) {
+		pr_err("this kernel has no BPF ring buffer (needs Linux 5.8 or later)");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/*
+ * The classic tracepoint is attached through tracefs. When it is not mounted,
+ * mount it in a private mount namespace of our own: nothing is left behind
+ * on the host, whatever way we exit.
+ */
+static int ensure_tracefs(void)
+{
+	static const char *const probes[] = {
+		"/sys/kernel/tracing/events/sock/inet_sock_set_state/id",
+		"/sys/kernel/debug/tracing/events/sock/inet_sock_set_state/id",
+	};
+
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++)
+		if (!access(probes[i], R_OK))
+			return 0;
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
+		int err = -errno;
+
+		pr_err("tracefs is not mounted and mounting it failed (%s): "
+		       "mount -t tracefs nodev /sys/kernel/tracing",
+		       strerror(-err));
+		return err;
+	}
+	pr_debug("mounted tracefs in a private mount namespace");
+	return 0;
+}
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct loader *ld = ctx;
+
+	if (size < sizeof(struct tcpfsm_event))
+		return 0;
+	return ld->fn(ld->ctx, data);
+}
+
+static void set_filters(struct tcpfsm_bpf *skel, const struct tcpfsm_config *cfg)
+{
+	struct tcpfsm_bpf__rodata *ro = skel->rodata;
+	unsigned int i;
+
+	ro->filter_family = cfg->family;
+	ro->n_lports = cfg->n_lports;
+	ro->n_rports = cfg->n_rports;
+	ro->n_ports = cfg->n_ports;
+	for (i = 0; i < cfg->n_lports; i++)
+		ro->lports[i] = cfg->lports[i];
+	for (i = 0; i < cfg->n_rports; i++)
+		ro->rports[i] = cfg->rports[i];
+	for (i = 0; i < cfg->n_ports; i++)
+		ro->ports[i] = cfg->ports[i];
+	ro->n_netns = cfg->n_netns;
+	for (i = 0; i < cfg->n_netns; i++)
+		ro->netns_ids[i] = cfg->netns[i];
+	ro->filter_cgroup = cfg->cgroup_id;
+	/* a batch is 1/16 of the ring: a wakeup per ~10k events at 16M */
+	ro->wakeup_bytes = cfg->ringbuf_bytes / 16;
+}
+
+static void destroy_links(struct loader *ld)
+{
+	for (size_t i = 0; i < sizeof(ld->links) / sizeof(ld->links[0]); i++) {
+		bpf_link__destroy(ld->links[i]);
+		ld->links[i] = NULL;
+	}
+}
+
+/* One attempt in one mode. Returns 0 or -errno (message printed if final). */
+static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum attach_mode mode,
+		    bool last)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
+	const char *what = mode == ATTACH_TP_BTF ? "tp_btf" : "tracepoint";
+	struct bpf_program *main_prog, *sirq_in, *sirq_out;
+	struct tcpfsm_bpf *skel;
+	int err;
+
+	skel = tcpfsm_bpf__open_opts(&opts);
+	if (!skel) {
+		err = -errno;
+		pr_err("opening the BPF object failed: %s", strerror(-err));
+		return err;
+	}
+	ld->skel = skel;
+	set_filters(skel, cfg);
+
+	if (mode == ATTACH_TP_BTF) {
+		main_prog = skel->progs.handle_set_state_btf;
+		sirq_in = skel->progs.softirq_entry_btf;
+		sirq_out = skel->progs.softirq_exit_btf;
+		bpf_program__set_autoload(skel->progs.handle_set_state_tp, false);
+		bpf_program__set_autoload(skel->progs.softirq_entry_tp, false);
+		bpf_program__set_autoload(skel->progs.softirq_exit_tp, false);
+		/* the fallback's preallocated hashes are not needed */
+		bpf_map__set_autocreate(skel->maps.sk_infos_hash, false);
+		bpf_map__set_autocreate(skel->maps.listeners, false);
+	} else {
+		main_prog = skel->progs.handle_set_state_tp;
+		sirq_in = skel->progs.softirq_entry_tp;
+		sirq_out = skel->progs.softirq_exit_tp;
+		bpf_program__set_autoload(skel->progs.handle_set_state_btf, false);
+		bpf_program__set_autoload(skel->progs.softirq_entry_btf, false);
+		bpf_program__set_autoload(skel->progs.softirq_exit_btf, false);
+		bpf_map__set_autocreate(skel->maps.sk_infos, false);
+		err = ensure_tracefs();
+		if (err)
+			return err;
+	}
+	err = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_bytes);
+	if (err) {
+		pr_err("bad ring buffer size: %s", strerror(-err));
+		return err;
+	}
+
+	err = tcpfsm_bpf__load(skel);
+	if (err) {
+		if (err == -EPERM || err == -EACCES)
+			pr_err("loading the BPF programs was refused (%s): needs root or CAP_BPF and "
+			       "CAP_PERFMON%s",
+			       strerror(-err), log_verbose ? "" : " (-v shows the verifier's log)");
+		else if (last)
+			pr_err("loading the BPF programs (%s) failed: %s%s", what, strerror(-err),
+			       log_verbose ? "" : " (-v shows libbpf's log)");
+		else
+			pr_debug("loading %s failed: %s", what, strerror(-err));
+		return err;
+	}
+
+	/* softirq tracking first, so the first transition is attributed right */
+	ld->links[1] = bpf_program__attach(sirq_in);
+	ld->links[2] = ld->links[1] ? bpf_program__attach(sirq_out) : NULL;
+	if (ld->links[1] && ld->links[2]) {
+		skel->bss->ctx_tracking = true;
+		ld->ctx_tracking = true;
+	} else {
+		pr_warn("softirq tracking could not attach (%s): owners are taken only at "
+			"connect/listen/close",
+			strerror(errno));
+		bpf_link__destroy(ld->links[1]);
+		ld->links[1] = NULL;
+	}
+	ld->links[0] = bpf_program__attach(main_prog);
+	if (!ld->links[0]) {
+		err = -errno;
+		if (last)
+			pr_err("attaching to sock:inet_sock_set_state (%s) failed: %s", what,
+			       strerror(-err));
+		else
+			pr_debug("attaching %s failed: %s", what, strerror(-err));
+		return err;
+	}
+	ld->mode = mode;
+	return 0;
+}
+
+static void unload(struct loader *ld)
+{
+	destroy_links(ld);
+	tcpfsm_bpf__destroy(ld->skel);
+	ld->skel = NULL;
+	ld->ctx_tracking = false;
+}
+
+struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, void *ctx)
+{
+	struct loader *ld;
+	int err;
+
+	log_verbose = cfg->verbose;
+	libbpf_set_print(libbpf_print);
+	err = check_privileges();
+	if (!err)
+		err = check_kernel(cfg);
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	ld = calloc(1, sizeof(*ld));
+	if (!ld)
+		return NULL;
+	ld->fn = fn;
+	ld->ctx = ctx;
+	ld->ncpus = libbpf_num_possible_cpus();
+	if (ld->ncpus <= 0) {
+		err = ld->ncpus ? ld->ncpus : -EINVAL;
+		pr_err("cannot count CPUs: %s", strerror(-err));
+		goto cleanup;
+	}
+
+	if (cfg->attach != ATTACH_TRACEPOINT) {
+		err = try_mode(ld, cfg, ATTACH_TP_BTF, cfg->attach == ATTACH_TP_BTF);
+		if (err && cfg->attach == ATTACH_AUTO) {
+			unload(ld);
+			pr_info("tp_btf unavailable (%s), using the classic tracepoint",
+				strerror(-err));
+		}
+	}
+	if (cfg->attach == ATTACH_TRACEPOINT || (err && cfg->attach == ATTACH_AUTO))
+		err = try_mode(ld, cfg, ATTACH_TRACEPOINT, true);
+	if (err)
+		goto cleanup;
+
+	ld->rb = ring_buffer__new(bpf_map__fd(ld->skel->maps.events), on_sample, ld, NULL);
+	if (!ld->rb) {
+		err = -errno;
+		pr_err("cannot map the ring buffer: %s", strerror(-err));
+		goto cleanup;
+	}
+	return ld;
+
+cleanup:
+	loader__free(ld);
+	errno = -err;
+	return NULL;
+}
+
+int loader__fd(const struct loader *ld)
+{
+	return ring_buffer__epoll_fd(ld->rb);
+}
+
+int loader__consume(struct loader *ld)
+{
+	return ring_buffer__consume(ld->rb);
+}
+
+void loader__detach(struct loader *ld)
+{
+	destroy_links(ld);
+}
+
+int loader__stats(const struct loader *ld, uint64_t stats[TCPFSM_STAT_MAX])
+{
+	uint64_t *vals;
+	int fd = bpf_map__fd(ld->skel->maps.stats);
+
+	vals = calloc(ld->ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 k = 0; k < TCPFSM_STAT_MAX; k++) {
+		stats[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < ld->ncpus; c++)
+			stats[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+const char *loader__mode(const struct loader *ld)
+{
+	return ld->mode == ATTACH_TRACEPOINT ? "tracepoint" : "tp_btf";
+}
+
+bool loader__ctx_tracking(const struct loader *ld)
+{
+	return ld->ctx_tracking;
+}
+
+void loader__free(struct loader *ld)
+{
+	if (!ld)
+		return;
+	ring_buffer__free(ld->rb);
+	unload(ld);
+	free(ld);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+#ifndef TCPFSM_LOADER_H
+#define TCPFSM_LOADER_H
+
+#include <stdint.h>
+#include "cli.h"
+
+struct loader;
+
+/* Called for each event taken from the ring buffer; non-zero stops consuming. */
+typedef int (*loader_event_fn)(void *ctx, const struct tcpfsm_event *e);
+
+/*
+ * Check privileges and kernel features, open, set the filters, load and
+ * attach (tp_btf, falling back to the classic tracepoint unless cfg->attach
+ * forces one). Prints one clear error and returns NULL with errno set on
+ * failure.
+ */
+struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, void *ctx);
+/* An fd that polls readable when the ring buffer has a batch for us. */
+int loader__fd(const struct loader *ld);
+/* Deliver everything waiting in the ring buffer. Returns events or -errno. */
+int loader__consume(struct loader *ld);
+/* Detach the programs: no new events after this; what is queued stays. */
+void loader__detach(struct loader *ld);
+/* Sum of the per-CPU counters, indexed by enum tcpfsm_stat. */
+int loader__stats(const struct loader *ld, uint64_t stats[TCPFSM_STAT_MAX]);
+/* "tp_btf" or "tracepoint" */
+const char *loader__mode(const struct loader *ld);
+/* Whether transitions in softirq are told apart (owner attribution exact). */
+bool loader__ctx_tracking(const struct loader *ld);
+void loader__free(struct loader *ld);
+
+#endif

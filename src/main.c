@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
+#include "cli.h"
+#include "log.h"
+#include "trace.h"
+
+int main(int argc, char **argv)
+{
+	struct tcpfsm_config cfg;
+	char err[256];
+
+	if (cli_parse(argc, argv, &cfg, 0, err, sizeof(err))) {
+		pr_err("%s", err);
+		fprintf(stderr, "Try 'tcpfsm --help' for more information.\n");
+		return 2;
+	}
+	switch (cfg.cmd) {
+	case CMD_TRACE:
+		return cmd_trace(&cfg);
+	}
+	return 2;
+}
