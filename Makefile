@@ -55,7 +55,7 @@ ITEST_SRCS := $(wildcard tests/integration/itest_*.c)
 ITEST_BINS := $(patsubst tests/integration/%.c,$(OUTPUT)/tests/%,$(ITEST_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps run test unit integration install vmlinux format
+.PHONY: all clean deps run test check unit integration install vmlinux format
 all: $(APP)
 
 $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
@@ -101,14 +101,18 @@ run: deps
 	$(APP) trace $(ARGS)
 
 # Unit tests (no root) then integration tests (root, own network namespaces).
+# One summary line ("N passed, N failed, N skipped") over both.
 test: deps
-	$(Q)$(MAKE) --no-print-directory all unit integration
+	$(Q)$(MAKE) --no-print-directory check
+
+check: $(APP) $(UNIT_BINS) $(ITEST_BINS)
+	$(Q)TCPFSM=$(abspath $(APP)) ./tests/run-tests.sh $(UNIT_BINS) $(ITEST_BINS)
 
 unit: $(UNIT_BINS)
-	$(Q)./tests/run-tests.sh unit $(UNIT_BINS)
+	$(Q)./tests/run-tests.sh $(UNIT_BINS)
 
 integration: $(APP) $(ITEST_BINS)
-	$(Q)TCPFSM=$(abspath $(APP)) ./tests/run-tests.sh integration $(ITEST_BINS)
+	$(Q)TCPFSM=$(abspath $(APP)) ./tests/run-tests.sh $(ITEST_BINS)
 
 install: $(APP)
 	install -D -m 0755 $(APP) $(DESTDIR)$(PREFIX)/sbin/tcpfsm

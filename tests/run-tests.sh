@@ -1,0 +1,39 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Run cmocka test binaries, show their output, and close with one line:
+# "N passed, N failed, N skipped" summed over all of them.
+# Integration binaries (itest_*) need root; without it they are skipped.
+set -u
+
+passed=0 failed=0 skipped=0 broken=""
+for bin in "$@"; do
+	name=$(basename "$bin")
+	case "$name" in
+	itest_*)
+		if [ "$(id -u)" -ne 0 ]; then
+			echo "SKIP $name: integration tests need root (sudo make test)"
+			skipped=$((skipped + 1))
+			continue
+		fi
+		;;
+	esac
+	out=$(mktemp)
+	"$bin" >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+	s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+	rm -f "$out"
+	passed=$((passed + ${p:-0}))
+	skipped=$((skipped + ${s:-0}))
+	if [ "$rc" -ne 0 ] && [ -z "$f" ]; then
+		# crashed or failed before cmocka could count
+		f=1
+		broken="$broken $name(exit $rc)"
+	fi
+	failed=$((failed + ${f:-0}))
+done
+[ -n "$broken" ] && echo "broken:$broken"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
