@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The binary's behaviour at its edges: bad options and their exit codes,
+ * missing privileges or BTF, -d, and output that is live through a pipe.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "harness.h"
+
+static char out[65536];
+
+/* Run tcpfsm with args (NULL-terminated), return exit status, output in out. */
+static int tcpfsm(uid_t uid, ...)
+{
+	char *argv[32];
+	va_list ap;
+	int n = 0;
+
+	argv[n++] = (char *)tcpfsm_path();
+	va_start(ap, uid);
+	while (n < 31 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	return run_capture(argv, out, sizeof(out), uid);
+}
+
+static void expect_usage_error(const char *needle, int rc)
+{
+	if (!strstr(out, needle))
+		fprintf(stderr, "output was: %s\n", out);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, needle));
+	assert_non_null(strstr(out, "Try 'tcpfsm --help'"));
+}
+
+static void test_bad_options(void **state)
+{
+	expect_usage_error("bad port '0'", tcpfsm(0, "--port", "0", NULL));
+	expect_usage_error("bad port '65536'", tcpfsm(0, "trace", "--lport", "65536", NULL));
+	expect_usage_error("bad port 'http'", tcpfsm(0, "--rport", "http", NULL));
+	expect_usage_error("unknown state 'SYN_WAIT'", tcpfsm(0, "--state", "SYN_WAIT", NULL));
+	expect_usage_error("bad duration '-5'", tcpfsm(0, "-d", "-5", NULL));
+	expect_usage_error("bad duration '3x'", tcpfsm(0, "-d", "3x", NULL));
+	expect_usage_error("bad duration '0'", tcpfsm(0, "-d", "0", NULL));
+	expect_usage_error("unknown command 'frobnicate'", tcpfsm(0, "frobnicate", NULL));
+	expect_usage_error("unexpected argument 'extra'", tcpfsm(0, "trace", "extra", NULL));
+	expect_usage_error("-4 and -6", tcpfsm(0, "-4", "-6", NULL));
+	expect_usage_error("netns '/nonexistent'", tcpfsm(0, "--netns", "/nonexistent", NULL));
+	expect_usage_error("bad --attach 'kprobe'", tcpfsm(0, "--attach", "kprobe", NULL));
+	expect_usage_error("bad --ringbuf-size '3M'", tcpfsm(0, "--ringbuf-size", "3M", NULL));
+	/* argp's own errors: non-zero, and says what */
+	assert_int_not_equal(tcpfsm(0, "--bogus", NULL), 0);
+	assert_non_null(strstr(out, "bogus"));
+}
+
+static void test_help_and_version(void **state)
+{
+	assert_int_equal(tcpfsm(0, "--version", NULL), 0);
+	assert_non_null(strstr(out, "tcpfsm 0."));
+	assert_int_equal(tcpfsm(0, "--help", NULL), 0);
+	assert_non_null(strstr(out, "EXAMPLES"));
+	assert_non_null(strstr(out, "--netns"));
+}
+
+static void test_not_root(void **state)
+{
+	int rc = tcpfsm(65534, "trace", "-d", "1", NULL);
+
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "needs root, or the capabilities CAP_BPF and CAP_PERFMON"));
+}
+
+static void test_missing_btf_file(void **state)
+{
+	assert_int_equal(tcpfsm(0, "--btf", "/nonexistent/vmlinux", "-d", "1", NULL), 1);
+	assert_non_null(strstr(out, "cannot read BTF file /nonexistent/vmlinux"));
+}
+
+static void test_duration_ends_run(void **state)
+{
+	struct timespec a, b;
+	uint32_t ns;
+	char nsarg[16];
+	int rc;
+
+	assert_int_equal(netns_enter_new(&ns), 0);
+	snprintf(nsarg, sizeof(nsarg), "%u", ns);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	rc = tcpfsm(0, "trace", "--netns", nsarg, "-d", "300ms", NULL);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "0 events, 0 lost"));
+	/* behaviour, not timing: it ended by itself, not after a minute */
+	assert_true(b.tv_sec - a.tv_sec < 60);
+}
+
+/* `tcpfsm trace | grep` must see lines while tcpfsm is still running. */
+static void test_output_is_live(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(9),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct pollfd pfd;
+	char nsarg[16], buf[4096] = "";
+	int p[2], e[2], fd, status;
+	size_t got = 0;
+	uint32_t ns;
+	pid_t pid;
+
+	assert_int_equal(netns_enter_new(&ns), 0);
+	snprintf(nsarg, sizeof(nsarg), "%u", ns);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(e), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(e[1], 2);
+		execl(tcpfsm_path(), tcpfsm_path(), "trace", "--netns", nsarg, NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	close(e[1]);
+	/* wait for "tracing" on stderr */
+	pfd.fd = e[0];
+	pfd.events = POLLIN;
+	while (!strstr(buf, "tracing TCP")) {
+		ssize_t r;
+
+		assert_true(poll(&pfd, 1, 30000) > 0);
+		r = read(e[0], buf + got, sizeof(buf) - 1 - got);
+		assert_true(r > 0);
+		got += r;
+		buf[got] = 0;
+	}
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), -1);
+	close(fd);
+	/* the transition line must arrive while tcpfsm still runs */
+	got = 0;
+	buf[0] = 0;
+	pfd.fd = p[0];
+	while (!strstr(buf, "SYN_SENT -> CLOSE")) {
+		ssize_t r;
+
+		assert_true(poll(&pfd, 1, 2000) > 0);
+		r = read(p[0], buf + got, sizeof(buf) - 1 - got);
+		assert_true(r > 0);
+		got += r;
+		buf[got] = 0;
+	}
+	assert_int_equal(waitpid(pid, &status, WNOHANG), 0); /* still running */
+	kill(pid, SIGTERM);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(p[0]);
+	close(e[0]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_options),	 cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_not_root),	 cmocka_unit_test(test_missing_btf_file),
+		cmocka_unit_test(test_duration_ends_run), cmocka_unit_test(test_output_is_live),
+	};
+
+	return cmocka_run_group_tests_name("itest_cli", tests, NULL, NULL);
+}
