@@ -1,10 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # Install the Debian packages tcpfsm's build and tests need, if missing.
+# --list prints them (for .ci/run).
 set -eu
 
 PKGS="clang llvm make gcc pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 libcmocka-dev libjson-c-dev iproute2 nftables"
+
+if [ "${1:-}" = "--list" ]; then
+	echo $PKGS
+	exit 0
+fi
 
 missing=""
 for p in $PKGS; do
