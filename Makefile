@@ -84,7 +84,7 @@ $(APP): $(APP_OBJS)
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $^ $(LDFLAGS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $(filter %.c %.o,$^) $(LDFLAGS) -lcmocka -o $@
 
 $(OUTPUT)/tests/itest_%: tests/integration/itest_%.c tests/integration/harness.c \
 		tests/integration/harness.h | $(OUTPUT)/tests

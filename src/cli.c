@@ -90,6 +90,7 @@ struct parse_state {
 int cli_parse_ports(const char *s, uint16_t *list, unsigned int *n, char *err, size_t errlen)
 {
 	const char *p = s;
+	unsigned int i = *n;	/* *n moves only once the whole list is good */
 
 	if (!*p) {
 		snprintf(err, errlen, "empty port list");
@@ -110,14 +111,15 @@ int cli_parse_ports(const char *s, uint16_t *list, unsigned int *n, char *err, s
 			snprintf(err, errlen, "bad port '%s': expected a number 1-65535", s);
 			return -EINVAL;
 		}
-		if (*n >= TCPFSM_MAX_PORTS) {
+		if (i >= TCPFSM_MAX_PORTS) {
 			snprintf(err, errlen, "too many ports (at most %d per option)",
 				 TCPFSM_MAX_PORTS);
 			return -E2BIG;
 		}
-		list[(*n)++] = v;
+		list[i++] = v;
 		p = *end ? end + 1 : end;
 	}
+	*n = i;
 	return 0;
 }
 
@@ -138,6 +140,7 @@ static int parse_size(const char *s, uint64_t *v)
 {
 	char *end;
 	unsigned long long x;
+	unsigned int shift;
 
 	if (!*s || *s < '0' || *s > '9')
 		return -EINVAL;
@@ -146,14 +149,19 @@ static int parse_size(const char *s, uint64_t *v)
 	if (errno)
 		return -EINVAL;
 	if (!strcmp(end, "K") || !strcmp(end, "k"))
-		x <<= 10;
+		shift = 10;
 	else if (!strcmp(end, "M") || !strcmp(end, "m"))
-		x <<= 20;
+		shift = 20;
 	else if (!strcmp(end, "G") || !strcmp(end, "g"))
-		x <<= 30;
-	else if (*end)
+		shift = 30;
+	else if (!*end)
+		shift = 0;
+	else
 		return -EINVAL;
-	*v = x;
+	/* a size that wraps around 64 bits could pass for a small power of two */
+	if (x > ULLONG_MAX >> shift)
+		return -ERANGE;
+	*v = x << shift;
 	return 0;
 }
 

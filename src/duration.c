@@ -34,9 +34,11 @@ int duration_parse(const char *s, uint64_t *ns)
 	if (!s || !*s)
 		return -EINVAL;
 	for (; *p >= '0' && *p <= '9'; p++, digits++) {
-		if (whole > (UINT64_MAX - 9) / 10)
+		unsigned int d = *p - '0';
+
+		if (whole > (UINT64_MAX - d) / 10)
 			return -ERANGE;
-		whole = whole * 10 + (*p - '0');
+		whole = whole * 10 + d;
 	}
 	if (*p == '.') {
 		p++;
@@ -104,7 +106,8 @@ int duration_format(char *buf, size_t len, uint64_t ns)
 		return n;
 	if (ns < NSEC_PER_SEC && (n = sig3(buf, len, ns, NSEC_PER_MSEC, "ms")) >= 0)
 		return n;
-	if (ns < 60 * NSEC_PER_SEC && (n = sig3(buf, len, ns, NSEC_PER_SEC, "s")) >= 0)
+	/* below 59.95s: from 59.95s on, three digits would say "60.0s" */
+	if (ns < 59950 * NSEC_PER_MSEC && (n = sig3(buf, len, ns, NSEC_PER_SEC, "s")) >= 0)
 		return n;
 	if (ns < 60 * NSEC_PER_SEC) /* 59.95s .. 60s rounds up */
 		ns = 60 * NSEC_PER_SEC;

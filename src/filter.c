@@ -2,13 +2,19 @@
 #include <string.h>
 #include "filter.h"
 
+/* --state bit of a state; none for numbers past the table (corrupt records) */
+static uint32_t state_bit(unsigned int state)
+{
+	return state < TCPFSM_STATE_MAX ? 1u << state : 0;
+}
+
 bool filter_user_side(const struct tcpfsm_config *cfg, const struct tcpfsm_event *e)
 {
 	unsigned int i;
 	bool ok;
 
 	if (cfg->state_mask &&
-	    !(cfg->state_mask & ((1u << e->oldstate) | (1u << e->newstate))))
+	    !(cfg->state_mask & (state_bit(e->oldstate) | state_bit(e->newstate))))
 		return false;
 	if (cfg->n_pids) {
 		for (ok = false, i = 0; i < cfg->n_pids && !ok; i++)

@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* cli_parse / cli_parse_ports: defaults, every option, bad values and messages. */
+#include <argp.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+#include "cli.h"
+
+#define SEC 1000000000ULL
+#define MAX_ARGS 64
+
+static struct tcpfsm_config cfg;
+static char err[256];
+/* writable copies: argp may permute argv */
+static char *argv_copy[MAX_ARGS + 1];
+static int argc_copy;
+
+static void free_args(void)
+{
+	for (int i = 0; i < argc_copy; i++)
+		free(argv_copy[i]);
+	argc_copy = 0;
+}
+
+/* cli_parse on "tcpfsm" followed by the NULL-terminated arguments */
+static int parse_v(const char *first, va_list ap)
+{
+	const char *a;
+
+	free_args();
+	argv_copy[argc_copy++] = strdup("tcpfsm");
+	for (a = first; a; a = va_arg(ap, const char *)) {
+		assert_true(argc_copy < MAX_ARGS);
+		argv_copy[argc_copy++] = strdup(a);
+	}
+	argv_copy[argc_copy] = NULL;
+	memset(err, 'X', sizeof(err) - 1);
+	err[sizeof(err) - 1] = 0;
+	/* cli_parse must reset whatever was there */
+	memset(&cfg, 0xa5, sizeof(cfg));
+	return cli_parse(argc_copy, argv_copy, &cfg, ARGP_NO_EXIT | ARGP_NO_ERRS, err, sizeof(err));
+}
+
+/* expect success with no message */
+static void parse_ok(const char *first, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, first);
+	r = parse_v(first, ap);
+	va_end(ap);
+	if (r)
+		print_error("unexpected error: %s\n", err);
+	assert_int_equal(r, 0);
+	assert_string_equal(err, "");
+}
+
+/* expect -EINVAL with a message containing want */
+static void parse_fails(const char *want, const char *first, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, first);
+	r = parse_v(first, ap);
+	va_end(ap);
+	assert_int_equal(r, -EINVAL);
+	assert_true(strlen(err) > 0);
+	assert_null(strchr(err, '\n'));
+	if (!strstr(err, want))
+		print_error("message '%s' lacks '%s'\n", err, want);
+	assert_non_null(strstr(err, want));
+}
+
+static int teardown(void **unused)
+{
+	free_args();
+	return 0;
+}
+
+static void assert_defaults(void)
+{
+	unsigned int i;
+
+	assert_int_equal(cfg.cmd, CMD_TRACE);
+	assert_false(cfg.json);
+	assert_int_equal(cfg.verbose, 0);
+	assert_int_equal(cfg.duration_ns, 0);
+	assert_int_equal(cfg.family, 0);
+	assert_int_equal(cfg.n_ports, 0);
+	assert_int_equal(cfg.n_lports, 0);
+	assert_int_equal(cfg.n_rports, 0);
+	assert_int_equal(cfg.n_netns, 0);
+	assert_int_equal(cfg.cgroup_id, 0);
+	assert_int_equal(cfg.n_pids, 0);
+	assert_int_equal(cfg.n_comms, 0);
+	assert_int_equal(cfg.state_mask, 0);
+	assert_int_equal(cfg.attach, ATTACH_AUTO);
+	assert_null(cfg.btf_path);
+	assert_int_equal(cfg.ringbuf_bytes, 16 << 20);
+	for (i = 0; i < TCPFSM_MAX_PORTS; i++)
+		assert_int_equal(cfg.ports[i], 0);
+}
+
+static void test_defaults(void **unused)
+{
+	parse_ok(NULL);
+	assert_defaults();
+	parse_ok("trace", NULL);
+	assert_defaults();
+}
+
+static void test_json_verbose(void **unused)
+{
+	parse_ok("-j", NULL);
+	assert_true(cfg.json);
+	parse_ok("trace", "--json", NULL);
+	assert_true(cfg.json);
+	assert_int_equal(cfg.cmd, CMD_TRACE);
+	parse_ok("-v", "-v", "--verbose", NULL);
+	assert_int_equal(cfg.verbose, 3);
+	assert_false(cfg.json);
+}
+
+static void test_duration(void **unused)
+{
+	parse_ok("-d", "250ms", NULL);
+	assert_int_equal(cfg.duration_ns, 250000000ULL);
+	parse_ok("-d", "10", NULL);
+	assert_int_equal(cfg.duration_ns, 10 * SEC);
+	parse_ok("trace", "-d", "5m", NULL);
+	assert_int_equal(cfg.duration_ns, 300 * SEC);
+	parse_ok("--duration=1h", NULL);
+	assert_int_equal(cfg.duration_ns, 3600 * SEC);
+	parse_ok("-d1.5s", NULL);
+	assert_int_equal(cfg.duration_ns, 1500000000ULL);
+
+	parse_fails("bad duration '-5'", "-d", "-5", NULL);
+	parse_fails("bad duration '0'", "-d", "0", NULL);
+	parse_fails("bad duration '0ms'", "-d", "0ms", NULL);
+	parse_fails("bad duration 'abc'", "-d", "abc", NULL);
+	parse_fails("bad duration ''", "-d", "", NULL);
+	parse_fails("duration '300000d' is too long", "-d", "300000d", NULL);
+	/* missing argument */
+	parse_fails("", "-d", NULL);
+}
+
+static void test_family(void **unused)
+{
+	parse_ok("-4", NULL);
+	assert_int_equal(cfg.family, TCPFSM_AF_INET);
+	parse_ok("--ipv6", NULL);
+	assert_int_equal(cfg.family, TCPFSM_AF_INET6);
+	parse_fails("-4 and -6 exclude each other", "-4", "-6", NULL);
+	parse_fails("-4 and -6 exclude each other", "-6", "-4", NULL);
+	parse_fails("-4 and -6 exclude each other", "-46", NULL);
+	parse_fails("-4 and -6 exclude each other", "-4", "-4", NULL);
+}
+
+static void test_ports(void **unused)
+{
+	parse_ok("trace", "--port", "80", NULL);
+	assert_int_equal(cfg.n_ports, 1);
+	assert_int_equal(cfg.ports[0], 80);
+
+	parse_ok("--port", "80,443", NULL);
+	assert_int_equal(cfg.n_ports, 2);
+	assert_int_equal(cfg.ports[0], 80);
+	assert_int_equal(cfg.ports[1], 443);
+
+	/* repeated options append */
+	parse_ok("--port", "80,443", "--port=8080", "--port", "1,65535", NULL);
+	assert_int_equal(cfg.n_ports, 5);
+	assert_int_equal(cfg.ports[0], 80);
+	assert_int_equal(cfg.ports[1], 443);
+	assert_int_equal(cfg.ports[2], 8080);
+	assert_int_equal(cfg.ports[3], 1);
+	assert_int_equal(cfg.ports[4], 65535);
+	assert_int_equal(cfg.n_lports, 0);
+	assert_int_equal(cfg.n_rports, 0);
+
+	parse_ok("--lport", "22", "--rport", "443,8443", "--lport", "2222", NULL);
+	assert_int_equal(cfg.n_ports, 0);
+	assert_int_equal(cfg.n_lports, 2);
+	assert_int_equal(cfg.lports[0], 22);
+	assert_int_equal(cfg.lports[1], 2222);
+	assert_int_equal(cfg.n_rports, 2);
+	assert_int_equal(cfg.rports[0], 443);
+	assert_int_equal(cfg.rports[1], 8443);
+}
+
+static void test_bad_ports(void **unused)
+{
+	parse_fails("bad port '0'", "--port", "0", NULL);
+	parse_fails("bad port '65536'", "--port", "65536", NULL);
+	parse_fails("bad port 'abc'", "--port", "abc", NULL);
+	parse_fails("bad port '80,'", "--port", "80,", NULL);
+	parse_fails("bad port ',80'", "--port", ",80", NULL);
+	parse_fails("bad port '-1'", "--port", "-1", NULL);
+	parse_fails("bad port '80,,443'", "--lport", "80,,443", NULL);
+	parse_fails("bad port '80 '", "--rport", "80 ", NULL);
+	parse_fails("bad port '+80'", "--rport", "+80", NULL);
+	parse_fails("bad port '99999999999999999999'", "--port", "99999999999999999999", NULL);
+	parse_fails("empty port list", "--port", "", NULL);
+	parse_fails("too many ports (at most 16 per option)", "--port",
+		    "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", NULL);
+	/* the limit holds across repeated options too */
+	parse_fails("too many ports", "--port", "1,2,3,4,5,6,7,8", "--port",
+		    "9,10,11,12,13,14,15,16", "--port", "17", NULL);
+	parse_ok("--port", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16", NULL);
+	assert_int_equal(cfg.n_ports, 16);
+	assert_int_equal(cfg.ports[15], 16);
+}
+
+static void test_parse_ports_direct(void **unused)
+{
+	uint16_t list[TCPFSM_MAX_PORTS];
+	unsigned int n = 0, i;
+	char e[128];
+
+	memset(list, 0, sizeof(list));
+	e[0] = 0;
+	assert_int_equal(cli_parse_ports("443", list, &n, e, sizeof(e)), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0], 443);
+	assert_int_equal(cli_parse_ports("80,8080", list, &n, e, sizeof(e)), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(list[1], 80);
+	assert_int_equal(list[2], 8080);
+	assert_int_equal(cli_parse_ports("0080", list, &n, e, sizeof(e)), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(list[3], 80);
+	assert_string_equal(e, "");
+
+	assert_int_equal(cli_parse_ports("", list, &n, e, sizeof(e)), -EINVAL);
+	assert_string_equal(e, "empty port list");
+	assert_int_equal(cli_parse_ports("0", list, &n, e, sizeof(e)), -EINVAL);
+	assert_string_equal(e, "bad port '0': expected a number 1-65535");
+	assert_int_equal(cli_parse_ports("65536", list, &n, e, sizeof(e)), -EINVAL);
+	assert_string_equal(e, "bad port '65536': expected a number 1-65535");
+	assert_int_equal(cli_parse_ports("x", list, &n, e, sizeof(e)), -EINVAL);
+	assert_string_equal(e, "bad port 'x': expected a number 1-65535");
+	assert_int_equal(cli_parse_ports(",", list, &n, e, sizeof(e)), -EINVAL);
+	assert_int_equal(cli_parse_ports("1;2", list, &n, e, sizeof(e)), -EINVAL);
+	assert_int_equal(cli_parse_ports("18446744073709551617", list, &n, e, sizeof(e)),
+			 -EINVAL);
+	/* a failed list adds nothing */
+	assert_int_equal(n, 4);
+	assert_int_equal(cli_parse_ports("22,0", list, &n, e, sizeof(e)), -EINVAL);
+	assert_int_equal(n, 4);
+
+	/* fill up, then one more */
+	for (i = 4; i < TCPFSM_MAX_PORTS; i++)
+		assert_int_equal(cli_parse_ports("1", list, &n, e, sizeof(e)), 0);
+	assert_int_equal(n, TCPFSM_MAX_PORTS);
+	assert_int_equal(cli_parse_ports("2", list, &n, e, sizeof(e)), -E2BIG);
+	assert_string_equal(e, "too many ports (at most 16 per option)");
+	assert_int_equal(n, TCPFSM_MAX_PORTS);
+
+	/* a tiny message buffer is still NUL-terminated */
+	n = 0;
+	memset(e, 'X', sizeof(e));
+	assert_int_equal(cli_parse_ports("abc", list, &n, e, 5), -EINVAL);
+	assert_string_equal(e, "bad ");
+}
+
+static void test_pid(void **unused)
+{
+	parse_ok("--pid", "1", "--pid=4242", "--pid", "2147483647", NULL);
+	assert_int_equal(cfg.n_pids, 3);
+	assert_int_equal(cfg.pids[0], 1);
+	assert_int_equal(cfg.pids[1], 4242);
+	assert_int_equal(cfg.pids[2], 2147483647);
+
+	parse_fails("bad pid '0'", "--pid", "0", NULL);
+	parse_fails("bad pid '-1'", "--pid", "-1", NULL);
+	parse_fails("bad pid 'abc'", "--pid", "abc", NULL);
+	parse_fails("bad pid '12abc'", "--pid", "12abc", NULL);
+	parse_fails("bad pid ''", "--pid", "", NULL);
+	parse_fails("bad pid '2147483648'", "--pid", "2147483648", NULL);
+	parse_fails("bad pid '99999999999999999999'", "--pid", "99999999999999999999", NULL);
+	parse_fails("too many --pid (at most 16)", "--pid", "1", "--pid", "2", "--pid", "3",
+		    "--pid", "4", "--pid", "5", "--pid", "6", "--pid", "7", "--pid", "8", "--pid",
+		    "9", "--pid", "10", "--pid", "11", "--pid", "12", "--pid", "13", "--pid", "14",
+		    "--pid", "15", "--pid", "16", "--pid", "17", NULL);
+}
+
+static void test_comm(void **unused)
+{
+	parse_ok("--comm", "nginx", "--comm", "123456789012345", NULL);
+	assert_int_equal(cfg.n_comms, 2);
+	assert_string_equal(cfg.comms[0], "nginx");
+	assert_string_equal(cfg.comms[1], "123456789012345");
+
+	parse_fails("bad comm '1234567890123456'", "--comm", "1234567890123456", NULL);
+	parse_fails("bad comm 'a-much-longer-command-name'", "--comm",
+		    "a-much-longer-command-name", NULL);
+	parse_fails("bad comm ''", "--comm", "", NULL);
+	parse_fails("too many --comm (at most 8)", "--comm", "a", "--comm", "b", "--comm", "c",
+		    "--comm", "d", "--comm", "e", "--comm", "f", "--comm", "g", "--comm", "h",
+		    "--comm", "i", NULL);
+}
+
+static void test_netns(void **unused)
+{
+	struct stat st;
+
+	parse_ok("--netns", "4026531840", NULL);
+	assert_int_equal(cfg.n_netns, 1);
+	assert_int_equal(cfg.netns[0], 4026531840U);
+
+	assert_int_equal(stat("/proc/self/ns/net", &st), 0);
+	parse_ok("--netns", "/proc/self/ns/net", "--netns=4026532000", NULL);
+	assert_int_equal(cfg.n_netns, 2);
+	assert_int_equal(cfg.netns[0], st.st_ino);
+	assert_int_equal(cfg.netns[1], 4026532000U);
+
+	parse_fails("netns '/nonexistent': No such file or directory", "--netns", "/nonexistent",
+		    NULL);
+	parse_fails("bad netns '0'", "--netns", "0", NULL);
+	parse_fails("bad netns '4294967296'", "--netns", "4294967296", NULL);
+	parse_fails("netns ''", "--netns", "", NULL);
+	parse_fails("too many --netns (at most 8)", "--netns", "1", "--netns", "2", "--netns",
+		    "3", "--netns", "4", "--netns", "5", "--netns", "6", "--netns", "7", "--netns",
+		    "8", "--netns", "9", NULL);
+}
+
+static void test_cgroup(void **unused)
+{
+	struct stat st;
+
+	parse_ok("--cgroup", "12345", NULL);
+	assert_int_equal(cfg.cgroup_id, 12345);
+	parse_fails("bad cgroup '0'", "--cgroup", "0", NULL);
+	parse_fails("only one --cgroup", "--cgroup", "1", "--cgroup", "2", NULL);
+	parse_fails("cgroup '/no/such/cgroup/here'", "--cgroup", "/no/such/cgroup/here", NULL);
+	/* an absolute path is taken under /sys/fs/cgroup */
+	parse_fails("cgroup '/proc/self': No such file or directory", "--cgroup", "/proc/self",
+		    NULL);
+
+	/* the cgroup v2 root, named relative to /sys/fs/cgroup and in full */
+	if (stat("/sys/fs/cgroup", &st) || !S_ISDIR(st.st_mode))
+		return;
+	parse_ok("--cgroup", "/", NULL);
+	assert_int_equal(cfg.cgroup_id, st.st_ino);
+	parse_ok("--cgroup", "/sys/fs/cgroup", NULL);
+	assert_int_equal(cfg.cgroup_id, st.st_ino);
+	/* a file, not a cgroup directory */
+	parse_fails("cgroup '/sys/fs/cgroup/../../../proc/self/status': Not a directory",
+		    "--cgroup", "/sys/fs/cgroup/../../../proc/self/status", NULL);
+}
+
+static void test_state(void **unused)
+{
+	parse_ok("--state", "SYN-RECEIVED", NULL);
+	assert_int_equal(cfg.state_mask, 1u << TCPFSM_SYN_RECV);
+	parse_ok("--state", "close_wait", "--state=TIME-WAIT", NULL);
+	assert_int_equal(cfg.state_mask, (1u << TCPFSM_CLOSE_WAIT) | (1u << TCPFSM_TIME_WAIT));
+	parse_ok("--state", "NEW_SYN_RECV", NULL);
+	assert_int_equal(cfg.state_mask, 1u << 12);
+
+	parse_fails("unknown state 'bogus'", "--state", "bogus", NULL);
+	parse_fails("unknown state ''", "--state", "", NULL);
+}
+
+static void test_attach(void **unused)
+{
+	parse_ok("--attach", "tracepoint", NULL);
+	assert_int_equal(cfg.attach, ATTACH_TRACEPOINT);
+	parse_ok("--attach", "tp_btf", NULL);
+	assert_int_equal(cfg.attach, ATTACH_TP_BTF);
+	parse_ok("--attach=auto", NULL);
+	assert_int_equal(cfg.attach, ATTACH_AUTO);
+	parse_fails("bad --attach 'bogus'", "--attach", "bogus", NULL);
+	parse_fails("bad --attach 'TP_BTF'", "--attach", "TP_BTF", NULL);
+}
+
+static void test_btf(void **unused)
+{
+	parse_ok("--btf", "/tmp/vmlinux.btf", NULL);
+	assert_string_equal(cfg.btf_path, "/tmp/vmlinux.btf");
+	parse_fails("empty --btf path", "--btf", "", NULL);
+}
+
+static void test_ringbuf_size(void **unused)
+{
+	parse_ok("--ringbuf-size", "64K", NULL);
+	assert_int_equal(cfg.ringbuf_bytes, 64 << 10);
+	parse_ok("--ringbuf-size", "1M", NULL);
+	assert_int_equal(cfg.ringbuf_bytes, 1 << 20);
+	parse_ok("--ringbuf-size", "1g", NULL);
+	assert_int_equal(cfg.ringbuf_bytes, 1 << 30);
+	parse_ok("--ringbuf-size", "131072", NULL);
+	assert_int_equal(cfg.ringbuf_bytes, 131072);
+	parse_ok("--ringbuf-size=512k", NULL);
+	assert_int_equal(cfg.ringbuf_bytes, 512 << 10);
+
+	parse_fails("bad --ringbuf-size '3M'", "--ringbuf-size", "3M", NULL);
+	parse_fails("bad --ringbuf-size '1K'", "--ringbuf-size", "1K", NULL);
+	parse_fails("bad --ringbuf-size '2G'", "--ringbuf-size", "2G", NULL);
+	parse_fails("bad --ringbuf-size '0'", "--ringbuf-size", "0", NULL);
+	parse_fails("bad --ringbuf-size ''", "--ringbuf-size", "", NULL);
+	parse_fails("bad --ringbuf-size '64KB'", "--ringbuf-size", "64KB", NULL);
+	parse_fails("bad --ringbuf-size '-64K'", "--ringbuf-size", "-64K", NULL);
+	parse_fails("bad --ringbuf-size '1T'", "--ringbuf-size", "1T", NULL);
+	/* values whose shifted size wraps around 2^64 to a valid power of two */
+	parse_fails("bad --ringbuf-size '17179869185G'", "--ringbuf-size", "17179869185G", NULL);
+	parse_fails("bad --ringbuf-size '17592186044417M'", "--ringbuf-size", "17592186044417M",
+		    NULL);
+	parse_fails("bad --ringbuf-size '18014398509482048K'", "--ringbuf-size",
+		    "18014398509482048K", NULL);
+	parse_fails("bad --ringbuf-size '99999999999999999999'", "--ringbuf-size",
+		    "99999999999999999999", NULL);
+}
+
+static void test_commands_and_arguments(void **unused)
+{
+	parse_fails("unknown command 'frobnicate'", "frobnicate", NULL);
+	parse_fails("unknown command 'frobnicate'", "frobnicate", "-j", NULL);
+	parse_fails("unexpected argument 'extra'", "trace", "extra", NULL);
+	parse_fails("unexpected argument 'extra'", "trace", "-j", "extra", NULL);
+	parse_fails("unexpected argument 'trace'", "-j", "trace", NULL);
+	/* an unknown option: argp's own error, a generic message here */
+	parse_fails("bad command line", "--no-such-option", NULL);
+	parse_fails("bad command line", "-Z", NULL);
+	parse_fails("bad command line", "trace", "--bogus", NULL);
+}
+
+static void test_everything_together(void **unused)
+{
+	parse_ok("trace", "-j", "-4", "-d", "30s", "--rport", "443", "--lport", "40000",
+		 "--pid", "7", "--comm", "curl", "--state", "SYN_SENT", "--state", "ESTAB",
+		 "--netns", "4026531840", "--cgroup", "99", "--attach", "tp_btf",
+		 "--ringbuf-size", "4M", NULL);
+	assert_int_equal(cfg.cmd, CMD_TRACE);
+	assert_true(cfg.json);
+	assert_int_equal(cfg.family, TCPFSM_AF_INET);
+	assert_int_equal(cfg.duration_ns, 30 * SEC);
+	assert_int_equal(cfg.n_rports, 1);
+	assert_int_equal(cfg.rports[0], 443);
+	assert_int_equal(cfg.n_lports, 1);
+	assert_int_equal(cfg.lports[0], 40000);
+	assert_int_equal(cfg.n_ports, 0);
+	assert_int_equal(cfg.n_pids, 1);
+	assert_int_equal(cfg.pids[0], 7);
+	assert_int_equal(cfg.n_comms, 1);
+	assert_string_equal(cfg.comms[0], "curl");
+	assert_int_equal(cfg.state_mask, (1u << TCPFSM_SYN_SENT) | (1u << TCPFSM_ESTABLISHED));
+	assert_int_equal(cfg.n_netns, 1);
+	assert_int_equal(cfg.netns[0], 4026531840U);
+	assert_int_equal(cfg.cgroup_id, 99);
+	assert_int_equal(cfg.attach, ATTACH_TP_BTF);
+	assert_int_equal(cfg.ringbuf_bytes, 4 << 20);
+
+	/* a later parse starts over from the defaults */
+	parse_ok(NULL);
+	assert_defaults();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_json_verbose),
+		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_family),
+		cmocka_unit_test(test_ports),
+		cmocka_unit_test(test_bad_ports),
+		cmocka_unit_test(test_parse_ports_direct),
+		cmocka_unit_test(test_pid),
+		cmocka_unit_test(test_comm),
+		cmocka_unit_test(test_netns),
+		cmocka_unit_test(test_cgroup),
+		cmocka_unit_test(test_state),
+		cmocka_unit_test(test_attach),
+		cmocka_unit_test(test_btf),
+		cmocka_unit_test(test_ringbuf_size),
+		cmocka_unit_test(test_commands_and_arguments),
+		cmocka_unit_test(test_everything_together),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, teardown);
+}
