@@ -39,11 +39,16 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
 
 /* What the kernel remembers of each socket between two transitions. */
 struct sk_info {
-	__u64 cookie;	/* whose info this is: differs after a listener clone */
+	__u64 cookie;	/* whose info this is: differs after a listener clone,
+			 * 0 when only evidence was recorded so far */
 	__u64 ts_ns;	/* time of the last transition, 0 = unknown */
 	__u64 cgroup_id;
 	__u32 pid;
-	__u32 flags;	/* TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER */
+	__u16 flags;	/* TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER */
+	__u8 evidence;	/* TCPFSM_EV_* */
+	__u8 _pad;
+	__u32 syn_retrans;
+	__u32 _pad2;
 	char comm[TCPFSM_COMM_LEN];
 };
 
@@ -251,12 +256,18 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 	bool owner_here;
 
 	if (info) {
-		if (!fresh && info->cookie != e->cookie) {
+		if (!info->cookie) {
+			/* only evidence so far: a socket new to us */
+			fresh = true;
+		} else if (info->cookie != e->cookie) {
 			/* cloned from the listener: a new passive child */
 			info->ts_ns = 0;
 			info->flags = (info->flags & TCPFSM_F_OWNER) ?
 					      TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER : 0;
-		} else if (fresh && listener && (listener->flags & TCPFSM_F_OWNER)) {
+			info->evidence = 0;
+			info->syn_retrans = 0;
+		}
+		if (fresh && listener && (listener->flags & TCPFSM_F_OWNER)) {
 			info->pid = listener->pid;
 			info->cgroup_id = listener->cgroup_id;
 			__builtin_memcpy(info->comm, listener->comm, sizeof(info->comm));
@@ -273,6 +284,8 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 		owner_here = ctx == 1 || (ctx < 0 && syscall_transition(e->oldstate, e->newstate));
 		if (owner_here)
 			set_owner(info, TCPFSM_F_OWNER);
+		e->evidence = info->evidence;
+		e->syn_retrans = info->syn_retrans > 0xffff ? 0xffff : info->syn_retrans;
 		if (info->flags & TCPFSM_F_OWNER) {
 			e->pid = info->pid;
 			e->cgroup_id = info->cgroup_id;
@@ -290,13 +303,17 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 	}
 	if (ctx == 0)
 		e->flags |= TCPFSM_F_SOFTIRQ;
+	if (info && e->newstate == TCPFSM_CLOSE) {
+		/* a socket may connect again after CLOSE: start afresh */
+		info->evidence = 0;
+		info->syn_retrans = 0;
+	}
 
 	if (!ports_pass(e) || (filter_cgroup && e->cgroup_id != filter_cgroup)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
 	stat_inc(TCPFSM_STAT_EVENTS);
-	e->cpu = bpf_get_smp_processor_id();
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + sizeof(*e) >= wakeup_bytes)
 		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	else
@@ -317,7 +334,10 @@ static __always_inline struct tcpfsm_event *reserve(void)
 	e->pid = 0;
 	e->flags = 0;
 	__builtin_memset(e->comm, 0, sizeof(e->comm));
-	e->_pad = 0;
+	e->syn_retrans = 0;
+	e->evidence = 0;
+	e->kind = TCPFSM_KIND_TRANSITION;
+	e->ino = 0;
 	return e;
 }
 
@@ -448,18 +468,14 @@ int handle_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 		bpf_map_update_elem(&sk_infos_hash, &key, &zero, BPF_NOEXIST);
 		info = bpf_map_lookup_elem(&sk_infos_hash, &key);
 	}
-	e->cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-	if (!e->cookie) {
-		if (info && !fresh && info->cookie)
-			e->cookie = info->cookie;
-		else
-			e->cookie = TCPFSM_COOKIE_SYNTHETIC |
-				    __sync_fetch_and_add(&synthetic_cookie_seq, 1);
-	}
-	if (info && !fresh && info->cookie != e->cookie)
-		/* the kernel generated a cookie since (or the address was
-		 * reused): follow the kernel's */
-		info->cookie = e->cookie;
+	/* one identity for the socket's whole life: the kernel generates its
+	 * cookie lazily (the tcp tracepoints do), so keep the first we used */
+	if (info && !fresh && info->cookie)
+		e->cookie = info->cookie;
+	else
+		e->cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (!e->cookie)
+		e->cookie = TCPFSM_COOKIE_SYNTHETIC | __sync_fetch_and_add(&synthetic_cookie_seq, 1);
 
 	lk.netns = netns;
 	lk.port = e->sport;
@@ -475,5 +491,147 @@ int handle_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 		bpf_map_delete_elem(&listeners, &lk);
 	if (ctx->newstate == TCPFSM_CLOSE)
 		bpf_map_delete_elem(&sk_infos_hash, &key);
+	return 0;
+}
+
+/*
+ * Evidence: what the kernel did to a socket, kept in its storage and carried
+ * by its next transitions (history's end_reason, watch's diagnosis).
+ */
+static __always_inline struct sk_info *evidence_info(const struct sock *sk)
+{
+	if (!sk)
+		return NULL;
+	return bpf_sk_storage_get(&sk_infos, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+}
+
+static __always_inline struct sk_info *evidence_info_tp(const void *skaddr)
+{
+	__u64 key = (__u64)skaddr;
+
+	return skaddr ? bpf_map_lookup_elem(&sk_infos_hash, &key) : NULL;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(rst_recv_btf, struct sock *sk)
+{
+	struct sk_info *info = evidence_info(sk);
+
+	if (info)
+		info->evidence |= TCPFSM_EV_RST_RECV;
+	return 0;
+}
+
+/* sk is NULL for resets answering no socket, or a request/timewait sock
+ * (no storage there: the helper refuses non-full sockets) */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(rst_sent_btf, const struct sock *sk)
+{
+	struct sk_info *info = evidence_info(sk);
+
+	if (info)
+		info->evidence |= TCPFSM_EV_RST_SENT;
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(retransmit_btf, const struct sock *sk)
+{
+	struct sk_info *info;
+
+	if (!sk || sk->__sk_common.skc_state != TCPFSM_SYN_SENT)
+		return 0;
+	info = evidence_info(sk);
+	if (info)
+		info->syn_retrans++;
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int rst_recv_tp(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	struct sk_info *info = evidence_info_tp(ctx->skaddr);
+
+	if (info)
+		info->evidence |= TCPFSM_EV_RST_RECV;
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int rst_sent_tp(struct trace_event_raw_tcp_send_reset *ctx)
+{
+	struct sk_info *info = evidence_info_tp(ctx->skaddr);
+
+	if (info)
+		info->evidence |= TCPFSM_EV_RST_SENT;
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_skb")
+int retransmit_tp(struct trace_event_raw_tcp_retransmit_skb *ctx)
+{
+	struct sk_info *info;
+
+	if (ctx->state != TCPFSM_SYN_SENT)
+		return 0;
+	info = evidence_info_tp(ctx->skaddr);
+	if (info)
+		info->syn_retrans++;
+	return 0;
+}
+
+/*
+ * Startup snapshot: every TCP socket of the iterator's network namespace,
+ * one TCPFSM_KIND_SNAPSHOT record each, written to the seq_file.
+ */
+SEC("iter/tcp")
+int snapshot_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct seq_file *seq = ctx->meta->seq;
+	struct tcpfsm_event e = {};
+	struct tcp_timewait_sock *tw;
+	struct tcp_sock *tp;
+	__u8 state;
+
+	if (!skc)
+		return 0;
+	e.kind = TCPFSM_KIND_SNAPSHOT;
+	e.ts_ns = bpf_ktime_get_boot_ns();
+	e.cookie = bpf_get_socket_cookie(skc);
+	e.old_duration_ns = TCPFSM_DURATION_UNKNOWN;
+	e.flags = TCPFSM_F_PREEXISTING;
+	e.family = skc->skc_family;
+	state = skc->skc_state;
+	e.netns = skc->skc_net.net->ns.inum;
+	e.sport = skc->skc_num;
+	e.dport = bpf_ntohs(skc->skc_dport);
+	if (e.family == TCPFSM_AF_INET) {
+		__builtin_memcpy(e.saddr, &skc->skc_rcv_saddr, 4);
+		__builtin_memcpy(e.daddr, &skc->skc_daddr, 4);
+	} else {
+		BPF_CORE_READ_INTO(&e.saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e.daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
+		unmap_v4(&e);
+	}
+	if (state == TCPFSM_TIME_WAIT) {
+		e.flags |= TCPFSM_F_TIMEWAIT;
+		tw = bpf_skc_to_tcp_timewait_sock(skc);
+		/* a timewait socket still waiting for the peer's FIN */
+		if (tw && tw->tw_sk.tw_substate == TCPFSM_FIN_WAIT2)
+			state = TCPFSM_FIN_WAIT2;
+	} else if (state != TCPFSM_NEW_SYN_RECV) {
+		tp = bpf_skc_to_tcp_sock(skc);
+		if (tp) {
+			struct socket *sock = tp->inet_conn.icsk_inet.sk.sk_socket;
+
+			if (sock)
+				e.ino = BPF_CORE_READ(sock, file, f_inode, i_ino);
+			e.cgroup_id = BPF_CORE_READ(&tp->inet_conn.icsk_inet.sk,
+						    sk_cgrp_data.cgroup, kn, id);
+		}
+	}
+	e.oldstate = e.newstate = state;
+	bpf_seq_write(seq, &e, sizeof(e));
 	return 0;
 }

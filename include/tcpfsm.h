@@ -50,6 +50,9 @@ enum {
 	TCPFSM_F_PREEXISTING = 1 << 3,
 	/* the kernel attached through the classic tracepoint */
 	TCPFSM_F_TRACEPOINT = 1 << 4,
+	/* snapshot of a timewait socket (state TIME_WAIT or its FIN_WAIT2) */
+	TCPFSM_F_TIMEWAIT = 1 << 5,
+	TCPFSM_F_ALL = (1 << 6) - 1,
 };
 
 #define TCPFSM_COMM_LEN 16
@@ -74,8 +77,25 @@ struct tcpfsm_event {
 	__u8 saddr[16];		/* IPv4 in the first 4 bytes */
 	__u8 daddr[16];
 	char comm[TCPFSM_COMM_LEN];	/* owner's comm, "" when unknown */
-	__u32 cpu;
-	__u32 _pad;
+	__u16 syn_retrans;	/* SYN retransmits seen in SYN_SENT, so far */
+	__u8 evidence;		/* TCPFSM_EV_*: what the kernel did to it, so far */
+	__u8 kind;		/* TCPFSM_KIND_* */
+	__u32 ino;		/* socket inode (snapshot records), else 0 */
+};
+
+/* record kinds */
+enum {
+	TCPFSM_KIND_TRANSITION = 0,	/* a state change: oldstate -> newstate */
+	/* a socket seen by the startup snapshot (iter/tcp), in newstate
+	 * (== oldstate) at ts_ns; NEW_SYN_RECV is a half-open request */
+	TCPFSM_KIND_SNAPSHOT = 1,
+	TCPFSM_KIND_MAX = 2,
+};
+
+/* evidence bits */
+enum {
+	TCPFSM_EV_RST_RECV = 1 << 0,	/* tcp_receive_reset */
+	TCPFSM_EV_RST_SENT = 1 << 1,	/* tcp_send_reset */
 };
 
 /* Limits of the in-kernel filters (read-only data, set before load). */

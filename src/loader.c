@@ -19,7 +19,9 @@ _Static_assert(sizeof(struct tcpfsm_event) == 104, "event record size is part of
 struct loader {
 	struct tcpfsm_bpf *skel;
 	struct ring_buffer *rb;
-	struct bpf_link *links[3];
+	/* 0: the state tracepoint, 1-2: softirq tracking, 3-5: evidence */
+	struct bpf_link *links[6];
+	struct bpf_link *iter;
 	enum attach_mode mode;
 	bool ctx_tracking;
 	loader_event_fn fn;
@@ -162,9 +164,9 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
 	const char *what = mode == ATTACH_TP_BTF ? "tp_btf" : "tracepoint";
-	struct bpf_program *main_prog, *sirq_in, *sirq_out;
+	struct bpf_program *main_prog, *sirq_in, *sirq_out, *evidence[3];
 	struct tcpfsm_bpf *skel;
-	int err;
+	int err, i;
 
 	skel = tcpfsm_bpf__open_opts(&opts);
 	if (!skel) {
@@ -175,24 +177,37 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 	ld->skel = skel;
 	set_filters(skel, cfg);
 
+	{
+		/* each program exists in both flavours: load one set */
+		struct bpf_program *btf[] = {
+			skel->progs.handle_set_state_btf, skel->progs.softirq_entry_btf,
+			skel->progs.softirq_exit_btf,	  skel->progs.rst_recv_btf,
+			skel->progs.rst_sent_btf,	  skel->progs.retransmit_btf,
+		};
+		struct bpf_program *tp[] = {
+			skel->progs.handle_set_state_tp, skel->progs.softirq_entry_tp,
+			skel->progs.softirq_exit_tp,	 skel->progs.rst_recv_tp,
+			skel->progs.rst_sent_tp,	 skel->progs.retransmit_tp,
+		};
+		struct bpf_program **use = mode == ATTACH_TP_BTF ? btf : tp;
+		struct bpf_program **skip = mode == ATTACH_TP_BTF ? tp : btf;
+
+		for (i = 0; i < 6; i++)
+			bpf_program__set_autoload(skip[i], false);
+		main_prog = use[0];
+		sirq_in = use[1];
+		sirq_out = use[2];
+		for (i = 0; i < 3; i++)
+			evidence[i] = use[3 + i];
+	}
 	if (mode == ATTACH_TP_BTF) {
-		main_prog = skel->progs.handle_set_state_btf;
-		sirq_in = skel->progs.softirq_entry_btf;
-		sirq_out = skel->progs.softirq_exit_btf;
-		bpf_program__set_autoload(skel->progs.handle_set_state_tp, false);
-		bpf_program__set_autoload(skel->progs.softirq_entry_tp, false);
-		bpf_program__set_autoload(skel->progs.softirq_exit_tp, false);
 		/* the fallback's preallocated hashes are not needed */
 		bpf_map__set_autocreate(skel->maps.sk_infos_hash, false);
 		bpf_map__set_autocreate(skel->maps.listeners, false);
 	} else {
-		main_prog = skel->progs.handle_set_state_tp;
-		sirq_in = skel->progs.softirq_entry_tp;
-		sirq_out = skel->progs.softirq_exit_tp;
-		bpf_program__set_autoload(skel->progs.handle_set_state_btf, false);
-		bpf_program__set_autoload(skel->progs.softirq_entry_btf, false);
-		bpf_program__set_autoload(skel->progs.softirq_exit_btf, false);
 		bpf_map__set_autocreate(skel->maps.sk_infos, false);
+		/* iter/tcp needs what tp_btf needs: no snapshot on this path */
+		bpf_program__set_autoload(skel->progs.snapshot_tcp, false);
 		err = ensure_tracefs();
 		if (err)
 			return err;
@@ -230,6 +245,13 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 		bpf_link__destroy(ld->links[1]);
 		ld->links[1] = NULL;
 	}
+	/* evidence for end reasons and diagnoses: useful, not essential */
+	for (i = 0; i < 3; i++) {
+		ld->links[3 + i] = bpf_program__attach(evidence[i]);
+		if (!ld->links[3 + i])
+			pr_warn("cannot attach %s (%s): end reasons will be less precise",
+				bpf_program__name(evidence[i]), strerror(errno));
+	}
 	ld->links[0] = bpf_program__attach(main_prog);
 	if (!ld->links[0]) {
 		err = -errno;
@@ -247,6 +269,8 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 static void unload(struct loader *ld)
 {
 	destroy_links(ld);
+	bpf_link__destroy(ld->iter);
+	ld->iter = NULL;
 	tcpfsm_bpf__destroy(ld->skel);
 	ld->skel = NULL;
 	ld->ctx_tracking = false;
@@ -342,6 +366,22 @@ int loader__stats(const struct loader *ld, uint64_t stats[TCPFSM_STAT_MAX])
 const char *loader__mode(const struct loader *ld)
 {
 	return ld->mode == ATTACH_TRACEPOINT ? "tracepoint" : "tp_btf";
+}
+
+int loader__iter_fd(struct loader *ld)
+{
+	if (ld->mode != ATTACH_TP_BTF)
+		return -EOPNOTSUPP;
+	if (!ld->iter) {
+		ld->iter = bpf_program__attach_iter(ld->skel->progs.snapshot_tcp, NULL);
+		if (!ld->iter) {
+			int err = -errno;
+
+			pr_err("cannot attach the iter/tcp snapshot program: %s", strerror(-err));
+			return err;
+		}
+	}
+	return bpf_link__fd(ld->iter);
 }
 
 bool loader__ctx_tracking(const struct loader *ld)

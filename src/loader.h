@@ -27,6 +27,8 @@ void loader__detach(struct loader *ld);
 int loader__stats(const struct loader *ld, uint64_t stats[TCPFSM_STAT_MAX]);
 /* "tp_btf" or "tracepoint" */
 const char *loader__mode(const struct loader *ld);
+/* Link fd of the iter/tcp snapshot program (tp_btf mode only), or -errno. */
+int loader__iter_fd(struct loader *ld);
 /* Whether transitions in softirq are told apart (owner attribution exact). */
 bool loader__ctx_tracking(const struct loader *ld);
 void loader__free(struct loader *ld);

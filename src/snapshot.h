@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+#ifndef TCPFSM_SNAPSHOT_H
+#define TCPFSM_SNAPSHOT_H
+
+#include <stdint.h>
+#include <linux/types.h>
+#include "tcpfsm.h"
+
+typedef int (*snapshot_fn)(void *ctx, const struct tcpfsm_event *e);
+
+struct snapshot_stats {
+	uint32_t netns;		/* namespaces walked */
+	uint32_t netns_failed;	/* namespaces that vanished or refused setns */
+	uint64_t sockets;	/* records delivered */
+	uint64_t owners;	/* of those, owner found through /proc */
+};
+
+/*
+ * Take a snapshot of the TCP sockets of every network namespace on the host
+ * (or only those in `only`, when n_only > 0): an iter/tcp iterator walks the
+ * namespace it is created in, so we setns() into each distinct one found
+ * through /proc/PID/ns/net and /run/netns, then back. Owners are resolved
+ * from socket inodes through /proc/PID/fd, as `ss -p` does. Each record
+ * (TCPFSM_KIND_SNAPSHOT) goes to fn. Returns 0 or -errno.
+ */
+int snapshot_run(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
+		 void *ctx, struct snapshot_stats *st);
+
+#endif
