@@ -27,6 +27,8 @@ enum {
 	OPT_ATTACH,
 	OPT_BTF,
 	OPT_RINGBUF,
+	OPT_MIN_DURATION,
+	OPT_MAX_CONNS,
 };
 
 static const char doc[] =
@@ -34,6 +36,8 @@ static const char doc[] =
 	"\n"
 	"COMMAND is one of:\n"
 	"  trace      one line per TCP state transition (the default)\n"
+	"  history    one record per connection when it closes: its whole path\n"
+	"  record     write raw events to a file (-w FILE) for later -r FILE\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  tcpfsm                          # every transition on this host\n"
@@ -41,6 +45,8 @@ static const char doc[] =
 	"  tcpfsm trace --rport 443 -4     # IPv4 connections to port 443\n"
 	"  tcpfsm trace --state CLOSE_WAIT # transitions into/out of CLOSE_WAIT\n"
 	"  tcpfsm trace --netns /run/netns/blue --comm nginx\n"
+	"  tcpfsm history --min-duration 1s --state SYN_SENT\n"
+	"  tcpfsm record -w /tmp/t.tfr -d 60; tcpfsm history -r /tmp/t.tfr\n"
 	"\v"
 	"Durations accept ns, us, ms, s (default), m, h, d: 250ms, 3s, 5m, 1h.\n"
 	"State names are Linux's (SYN_SENT, CLOSE_WAIT, ...), case-insensitive,\n"
@@ -52,6 +58,8 @@ static const struct argp_option options[] = {
 	{ "json", 'j', NULL, 0, "One JSON object per line", 1 },
 	{ "duration", 'd', "DURATION", 0, "Exit after DURATION (e.g. 10, 250ms, 5m)", 1 },
 	{ "verbose", 'v', NULL, 0, "Debug messages, including libbpf's", 1 },
+	{ "replay", 'r', "FILE", 0, "Read events recorded by `tcpfsm record` (- for stdin)", 1 },
+	{ "write", 'w', "FILE", 0, "record: the file to write (- for stdout)", 1 },
 	{ NULL, 0, NULL, 0, "Filters (repeatable options add to a list):", 2 },
 	{ "ipv4", '4', NULL, 0, "IPv4 only (v4-mapped IPv6 counts as IPv4)", 2 },
 	{ "ipv6", '6', NULL, 0, "IPv6 only", 2 },
@@ -65,13 +73,22 @@ static const struct argp_option options[] = {
 	  2 },
 	{ "cgroup", OPT_CGROUP, "PATH|ID", 0, "Owner's cgroup v2 (path under /sys/fs/cgroup or id)",
 	  2 },
-	{ "state", OPT_STATE, "STATE", 0, "Only transitions into or out of STATE", 2 },
-	{ NULL, 0, NULL, 0, "Kernel side:", 3 },
+	{ "state", OPT_STATE, "STATE", 0,
+	  "trace: transitions into or out of STATE; history: connections that went through it",
+	  2 },
+	{ "min-duration", OPT_MIN_DURATION, "DURATION", 0,
+	  "history: connections that lived at least DURATION", 2 },
+	{ NULL, 0, NULL, 0, "Connection table (history):", 3 },
+	{ "max-conns", OPT_MAX_CONNS, "N", 0,
+	  "Track at most N connections; the least recently active are evicted, counted and "
+	  "reported (default 262144)",
+	  3 },
+	{ NULL, 0, NULL, 0, "Kernel side:", 4 },
 	{ "attach", OPT_ATTACH, "auto|tp_btf|tracepoint", 0,
-	  "How to attach (default auto: tp_btf, else the classic tracepoint)", 3 },
-	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF when /sys/kernel/btf/vmlinux is missing", 3 },
+	  "How to attach (default auto: tp_btf, else the classic tracepoint)", 4 },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF when /sys/kernel/btf/vmlinux is missing", 4 },
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0,
-	  "Ring buffer size, power of two, 64K..1G (K/M/G suffix; default 16M)", 3 },
+	  "Ring buffer size, power of two, 64K..1G (K/M/G suffix; default 16M)", 4 },
 	{},
 };
 
@@ -303,6 +320,36 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			FAIL(ps, "bad --ringbuf-size '%s': a power of two from 64K to 1G", arg);
 		cfg->ringbuf_bytes = v;
 		break;
+	case 'r':
+		if (!*arg)
+			FAIL(ps, "empty --replay path");
+		cfg->replay = arg;
+		break;
+	case 'w':
+		if (!*arg)
+			FAIL(ps, "empty --write path");
+		cfg->write_path = arg;
+		break;
+	case OPT_MIN_DURATION:
+		err = duration_parse(arg, &cfg->min_duration_ns);
+		if (err)
+			FAIL(ps, "bad --min-duration '%s': expected a duration (250ms, 3s, 5m, 1h)", arg);
+		break;
+	case OPT_MAX_CONNS:
+		if (parse_u64(arg, &v) || !v || v > (1u << 28))
+			FAIL(ps, "bad --max-conns '%s': 1 to %u", arg, 1u << 28);
+		cfg->max_conns = v;
+		break;
+	case ARGP_KEY_END:
+		if (cfg->cmd == CMD_RECORD && !cfg->write_path)
+			FAIL(ps, "record needs -w FILE");
+		if (cfg->cmd != CMD_RECORD && cfg->write_path)
+			FAIL(ps, "-w/--write is for the record command");
+		if (cfg->cmd == CMD_RECORD && cfg->replay)
+			FAIL(ps, "record reads the kernel, not -r FILE");
+		if (cfg->cmd != CMD_HISTORY && cfg->min_duration_ns)
+			FAIL(ps, "--min-duration is for the history command");
+		break;
 	case ARGP_KEY_ARG:
 		FAIL(ps, "unexpected argument '%s'", arg);
 	default:
@@ -316,6 +363,8 @@ static const struct {
 	enum tcpfsm_cmd cmd;
 } commands[] = {
 	{ "trace", CMD_TRACE },
+	{ "history", CMD_HISTORY },
+	{ "record", CMD_RECORD },
 };
 
 int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int argp_flags, char *err,
@@ -328,6 +377,7 @@ int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int arg
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ringbuf_bytes = 16 << 20;
+	cfg->max_conns = 262144;
 	if (errlen)
 		err[0] = 0;
 
@@ -336,7 +386,7 @@ int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int arg
 			if (!strcmp(argv[1], commands[i].name))
 				break;
 		if (i == sizeof(commands) / sizeof(commands[0])) {
-			snprintf(err, errlen, "unknown command '%s' (commands: trace)", argv[1]);
+			snprintf(err, errlen, "unknown command '%s' (commands: trace, history, record)", argv[1]);
 			return -EINVAL;
 		}
 		cfg->cmd = commands[i].cmd;

@@ -10,6 +10,8 @@
 
 enum tcpfsm_cmd {
 	CMD_TRACE = 0,
+	CMD_HISTORY,
+	CMD_RECORD,
 };
 
 enum attach_mode {
@@ -37,6 +39,10 @@ struct tcpfsm_config {
 	char comms[CLI_MAX_COMMS][TCPFSM_COMM_LEN];
 	unsigned int n_comms;
 	uint32_t state_mask;	/* --state: bit per state, 0: any */
+	const char *replay;	/* -r FILE: read a recording instead of the kernel */
+	const char *write_path;	/* record -w FILE */
+	uint64_t min_duration_ns; /* history --min-duration */
+	uint32_t max_conns;	/* history: bound on tracked connections */
 	enum attach_mode attach;
 	const char *btf_path;
 	uint64_t ringbuf_bytes;

@@ -293,6 +293,16 @@ enum end_reason conn_end_reason(const struct conn *c, const struct tcpfsm_event 
 		return END_RESET_RECEIVED;
 	if (ev & TCPFSM_EV_RST_SENT)
 		return END_RESET_SENT;
+	/*
+	 * An abortive close() (SO_LINGER 0, unread data) or disconnect moves
+	 * these states to CLOSE in the owner's system call and only then sends
+	 * the RST, so no evidence can precede the event (tcp_disconnect). In
+	 * softirq the same transition is a timer giving up.
+	 */
+	if (!(last->flags & TCPFSM_F_SOFTIRQ) &&
+	    (old == TCPFSM_ESTABLISHED || old == TCPFSM_CLOSE_WAIT || old == TCPFSM_FIN_WAIT1 ||
+	     old == TCPFSM_FIN_WAIT2 || old == TCPFSM_SYN_RECV))
+		return END_RESET_SENT;
 	switch (old) {
 	case TCPFSM_FIN_WAIT2:
 	case TCPFSM_CLOSING:

@@ -8,45 +8,8 @@
 #include <time.h>
 #include "duration.h"
 #include "format.h"
+#include "sbuf.h"
 #include "state.h"
-
-/* An snprintf-style appender: pos counts what would have been written. */
-struct sbuf {
-	char *p;
-	size_t len, pos;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	size_t room = b->pos < b->len ? b->len - b->pos : 0;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(room ? b->p + b->pos : NULL, room, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		b->pos += n;
-}
-
-static void sb_putc(struct sbuf *b, char c)
-{
-	if (b->pos + 1 < b->len) {
-		b->p[b->pos] = c;
-		b->p[b->pos + 1] = 0;
-	}
-	b->pos++;
-}
-
-static void sb_init(struct sbuf *b, char *buf, size_t len)
-{
-	b->p = buf;
-	b->len = len;
-	b->pos = 0;
-	if (len)
-		buf[0] = 0;
-}
 
 int format_addr(char *buf, size_t len, int family, const uint8_t *addr)
 {

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include "cli.h"
 #include "log.h"
+#include "history.h"
 #include "trace.h"
 
 int main(int argc, char **argv)
@@ -17,6 +18,10 @@ int main(int argc, char **argv)
 	switch (cfg.cmd) {
 	case CMD_TRACE:
 		return cmd_trace(&cfg);
+	case CMD_HISTORY:
+		return cmd_history(&cfg);
+	case CMD_RECORD:
+		return cmd_record(&cfg);
 	}
 	return 2;
 }

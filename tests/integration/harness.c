@@ -81,17 +81,25 @@ static char *slurp(const char *path, size_t *len)
 
 int tracer_start(struct tracer *t, uint32_t netns, const char *const *extra)
 {
+	return tracer_start_cmd(t, "trace", netns, extra);
+}
+
+int tracer_start_cmd(struct tracer *t, const char *cmd, uint32_t netns, const char *const *extra)
+{
+	static unsigned int seq;
 	char ns[32];
 	const char *argv[32];
 	int n = 0, i;
 
 	memset(t, 0, sizeof(*t));
-	snprintf(t->out_path, sizeof(t->out_path), "/tmp/tcpfsm-itest-%d.out", getpid());
-	snprintf(t->err_path, sizeof(t->err_path), "/tmp/tcpfsm-itest-%d.err", getpid());
+	seq++;
+	snprintf(t->out_path, sizeof(t->out_path), "/tmp/tcpfsm-itest-%d-%u.out", getpid(), seq);
+	snprintf(t->err_path, sizeof(t->err_path), "/tmp/tcpfsm-itest-%d-%u.err", getpid(), seq);
 	snprintf(ns, sizeof(ns), "%u", netns);
 	argv[n++] = tcpfsm_path();
-	argv[n++] = "trace";
-	argv[n++] = "--json";
+	argv[n++] = cmd;
+	if (strcmp(cmd, "record"))
+		argv[n++] = "--json";
 	argv[n++] = "--netns";
 	argv[n++] = ns;
 	for (i = 0; extra && extra[i] && n < 30; i++)
@@ -109,6 +117,8 @@ int tracer_start(struct tracer *t, uint32_t netns, const char *const *extra)
 			_exit(127);
 		dup2(o, 1);
 		dup2(e, 2);
+		/* the test's sockets must not live on in tcpfsm */
+		close_range(3, ~0U, 0);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -196,6 +206,7 @@ int run_capture(char *const argv[], char *out, size_t len, uid_t as_uid)
 		dup2(p[1], 1);
 		dup2(p[1], 2);
 		close(p[0]);
+		close_range(3, ~0U, 0);
 		if (as_uid && (setgid(as_uid) || setuid(as_uid)))
 			_exit(126);
 		execv(argv[0], argv);

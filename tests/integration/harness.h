@@ -31,6 +31,8 @@ struct tracer {
  * NULL) and wait until it says it is tracing. Returns 0 or -errno.
  */
 int tracer_start(struct tracer *t, uint32_t netns, const char *const *extra);
+/* The same for any command: `tcpfsm CMD --json --netns INODE [extra...]`. */
+int tracer_start_cmd(struct tracer *t, const char *cmd, uint32_t netns, const char *const *extra);
 /* SIGINT it, wait, parse its output. Returns its exit status or -errno. */
 int tracer_stop(struct tracer *t);
 void tracer_free(struct tracer *t);

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include "filter.h"
+#include "loader.h"
+#include "log.h"
+#include "loop.h"
+#include "record.h"
+#include "snapshot.h"
+#include "source.h"
+
+struct live {
+	const struct tcpfsm_config *cfg;
+	const struct sink *sink;
+	struct source_result *res;
+};
+
+int64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t source_boot_to_real(void)
+{
+	int64_t b1 = clock_ns(CLOCK_BOOTTIME), r = clock_ns(CLOCK_REALTIME);
+	int64_t b2 = clock_ns(CLOCK_BOOTTIME);
+
+	return r - (b1 + (b2 - b1) / 2);
+}
+
+static int live_record(void *ctx, const struct tcpfsm_event *e)
+{
+	struct live *l = ctx;
+
+	l->res->records++;
+	return l->sink->on_record(l->sink->ctx, e);
+}
+
+/* seeds pass the same filters the kernel applies to events */
+static int live_seed(void *ctx, const struct tcpfsm_event *e)
+{
+	struct live *l = ctx;
+
+	if (!filter_kernel_side(l->cfg, e))
+		return 0;
+	l->res->seeds++;
+	return live_record(ctx, e);
+}
+
+static int live_tick(void *ctx)
+{
+	struct live *l = ctx;
+
+	return l->sink->on_tick ? l->sink->on_tick(l->sink->ctx, clock_ns(CLOCK_BOOTTIME)) : 0;
+}
+
+static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
+		    struct source_result *res)
+{
+	struct live l = { cfg, sink, res };
+	const struct loop_ops ops = { .on_tick = live_tick };
+	struct source_info info = { .live = true };
+	uint64_t stats[TCPFSM_STAT_MAX] = {};
+	char seeded[96] = "";
+	struct loader *ld;
+	int err;
+
+	err = loop_block_signals();
+	if (err) {
+		pr_err("cannot block signals: %s", strerror(-err));
+		return err;
+	}
+	info.boot_to_real_ns = source_boot_to_real();
+	info.start_boot_ns = clock_ns(CLOCK_BOOTTIME);
+	ld = loader__new(cfg, live_record, &l);
+	if (!ld)
+		return -errno;
+	if (sink->on_start && (err = sink->on_start(sink->ctx, &info))) {
+		loader__free(ld);
+		return err;
+	}
+	/*
+	 * Seed after attaching: a transition racing with the walk is then both
+	 * queued in the ring buffer and maybe reflected in the seed; the
+	 * consumer drops queued events older than the seed of their socket.
+	 */
+	if (sink->want_snapshot) {
+		struct snapshot_stats st;
+		int fd = loader__iter_fd(ld);
+
+		if (fd < 0) {
+			pr_warn("no snapshot of existing sockets (%s): they will show up at "
+				"their next transition",
+				strerror(-fd));
+		} else {
+			err = snapshot_run(fd, cfg->netns, cfg->n_netns, live_seed, &l, &st);
+			if (err) {
+				loader__free(ld);
+				return err;
+			}
+			snprintf(seeded, sizeof(seeded), ", %llu existing socket%s from %u netns",
+				 (unsigned long long)res->seeds, res->seeds == 1 ? "" : "s", st.netns);
+		}
+	}
+	pr_info("tracing TCP state transitions (%s%s%s), Ctrl-C to end", loader__mode(ld),
+		loader__ctx_tracking(ld) ? "" : ", owners at syscalls only", seeded);
+	err = loop_run(ld, cfg->duration_ns, &ops, &l);
+	loader__stats(ld, stats);
+	loader__free(ld);
+	res->lost = stats[TCPFSM_STAT_LOST];
+	res->lost_known = true;
+	if (!err && res->records - res->seeds != stats[TCPFSM_STAT_EVENTS])
+		pr_warn("received %llu events but the kernel sent %llu",
+			(unsigned long long)(res->records - res->seeds),
+			(unsigned long long)stats[TCPFSM_STAT_EVENTS]);
+	return err;
+}
+
+static int run_replay(const struct tcpfsm_config *cfg, const struct sink *sink,
+		      struct source_result *res)
+{
+	struct tcpfsm_event e;
+	struct source_info info = {};
+	const struct record_header *h;
+	struct record_reader *r;
+	uint64_t last_ts = 0;
+	char err[256];
+	int n, ret = 0;
+
+	r = record_reader__open(cfg->replay, err, sizeof(err));
+	if (!r) {
+		pr_err("%s", err);
+		return -EINVAL;
+	}
+	h = record_reader__header(r);
+	info.boot_to_real_ns = h->boot_to_real_ns;
+	info.start_boot_ns = h->start_boot_ns;
+	res->lost = h->lost;
+	res->lost_known = h->flags & RECORD_F_FINISHED;
+	if (sink->on_start && (ret = sink->on_start(sink->ctx, &info))) {
+		record_reader__close(r);
+		return ret;
+	}
+	while ((n = record_reader__next(r, &e, err, sizeof(err))) > 0) {
+		if (e.ts_ns > last_ts)
+			last_ts = e.ts_ns;
+		if (!filter_kernel_side(cfg, &e))
+			continue;
+		res->records++;
+		if (e.kind == TCPFSM_KIND_SNAPSHOT)
+			res->seeds++;
+		ret = sink->on_record(sink->ctx, &e);
+		if (ret)
+			break;
+	}
+	if (n < 0) {
+		pr_err("%s", err);
+		ret = n;
+	} else if (!ret && sink->on_tick) {
+		ret = sink->on_tick(sink->ctx, last_ts);
+	}
+	record_reader__close(r);
+	return ret < 0 ? ret : 0;
+}
+
+int source_run(const struct tcpfsm_config *cfg, const struct sink *sink, struct source_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	return cfg->replay ? run_replay(cfg, sink, res) : run_live(cfg, sink, res);
+}
