@@ -392,8 +392,15 @@ int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int arg
 		cfg->cmd = commands[i].cmd;
 		first = 1;
 	}
-	/* argp sees argv[first] as the program name */
-	if (argp_parse(&argp, argc - first, argv + first, argp_flags, NULL, &ps)) {
+	/* argp sees argv[first] as the program name: "tcpfsm history" */
+	char *args[argc + 1], name[64];
+
+	snprintf(name, sizeof(name), "tcpfsm%s%s", first ? " " : "", first ? argv[1] : "");
+	args[0] = name;
+	for (int k = first + 1; k < argc; k++)
+		args[k - first] = argv[k];
+	args[argc - first] = NULL;
+	if (argp_parse(&argp, argc - first, args, argp_flags, NULL, &ps)) {
 		if (errlen && !err[0])
 			snprintf(err, errlen, "bad command line");
 		return -EINVAL;
