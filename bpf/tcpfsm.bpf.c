@@ -281,7 +281,9 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 		info->cookie = e->cookie;
 		info->ts_ns = now;
 
-		owner_here = ctx == 1 || (ctx < 0 && syscall_transition(e->oldstate, e->newstate));
+		/* these transitions never run in softirq: trust them even if
+		 * the context flag were wrong */
+		owner_here = ctx == 1 || syscall_transition(e->oldstate, e->newstate);
 		if (owner_here)
 			set_owner(info, TCPFSM_F_OWNER);
 		e->evidence = info->evidence;
@@ -294,7 +296,7 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 		}
 	} else {
 		stat_inc(TCPFSM_STAT_NOSTORAGE);
-		if (ctx == 1 || (ctx < 0 && syscall_transition(e->oldstate, e->newstate))) {
+		if (ctx == 1 || syscall_transition(e->oldstate, e->newstate)) {
 			e->pid = bpf_get_current_pid_tgid() >> 32;
 			e->cgroup_id = bpf_get_current_cgroup_id();
 			bpf_get_current_comm(e->comm, sizeof(e->comm));

@@ -393,7 +393,13 @@ int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int arg
 		first = 1;
 	}
 	/* argp sees argv[first] as the program name: "tcpfsm history" */
-	char *args[argc + 1], name[64];
+	char **args = calloc(argc + 1, sizeof(*args)), name[64];
+	int ret = 0;
+
+	if (!args) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
 
 	snprintf(name, sizeof(name), "tcpfsm%s%s", first ? " " : "", first ? argv[1] : "");
 	args[0] = name;
@@ -403,7 +409,8 @@ int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int arg
 	if (argp_parse(&argp, argc - first, args, argp_flags, NULL, &ps)) {
 		if (errlen && !err[0])
 			snprintf(err, errlen, "bad command line");
-		return -EINVAL;
+		ret = -EINVAL;
 	}
-	return 0;
+	free(args);
+	return ret;
 }

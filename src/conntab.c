@@ -169,12 +169,13 @@ static void evict_one(struct conntab *t, conn_emit_fn emit, void *ctx)
 {
 	uint32_t i;
 
-	t->st.evicted++;
 	/* timewait entries are already reported: they go first */
 	if (t->tw.tail != NIL) {
 		remove_entry(t, &t->tw, t->tw.tail);
+		t->st.timewait_evicted++;
 		return;
 	}
+	t->st.evicted++;
 	i = t->lru.tail;
 	if (emit) {
 		struct conn_end end = { .end_ns = t->now_ns, .reason = END_EVICTED };
@@ -301,8 +302,11 @@ enum end_reason conn_end_reason(const struct conn *c, const struct tcpfsm_event 
 	 */
 	if (!(last->flags & TCPFSM_F_SOFTIRQ) &&
 	    (old == TCPFSM_ESTABLISHED || old == TCPFSM_CLOSE_WAIT || old == TCPFSM_FIN_WAIT1 ||
-	     old == TCPFSM_FIN_WAIT2 || old == TCPFSM_SYN_RECV))
+	     old == TCPFSM_SYN_RECV))
 		return END_RESET_SENT;
+	/* FIN_WAIT2 -> CLOSE in a system call is mostly close() handing the
+	 * socket to a timewait socket (or a FIN taken from the backlog): read
+	 * as normal; an abortive close from FIN_WAIT2 is misread (README) */
 	switch (old) {
 	case TCPFSM_FIN_WAIT2:
 	case TCPFSM_CLOSING:
@@ -369,15 +373,17 @@ int conntab__apply(struct conntab *t, const struct tcpfsm_event *e, conn_emit_fn
 	i = find(t, e->cookie);
 	if (i != NIL) {
 		c = at(t, i);
+		if ((c->flags & CONN_SEEDED) && c->npath == 1 && e->ts_ns <= c->enter_ns[0]) {
+			/* happened before the snapshot saw the socket (a timewait
+			 * one too: its older transitions led there) */
+			t->st.duplicates++;
+			return 0;
+		}
 		if (c->flags & CONN_TIMEWAIT) {
 			/* the cookie is reused only by a new life of the same
 			 * socket (reconnect after CLOSE): start afresh */
 			remove_entry(t, &t->tw, i);
 			i = NIL;
-		} else if ((c->flags & CONN_SEEDED) && c->npath == 1 && e->ts_ns <= c->enter_ns[0]) {
-			/* happened before the snapshot saw the socket */
-			t->st.duplicates++;
-			return 0;
 		}
 	}
 	if (i == NIL) {

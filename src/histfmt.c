@@ -97,7 +97,8 @@ int format_conn_text(char *buf, size_t len, const struct conn *c, const struct c
 	fmt_ep(&b, c, false);
 	if (start && end->end_ns >= start) {
 		duration_format(d, sizeof(d), end->end_ns - start);
-		sb_printf(&b, "  %s%s ", exact ? "" : ">=", d);
+		/* a lower bound when it began earlier or still goes on (evicted) */
+		sb_printf(&b, "  %s%s ", exact && end->reason != END_EVICTED ? "" : ">=", d);
 	} else {
 		sb_printf(&b, "  ? ");
 	}
@@ -140,7 +141,8 @@ static void json_time(struct sbuf *b, uint64_t boot_ns, const struct fmt_opts *o
 int format_conn_json(char *buf, size_t len, const struct conn *c, const struct conn_end *end,
 		     const struct fmt_opts *o)
 {
-	char a[64], comm[80];
+	/* every byte of comm may take a 6-byte escape ("\u00XX"), plus quotes */
+	char a[64], comm[6 * TCPFSM_COMM_LEN + 3];
 	struct sbuf b;
 	bool exact, known, lower;
 	uint64_t start = conn_start_ns(c, &exact);

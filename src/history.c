@@ -129,6 +129,9 @@ int cmd_history(const struct tcpfsm_config *cfg)
 		(unsigned long long)st->closed, conntab__live(h.tab) - counts[TCPFSM_TIME_WAIT],
 		counts[TCPFSM_TIME_WAIT], (unsigned long long)st->evicted,
 		st->evicted ? " (raise --max-conns)" : "");
+	if (st->timewait_evicted)
+		pr_info("%llu TIME_WAIT entries dropped early to make room: the TIME_WAIT count is low",
+			(unsigned long long)st->timewait_evicted);
 	conntab__free(h.tab);
 	return 0;
 }

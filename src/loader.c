@@ -232,9 +232,14 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 		return err;
 	}
 
-	/* softirq tracking first, so the first transition is attributed right */
-	ld->links[1] = bpf_program__attach(sirq_in);
-	ld->links[2] = ld->links[1] ? bpf_program__attach(sirq_out) : NULL;
+	/*
+	 * Softirq tracking before the state tracepoint, so the first transition
+	 * is attributed right; exit before entry, so a softirq running while we
+	 * attach cannot leave its CPU flagged "in softirq" with no exit to clear
+	 * it.
+	 */
+	ld->links[2] = bpf_program__attach(sirq_out);
+	ld->links[1] = ld->links[2] ? bpf_program__attach(sirq_in) : NULL;
 	if (ld->links[1] && ld->links[2]) {
 		skel->bss->ctx_tracking = true;
 		ld->ctx_tracking = true;
@@ -242,8 +247,8 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 		pr_warn("softirq tracking could not attach (%s): owners are taken only at "
 			"connect/listen/close",
 			strerror(errno));
-		bpf_link__destroy(ld->links[1]);
-		ld->links[1] = NULL;
+		bpf_link__destroy(ld->links[2]);
+		ld->links[2] = NULL;
 	}
 	/* evidence for end reasons and diagnoses: useful, not essential */
 	for (i = 0; i < 3; i++) {

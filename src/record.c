@@ -68,6 +68,17 @@ struct record_reader *record_reader__open(const char *path, char *err, size_t er
 		return NULL;
 	}
 	n = fread(&r->h, 1, sizeof(r->h), r->f);
+	if (n < sizeof(r->h) && ferror(r->f)) {
+		/* a directory, an I/O error: not the file's fault */
+		int e = errno;
+
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
+		if (r->f != stdin)
+			fclose(r->f);
+		free(r);
+		errno = e;
+		return NULL;
+	}
 	if (n < sizeof(r->h) && memcmp(r->h.magic, RECORD_MAGIC, n < 8 ? n : 8)) {
 		snprintf(err, errlen, "%s: not a tcpfsm record file (bad magic)", path);
 		goto fail;
@@ -107,14 +118,13 @@ int record_reader__next(struct record_reader *r, struct tcpfsm_event *e, char *e
 	size_t n = fread(e, 1, sizeof(*e), r->f);
 	const char *why;
 
-	if (n == 0) {
-		if (ferror(r->f)) {
-			snprintf(err, errlen, "%s: read error at offset %llu", r->path,
-				 (unsigned long long)r->offset);
-			return -EIO;
-		}
-		return 0;
+	if (n < sizeof(*e) && ferror(r->f)) {
+		snprintf(err, errlen, "%s: read error at offset %llu: %s", r->path,
+			 (unsigned long long)r->offset, strerror(errno));
+		return -EIO;
 	}
+	if (n == 0)
+		return 0;
 	if (n < sizeof(*e)) {
 		snprintf(err, errlen, "%s: truncated record at offset %llu (%zu of %zu bytes)", r->path,
 			 (unsigned long long)r->offset, n, sizeof(*e));
