@@ -45,9 +45,9 @@ SKEL := $(OUTPUT)/tcpfsm.skel.h
 
 # Pure modules: no libbpf, unit-tested without root.
 PURE_SRCS := src/state.c src/duration.c src/sbuf.c src/format.c src/cli.c src/filter.c \
-	src/conntab.c src/histfmt.c src/record.c
+	src/conntab.c src/histfmt.c src/record.c src/hist.c
 APP_SRCS := $(PURE_SRCS) src/loader.c src/loop.c src/snapshot.c src/source.c src/output.c \
-	src/trace.c src/history.c src/main.c
+	src/trace.c src/history.c src/histcmd.c src/main.c
 PURE_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS))
 APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(APP_SRCS))
 
@@ -84,7 +84,9 @@ $(APP): $(APP_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS_BPF) -o $@
 
-$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(PURE_OBJS) | $(OUTPUT)/tests
+# support.c first: of several sources, -MMD keeps the last one's dependencies.
+$(OUTPUT)/tests/test_%: tests/unit/support.c tests/unit/test_%.c tests/unit/support.h \
+		$(PURE_OBJS) | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $(filter %.c %.o,$^) $(LDFLAGS) -lcmocka -o $@
 

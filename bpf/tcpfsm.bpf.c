@@ -36,6 +36,10 @@ const volatile __u64 filter_cgroup = 0;
 /* Wake userspace only once this much is waiting; the consumer's poll timeout
  * bounds the latency of a partial batch. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
+/* Send events to userspace (off for aggregation only: hist, serve). */
+const volatile bool emit_events = true;
+/* Histograms by state and, with --by, by a second key. */
+const volatile __u8 hist_by = TCPFSM_BY_NONE;
 
 /* What the kernel remembers of each socket between two transitions. */
 struct sk_info {
@@ -93,6 +97,45 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps");
+
+/* Time in each state, and every transition old -> new, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCPFSM_STATE_MAX);
+	__type(key, __u32);
+	__type(value, struct tcpfsm_hist);
+} hists SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCPFSM_STATE_MAX * TCPFSM_STATE_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} transitions SEC(".maps");
+
+/* --by: one histogram per (state, key) up to max_entries (set by userspace),
+ * the rest in hists_other by state */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct tcpfsm_hist_key);
+	__type(value, struct tcpfsm_hist);
+} hists_by SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCPFSM_STATE_MAX);
+	__type(key, __u32);
+	__type(value, struct tcpfsm_hist);
+} hists_other SEC(".maps");
+
+/* an all-zero histogram to insert from (too big for the BPF stack) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tcpfsm_hist);
+} hist_zero SEC(".maps");
 
 /* Fallback cookies: unique per boot, marked so they never collide. */
 __u64 synthetic_cookie_seq = 0;
@@ -243,6 +286,87 @@ static __always_inline void set_owner(struct sk_info *info, __u32 flags)
 	info->flags = flags;
 }
 
+static __always_inline void hist_add(struct tcpfsm_hist *h, __u64 d)
+{
+	__u32 b = tcpfsm_hist_bucket(d);
+
+	if (b >= TCPFSM_HIST_BUCKETS)
+		return;
+	h->buckets[b]++;
+	if (!h->count || d < h->min_ns)
+		h->min_ns = d;
+	if (d > h->max_ns)
+		h->max_ns = d;
+	h->count++;
+	h->sum_ns += d;
+}
+
+/* The histogram of this event's old state under its --by key. */
+static __always_inline struct tcpfsm_hist *hist_by_key(const struct tcpfsm_event *e, __u32 st)
+{
+	struct tcpfsm_hist_key k = { .state = st };
+	struct tcpfsm_hist *h;
+	__u32 zero = 0;
+	void *z;
+
+	if (hist_by == TCPFSM_BY_LPORT)
+		k.num = e->sport;
+	else if (hist_by == TCPFSM_BY_RPORT)
+		k.num = e->dport;
+	else if (hist_by == TCPFSM_BY_CGROUP)
+		k.num = e->cgroup_id;
+	else
+		__builtin_memcpy(k.comm, e->comm, sizeof(k.comm));
+	h = bpf_map_lookup_elem(&hists_by, &k);
+	if (h)
+		return h;
+	z = bpf_map_lookup_elem(&hist_zero, &zero);
+	if (z && !bpf_map_update_elem(&hists_by, &k, z, BPF_NOEXIST)) {
+		h = bpf_map_lookup_elem(&hists_by, &k);
+		if (h)
+			return h;
+	}
+	/* the map is full: the capped key set, the rest counted apart */
+	stat_inc(TCPFSM_STAT_BY_OTHER);
+	return bpf_map_lookup_elem(&hists_other, &st);
+}
+
+/* Histograms and the transition matrix: every event that passed the filters. */
+static __always_inline void account(const struct tcpfsm_event *e)
+{
+	__u32 st = e->oldstate, idx = e->oldstate * TCPFSM_STATE_MAX + e->newstate;
+	struct tcpfsm_hist *h;
+	__u64 *n;
+
+	if (st >= TCPFSM_STATE_MAX || e->newstate >= TCPFSM_STATE_MAX)
+		return;
+	n = bpf_map_lookup_elem(&transitions, &idx);
+	if (n)
+		(*n)++;
+	/* births are no time spent in the old state: a child is a clone of its
+	 * listener, a new socket's time in CLOSE (since socket()) is unknown */
+	if ((st == TCPFSM_LISTEN && e->newstate == TCPFSM_SYN_RECV) ||
+	    (st == TCPFSM_CLOSE && e->old_duration_ns == TCPFSM_DURATION_UNKNOWN))
+		return;
+	h = bpf_map_lookup_elem(&hists, &st);
+	if (!h)
+		return;
+	if (e->old_duration_ns == TCPFSM_DURATION_UNKNOWN) {
+		h->unknown++;
+	} else {
+		hist_add(h, e->old_duration_ns);
+	}
+	if (hist_by == TCPFSM_BY_NONE)
+		return;
+	h = hist_by_key(e, st);
+	if (!h)
+		return;
+	if (e->old_duration_ns == TCPFSM_DURATION_UNKNOWN)
+		h->unknown++;
+	else
+		hist_add(h, e->old_duration_ns);
+}
+
 /*
  * The shared core: e already holds the identity and addresses; info is the
  * socket's storage (fresh: just created, all zero). Updates info, applies
@@ -311,37 +435,27 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 		info->syn_retrans = 0;
 	}
 
-	if (!ports_pass(e) || (filter_cgroup && e->cgroup_id != filter_cgroup)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+	if (!ports_pass(e) || (filter_cgroup && e->cgroup_id != filter_cgroup))
 		return 0;
-	}
 	stat_inc(TCPFSM_STAT_EVENTS);
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + sizeof(*e) >= wakeup_bytes)
-		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
-	else
-		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	/* counted before the ring buffer can refuse the event: exact */
+	account(e);
+	if (!emit_events)
+		return 0;
+	/*
+	 * Built on the stack and copied (bpf_ringbuf_output), not reserved
+	 * first: the socket's storage and the histograms must be updated even
+	 * when the ring buffer is full.
+	 */
+	if (bpf_ringbuf_output(&events, e, sizeof(*e),
+			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + sizeof(*e) >=
+					       wakeup_bytes ?
+				       BPF_RB_FORCE_WAKEUP :
+				       BPF_RB_NO_WAKEUP))
+		stat_inc(TCPFSM_STAT_LOST);
 	return 0;
 }
 
-/* Reserve first so the record is filled in place; a failed reserve of an
- * event that would have passed the filters is counted as lost. */
-static __always_inline struct tcpfsm_event *reserve(void)
-{
-	struct tcpfsm_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-
-	if (!e)
-		return NULL;
-	e->old_duration_ns = TCPFSM_DURATION_UNKNOWN;
-	e->cgroup_id = 0;
-	e->pid = 0;
-	e->flags = 0;
-	__builtin_memset(e->comm, 0, sizeof(e->comm));
-	e->syn_retrans = 0;
-	e->evidence = 0;
-	e->kind = TCPFSM_KIND_TRANSITION;
-	e->ino = 0;
-	return e;
-}
 
 static __always_inline bool family_passes(__u16 family)
 {
@@ -353,7 +467,7 @@ static __always_inline bool family_passes(__u16 family)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, const int newstate)
 {
-	struct tcpfsm_event *e;
+	struct tcpfsm_event ev = {}, *e = &ev;
 	struct sk_info *info;
 	__u16 family;
 	__u32 netns;
@@ -368,12 +482,7 @@ int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, co
 	if (!netns_passes(netns))
 		return 0;
 
-	e = reserve();
-	if (!e) {
-		/* pre-filter loss: counted even if ports would have dropped it */
-		stat_inc(TCPFSM_STAT_LOST);
-		return 0;
-	}
+	e->old_duration_ns = TCPFSM_DURATION_UNKNOWN;
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	e->cookie = bpf_get_socket_cookie((void *)sk);
 	e->netns = netns;
@@ -388,8 +497,6 @@ int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, co
 		e->sport = sk->__sk_common.skc_num;
 	e->dport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (family == TCPFSM_AF_INET) {
-		__builtin_memset(e->saddr, 0, sizeof(e->saddr));
-		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
 		__builtin_memcpy(e->saddr, &sk->__sk_common.skc_rcv_saddr, 4);
 		__builtin_memcpy(e->daddr, &sk->__sk_common.skc_daddr, 4);
 	} else {
@@ -397,10 +504,8 @@ int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, co
 		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 		unmap_v4(e);
 	}
-	if (filter_family && e->family != filter_family) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+	if (filter_family && e->family != filter_family)
 		return 0;
-	}
 
 	info = bpf_sk_storage_get(&sk_infos, (void *)sk, 0, 0);
 	fresh = !info;
@@ -416,7 +521,7 @@ int handle_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 	const struct sk_info *listener = NULL;
 	struct sk_info zero = {}, *info;
 	struct listen_key lk = {};
-	struct tcpfsm_event *e;
+	struct tcpfsm_event ev = {}, *e = &ev;
 	__u64 key = (__u64)sk;
 	__u16 family;
 	__u32 netns;
@@ -431,11 +536,7 @@ int handle_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (!netns_passes(netns))
 		return 0;
 
-	e = reserve();
-	if (!e) {
-		stat_inc(TCPFSM_STAT_LOST);
-		return 0;
-	}
+	e->old_duration_ns = TCPFSM_DURATION_UNKNOWN;
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	e->netns = netns;
 	e->family = family;
@@ -445,8 +546,6 @@ int handle_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 	e->sport = ctx->sport;
 	e->dport = ctx->dport;
 	if (family == TCPFSM_AF_INET) {
-		__builtin_memset(e->saddr, 0, sizeof(e->saddr));
-		__builtin_memset(e->daddr, 0, sizeof(e->daddr));
 		__builtin_memcpy(e->saddr, ctx->saddr, 4);
 		__builtin_memcpy(e->daddr, ctx->daddr, 4);
 	} else {
@@ -459,10 +558,8 @@ int handle_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 	 * socket has only skc_num */
 	if (!e->sport)
 		e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	if (filter_family && e->family != filter_family) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+	if (filter_family && e->family != filter_family)
 		return 0;
-	}
 
 	info = bpf_map_lookup_elem(&sk_infos_hash, &key);
 	fresh = !info;

@@ -107,7 +107,74 @@ enum tcpfsm_stat {
 	TCPFSM_STAT_EVENTS = 0,	/* TCP transitions that passed the filters */
 	TCPFSM_STAT_LOST = 1,	/* of those, not delivered: ring buffer full */
 	TCPFSM_STAT_NOSTORAGE = 2, /* per-socket storage could not be had */
-	TCPFSM_STAT_MAX = 3,
+	TCPFSM_STAT_BY_OTHER = 3, /* --by: transitions counted under "other" */
+	TCPFSM_STAT_MAX = 4,
+};
+
+/*
+ * Histograms of the time spent in a state, kept in the kernel so they stay
+ * exact when events are lost. Log-linear buckets: each power of two of
+ * nanoseconds from 2^10 (~1 µs) to 2^48 (~3.3 days) split in 4, so a
+ * bucket is at most 25% as wide as its lower bound. Bucket 0 holds < 1024 ns,
+ * the last one >= 2^48 ns.
+ */
+#define TCPFSM_HIST_SUB_BITS 2
+#define TCPFSM_HIST_SUBS (1 << TCPFSM_HIST_SUB_BITS)
+#define TCPFSM_HIST_MIN_SHIFT 10
+#define TCPFSM_HIST_MAX_SHIFT 48
+#define TCPFSM_HIST_BUCKETS \
+	((TCPFSM_HIST_MAX_SHIFT - TCPFSM_HIST_MIN_SHIFT) * TCPFSM_HIST_SUBS + 2)
+
+struct tcpfsm_hist {
+	__u64 count;	/* transitions out of the state with a known duration */
+	__u64 sum_ns;
+	__u64 min_ns;	/* valid when count > 0 */
+	__u64 max_ns;
+	__u64 unknown;	/* transitions out of it whose entry time is unknown */
+	__u64 buckets[TCPFSM_HIST_BUCKETS];
+};
+
+/* Index of the highest set bit of v (v != 0), without a clz instruction. */
+static inline __u32 tcpfsm_msb(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) r += 1;
+	return r;
+}
+
+static inline __u32 tcpfsm_hist_bucket(__u64 ns)
+{
+	__u32 msb;
+
+	if (ns < (1ULL << TCPFSM_HIST_MIN_SHIFT))
+		return 0;
+	if (ns >= (1ULL << TCPFSM_HIST_MAX_SHIFT))
+		return TCPFSM_HIST_BUCKETS - 1;
+	msb = tcpfsm_msb(ns);
+	return (msb - TCPFSM_HIST_MIN_SHIFT) * TCPFSM_HIST_SUBS +
+	       ((ns >> (msb - TCPFSM_HIST_SUB_BITS)) & (TCPFSM_HIST_SUBS - 1)) + 1;
+}
+
+/* --by: what a histogram is keyed by besides the state */
+enum tcpfsm_by {
+	TCPFSM_BY_NONE = 0,
+	TCPFSM_BY_LPORT,
+	TCPFSM_BY_RPORT,
+	TCPFSM_BY_COMM,
+	TCPFSM_BY_CGROUP,
+};
+
+struct tcpfsm_hist_key {
+	__u64 num;	/* port or cgroup id */
+	char comm[TCPFSM_COMM_LEN];
+	__u32 state;
+	__u32 _pad;
 };
 
 #endif /* TCPFSM_H */

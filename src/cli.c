@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include "cli.h"
 #include "duration.h"
+#include "hist.h"
 #include "state.h"
 
 const char *argp_program_version = "tcpfsm " TCPFSM_VERSION;
@@ -29,6 +30,9 @@ enum {
 	OPT_RINGBUF,
 	OPT_MIN_DURATION,
 	OPT_MAX_CONNS,
+	OPT_BY,
+	OPT_BY_LIMIT,
+	OPT_CUMULATIVE,
 };
 
 static const char doc[] =
@@ -38,6 +42,7 @@ static const char doc[] =
 	"  trace      one line per TCP state transition (the default)\n"
 	"  history    one record per connection when it closes: its whole path\n"
 	"  record     write raw events to a file (-w FILE) for later -r FILE\n"
+	"  hist       histograms of the time spent in each state\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  tcpfsm                          # every transition on this host\n"
@@ -47,6 +52,7 @@ static const char doc[] =
 	"  tcpfsm trace --netns /run/netns/blue --comm nginx\n"
 	"  tcpfsm history --min-duration 1s --state SYN_SENT\n"
 	"  tcpfsm record -w /tmp/t.tfr -d 60; tcpfsm history -r /tmp/t.tfr\n"
+	"  tcpfsm hist -i 10s --by lport   # per-state histograms every 10 s\n"
 	"\v"
 	"Durations accept ns, us, ms, s (default), m, h, d: 250ms, 3s, 5m, 1h.\n"
 	"State names are Linux's (SYN_SENT, CLOSE_WAIT, ...), case-insensitive,\n"
@@ -83,12 +89,20 @@ static const struct argp_option options[] = {
 	  "Track at most N connections; the least recently active are evicted, counted and "
 	  "reported (default 262144)",
 	  3 },
-	{ NULL, 0, NULL, 0, "Kernel side:", 4 },
+	{ NULL, 0, NULL, 0, "Histograms (hist):", 4 },
+	{ "interval", 'i', "DURATION", 0, "Print each interval's counts every DURATION", 4 },
+	{ "cumulative", OPT_CUMULATIVE, NULL, 0, "With -i: totals so far instead of deltas", 4 },
+	{ "by", OPT_BY, "lport|rport|comm|cgroup", 0, "Also one histogram per state and key", 4 },
+	{ "by-limit", OPT_BY_LIMIT, "N", 0,
+	  "With --by: at most N (state, key) histograms; the rest count under key \"other\" "
+	  "(default 256)",
+	  4 },
+	{ NULL, 0, NULL, 0, "Kernel side:", 5 },
 	{ "attach", OPT_ATTACH, "auto|tp_btf|tracepoint", 0,
-	  "How to attach (default auto: tp_btf, else the classic tracepoint)", 4 },
-	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF when /sys/kernel/btf/vmlinux is missing", 4 },
+	  "How to attach (default auto: tp_btf, else the classic tracepoint)", 5 },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF when /sys/kernel/btf/vmlinux is missing", 5 },
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0,
-	  "Ring buffer size, power of two, 64K..1G (K/M/G suffix; default 16M)", 4 },
+	  "Ring buffer size, power of two, 64K..1G (K/M/G suffix; default 16M)", 5 },
 	{},
 };
 
@@ -340,7 +354,30 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			FAIL(ps, "bad --max-conns '%s': 1 to %u", arg, 1u << 28);
 		cfg->max_conns = v;
 		break;
+	case 'i':
+		err = duration_parse(arg, &cfg->interval_ns);
+		if (err || cfg->interval_ns < 1000000)
+			FAIL(ps, "bad --interval '%s': a duration of at least 1ms (500ms, 5s, 1m)", arg);
+		break;
+	case OPT_CUMULATIVE:
+		cfg->cumulative = true;
+		break;
+	case OPT_BY:
+		st = hist_by_parse(arg);
+		if (st < 0)
+			FAIL(ps, "bad --by '%s': lport, rport, comm or cgroup", arg);
+		cfg->by = st;
+		break;
+	case OPT_BY_LIMIT:
+		if (parse_u64(arg, &v) || !v || v > 65536)
+			FAIL(ps, "bad --by-limit '%s': 1 to 65536", arg);
+		cfg->by_limit = v;
+		break;
 	case ARGP_KEY_END:
+		if (cfg->cmd != CMD_HIST && (cfg->interval_ns || cfg->cumulative || cfg->by))
+			FAIL(ps, "-i, --cumulative and --by are for the hist command");
+		if (cfg->cumulative && !cfg->interval_ns)
+			FAIL(ps, "--cumulative goes with -i INTERVAL");
 		if (cfg->cmd == CMD_RECORD && !cfg->write_path)
 			FAIL(ps, "record needs -w FILE");
 		if (cfg->cmd != CMD_RECORD && cfg->write_path)
@@ -365,6 +402,7 @@ static const struct {
 	{ "trace", CMD_TRACE },
 	{ "history", CMD_HISTORY },
 	{ "record", CMD_RECORD },
+	{ "hist", CMD_HIST },
 };
 
 int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int argp_flags, char *err,
@@ -378,6 +416,7 @@ int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int arg
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ringbuf_bytes = 16 << 20;
 	cfg->max_conns = 262144;
+	cfg->by_limit = 256;
 	if (errlen)
 		err[0] = 0;
 
@@ -386,7 +425,7 @@ int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int arg
 			if (!strcmp(argv[1], commands[i].name))
 				break;
 		if (i == sizeof(commands) / sizeof(commands[0])) {
-			snprintf(err, errlen, "unknown command '%s' (commands: trace, history, record)", argv[1]);
+			snprintf(err, errlen, "unknown command '%s' (commands: trace, history, record, hist)", argv[1]);
 			return -EINVAL;
 		}
 		cfg->cmd = commands[i].cmd;

@@ -12,6 +12,7 @@ enum tcpfsm_cmd {
 	CMD_TRACE = 0,
 	CMD_HISTORY,
 	CMD_RECORD,
+	CMD_HIST,
 };
 
 enum attach_mode {
@@ -43,6 +44,11 @@ struct tcpfsm_config {
 	const char *write_path;	/* record -w FILE */
 	uint64_t min_duration_ns; /* history --min-duration */
 	uint32_t max_conns;	/* history: bound on tracked connections */
+	uint64_t interval_ns;	/* hist -i: print every interval, 0: only at the end */
+	bool cumulative;	/* hist -i: totals so far, not the interval's */
+	int by;			/* hist --by: enum tcpfsm_by */
+	uint32_t by_limit;	/* hist --by-limit */
+	bool aggregate_only;	/* internal: the kernel sends no events */
 	enum attach_mode attach;
 	const char *btf_path;
 	uint64_t ringbuf_bytes;

@@ -100,7 +100,7 @@ static int hist_tick(void *ctx, uint64_t now)
 int cmd_history(const struct tcpfsm_config *cfg)
 {
 	struct hist_ctx h = { .cfg = cfg };
-	struct sink sink = { hist_start, hist_record, hist_tick, &h, true };
+	struct sink sink = { hist_start, hist_record, hist_tick, NULL, &h, true };
 	uint32_t counts[TCPFSM_STATE_MAX];
 	const struct conntab_stats *st;
 	struct source_result res;
@@ -160,7 +160,7 @@ static int rec_tick(void *ctx, uint64_t now)
 int cmd_record(const struct tcpfsm_config *cfg)
 {
 	struct rec_ctx r = {};
-	struct sink sink = { NULL, rec_record, rec_tick, &r, true };
+	struct sink sink = { NULL, rec_record, rec_tick, NULL, &r, true };
 	struct source_result res;
 	char msg[256];
 	int err, cerr;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "hist.h"
 #include "loader.h"
 #include "log.h"
 #include "tcpfsm.skel.h"
@@ -148,6 +149,8 @@ static void set_filters(struct tcpfsm_bpf *skel, const struct tcpfsm_config *cfg
 	ro->filter_cgroup = cfg->cgroup_id;
 	/* a batch is 1/16 of the ring: a wakeup per ~10k events at 16M */
 	ro->wakeup_bytes = cfg->ringbuf_bytes / 16;
+	ro->emit_events = !cfg->aggregate_only;
+	ro->hist_by = cfg->by;
 }
 
 static void destroy_links(struct loader *ld)
@@ -212,6 +215,10 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 		if (err)
 			return err;
 	}
+	if (cfg->by)
+		bpf_map__set_max_entries(skel->maps.hists_by, cfg->by_limit);
+	else /* a map cannot have 0 entries; 1 costs nothing */
+		bpf_map__set_max_entries(skel->maps.hists_by, 1);
 	err = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_bytes);
 	if (err) {
 		pr_err("bad ring buffer size: %s", strerror(-err));
@@ -366,6 +373,68 @@ int loader__stats(const struct loader *ld, uint64_t stats[TCPFSM_STAT_MAX])
 	}
 	free(vals);
 	return 0;
+}
+
+/* Sum a per-CPU array element of `size` bytes into out via add(). */
+static int read_percpu(const struct loader *ld, int fd, const void *key, void *vals)
+{
+	return bpf_map_lookup_elem(fd, key, vals) ? -errno : 0;
+}
+
+int loader__read_hists(const struct loader *ld, struct hist_set *out)
+{
+	size_t hsz = sizeof(struct tcpfsm_hist);
+	struct tcpfsm_hist *vals = calloc(ld->ncpus, hsz);
+	uint64_t *cnt = calloc(ld->ncpus, sizeof(uint64_t)), stats[TCPFSM_STAT_MAX];
+	struct tcpfsm_hist_key key, next, *prev = NULL;
+	int err = -ENOMEM, fd;
+
+	if (!vals || !cnt)
+		goto cleanup;
+	hist_set_reset(out);
+	for (__u32 st = 0; st < TCPFSM_STATE_MAX; st++) {
+		err = read_percpu(ld, bpf_map__fd(ld->skel->maps.hists), &st, vals);
+		if (err)
+			goto cleanup;
+		for (int c = 0; c < ld->ncpus; c++)
+			hist_merge(&out->state[st], &vals[c]);
+		err = read_percpu(ld, bpf_map__fd(ld->skel->maps.hists_other), &st, vals);
+		if (err)
+			goto cleanup;
+		for (int c = 0; c < ld->ncpus; c++)
+			hist_merge(&out->other[st], &vals[c]);
+	}
+	for (__u32 i = 0; i < TCPFSM_STATE_MAX * TCPFSM_STATE_MAX; i++) {
+		err = read_percpu(ld, bpf_map__fd(ld->skel->maps.transitions), &i, cnt);
+		if (err)
+			goto cleanup;
+		for (int c = 0; c < ld->ncpus; c++)
+			out->transitions[i / TCPFSM_STATE_MAX][i % TCPFSM_STATE_MAX] += cnt[c];
+	}
+	if (out->by) {
+		fd = bpf_map__fd(ld->skel->maps.hists_by);
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			struct tcpfsm_hist *h;
+
+			key = next;
+			prev = &key;
+			if (bpf_map_lookup_elem(fd, &key, vals))
+				continue; /* deleted meanwhile: never happens, keys stay */
+			h = hist_set_keyed(out, &key, true);
+			if (!h) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			for (int c = 0; c < ld->ncpus; c++)
+				hist_merge(h, &vals[c]);
+		}
+	}
+	err = loader__stats(ld, stats);
+	out->by_other = stats[TCPFSM_STAT_BY_OTHER];
+cleanup:
+	free(vals);
+	free(cnt);
+	return err;
 }
 
 const char *loader__mode(const struct loader *ld)

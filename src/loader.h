@@ -25,6 +25,10 @@ int loader__consume(struct loader *ld);
 void loader__detach(struct loader *ld);
 /* Sum of the per-CPU counters, indexed by enum tcpfsm_stat. */
 int loader__stats(const struct loader *ld, uint64_t stats[TCPFSM_STAT_MAX]);
+struct hist_set;
+/* The kernel's histograms and transition counts, merged over CPUs, into out
+ * (reset first; its by/limit say how to key). Returns 0 or -errno. */
+int loader__read_hists(const struct loader *ld, struct hist_set *out);
 /* "tp_btf" or "tracepoint" */
 const char *loader__mode(const struct loader *ld);
 /* Link fd of the iter/tcp snapshot program (tp_btf mode only), or -errno. */

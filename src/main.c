@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include "cli.h"
 #include "log.h"
+#include "histcmd.h"
 #include "history.h"
 #include "trace.h"
 
@@ -22,6 +23,8 @@ int main(int argc, char **argv)
 		return cmd_history(&cfg);
 	case CMD_RECORD:
 		return cmd_record(&cfg);
+	case CMD_HIST:
+		return cmd_hist(&cfg);
 	}
 	return 2;
 }

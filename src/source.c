@@ -79,6 +79,7 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 	ld = loader__new(cfg, live_record, &l);
 	if (!ld)
 		return -errno;
+	info.loader = ld;
 	if (sink->on_start && (err = sink->on_start(sink->ctx, &info))) {
 		loader__free(ld);
 		return err;
@@ -109,11 +110,13 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 	pr_info("tracing TCP state transitions (%s%s%s), Ctrl-C to end", loader__mode(ld),
 		loader__ctx_tracking(ld) ? "" : ", owners at syscalls only", seeded);
 	err = loop_run(ld, cfg->duration_ns, &ops, &l);
+	if (!err && sink->on_end)
+		err = sink->on_end(sink->ctx, clock_ns(CLOCK_BOOTTIME));
 	loader__stats(ld, stats);
 	loader__free(ld);
 	res->lost = stats[TCPFSM_STAT_LOST];
 	res->lost_known = true;
-	if (!err && res->records - res->seeds != stats[TCPFSM_STAT_EVENTS])
+	if (!err && !cfg->aggregate_only && res->records - res->seeds != stats[TCPFSM_STAT_EVENTS])
 		pr_warn("received %llu events but the kernel sent %llu",
 			(unsigned long long)(res->records - res->seeds),
 			(unsigned long long)stats[TCPFSM_STAT_EVENTS]);
@@ -163,6 +166,8 @@ static int run_replay(const struct tcpfsm_config *cfg, const struct sink *sink,
 	} else if (!ret && sink->on_tick) {
 		ret = sink->on_tick(sink->ctx, last_ts);
 	}
+	if (n >= 0 && !ret && sink->on_end)
+		ret = sink->on_end(sink->ctx, last_ts);
 	record_reader__close(r);
 	return ret < 0 ? ret : 0;
 }

@@ -13,6 +13,7 @@ struct source_info {
 	int64_t boot_to_real_ns; /* to turn record times into wall-clock */
 	uint64_t start_boot_ns;	 /* when tracing (or the recording) began */
 	bool live;
+	struct loader *loader;	/* live only: for reading the kernel's maps */
 };
 
 struct sink {
@@ -23,6 +24,9 @@ struct sink {
 	int (*on_record)(void *ctx, const struct tcpfsm_event *e);
 	/* periodically (live: every LOOP_TICK_MS; replay: at the end) */
 	int (*on_tick)(void *ctx, uint64_t now_boot_ns);
+	/* once at the end (live: the programs are detached, maps still
+	 * readable), unless the source failed */
+	int (*on_end)(void *ctx, uint64_t now_boot_ns);
 	void *ctx;
 	bool want_snapshot;	/* seed with the sockets that exist at start */
 };

@@ -52,7 +52,7 @@ static int on_tick(void *ctx, uint64_t now)
 int cmd_trace(const struct tcpfsm_config *cfg)
 {
 	struct trace_ctx t = { .cfg = cfg };
-	struct sink sink = { on_start, on_record, on_tick, &t, false };
+	struct sink sink = { on_start, on_record, on_tick, NULL, &t, false };
 	struct source_result res;
 	int err;
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "conntab.h"
+#include "support.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define SEC 1000000000ULL
@@ -63,29 +64,14 @@ static void emit(void *ctx, const struct conn *c, const struct conn_end *end)
 	s->n++;
 }
 
-/* A transition of the client 10.0.0.1:40000 -> 10.0.0.2:443 owned by curl/4242. */
+/* client_event's transition, this long in old, with these flags (no owner without OWNER). */
 static struct tcpfsm_event tr(uint64_t cookie, uint64_t ts_ns, int old, int new, uint64_t dur,
 			      uint8_t flags)
 {
-	struct tcpfsm_event e = {
-		.ts_ns = ts_ns,
-		.cookie = cookie,
-		.old_duration_ns = dur,
-		.cgroup_id = 7,
-		.pid = 4242,
-		.netns = 4026531840u,
-		.sport = 40000,
-		.dport = 443,
-		.family = TCPFSM_AF_INET,
-		.oldstate = old,
-		.newstate = new,
-		.flags = flags,
-		.saddr = { 10, 0, 0, 1 },
-		.daddr = { 10, 0, 0, 2 },
-		.comm = "curl",
-		.kind = TCPFSM_KIND_TRANSITION,
-	};
+	struct tcpfsm_event e = client_event(cookie, ts_ns, old, new);
 
+	e.old_duration_ns = dur;
+	e.flags = flags;
 	if (!(flags & OWNER)) {
 		e.pid = 0;
 		e.cgroup_id = 0;

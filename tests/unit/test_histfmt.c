@@ -18,6 +18,7 @@
 #include "conntab.h"
 #include "histfmt.h"
 #include "record.h"
+#include "support.h"
 
 #define SEC 1000000000ULL
 #define MS 1000000ULL
@@ -28,140 +29,6 @@ static const struct fmt_opts opts = { .boot_to_real_ns = 1795791600LL * 10000000
 
 #define ARROW " \xe2\x86\x92 " /* → */
 #define MICRO "\xc2\xb5"	/* µ */
-
-/*
- * A small strict JSON checker (RFC 8259): every line produced here must
- * parse, whatever the connection holds.
- */
-struct jp {
-	const unsigned char *p;
-};
-
-static bool j_value(struct jp *j, int depth);
-
-static void j_ws(struct jp *j)
-{
-	while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
-		j->p++;
-}
-
-static bool j_lit(struct jp *j, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if (strncmp((const char *)j->p, lit, n))
-		return false;
-	j->p += n;
-	return true;
-}
-
-static bool j_string(struct jp *j)
-{
-	if (*j->p++ != '"')
-		return false;
-	for (;;) {
-		unsigned char c = *j->p;
-
-		if (c == '"') {
-			j->p++;
-			return true;
-		}
-		if (c < 0x20)
-			return false; /* includes the terminating NUL */
-		if (c == '\\') {
-			j->p++;
-			if (*j->p == 'u') {
-				for (int i = 1; i <= 4; i++)
-					if (!j->p[i] || !strchr("0123456789abcdefABCDEF", j->p[i]))
-						return false;
-				j->p += 5;
-			} else if (*j->p && strchr("\"\\/bfnrt", *j->p)) {
-				j->p++;
-			} else {
-				return false;
-			}
-		} else {
-			j->p++; /* UTF-8 validity is format.c's test's business */
-		}
-	}
-}
-
-static bool j_number(struct jp *j)
-{
-	const unsigned char *s = j->p;
-
-	if (*j->p == '-')
-		j->p++;
-	if (*j->p == '0')
-		j->p++;
-	else if (*j->p >= '1' && *j->p <= '9')
-		while (*j->p >= '0' && *j->p <= '9')
-			j->p++;
-	else
-		return false;
-	return j->p > s;
-}
-
-static bool j_value(struct jp *j, int depth)
-{
-	if (depth > 32)
-		return false;
-	j_ws(j);
-	switch (*j->p) {
-	case '{':
-		j->p++;
-		j_ws(j);
-		if (*j->p == '}')
-			return j->p++, true;
-		for (;;) {
-			j_ws(j);
-			if (!j_string(j))
-				return false;
-			j_ws(j);
-			if (*j->p++ != ':' || !j_value(j, depth + 1))
-				return false;
-			j_ws(j);
-			if (*j->p == '}')
-				return j->p++, true;
-			if (*j->p++ != ',')
-				return false;
-		}
-	case '[':
-		j->p++;
-		j_ws(j);
-		if (*j->p == ']')
-			return j->p++, true;
-		for (;;) {
-			if (!j_value(j, depth + 1))
-				return false;
-			j_ws(j);
-			if (*j->p == ']')
-				return j->p++, true;
-			if (*j->p++ != ',')
-				return false;
-		}
-	case '"':
-		return j_string(j);
-	case 't':
-		return j_lit(j, "true");
-	case 'f':
-		return j_lit(j, "false");
-	case 'n':
-		return j_lit(j, "null");
-	default:
-		return j_number(j);
-	}
-}
-
-/* one JSON object followed by exactly one newline */
-static bool json_line_ok(const char *s)
-{
-	struct jp j = { (const unsigned char *)s };
-
-	if (*s != '{' || !j_value(&j, 0))
-		return false;
-	return !strcmp((const char *)j.p, "\n");
-}
 
 static int setup_tz(void **unused)
 {
@@ -184,24 +51,35 @@ static void set_path(struct conn *c, const uint8_t *states, size_t n, const uint
 #define STATES(...) ((const uint8_t[]){ __VA_ARGS__ }), sizeof((const uint8_t[]){ __VA_ARGS__ })
 #define AT(...) ((const uint64_t[]){ __VA_ARGS__ })
 
-/* curl/4242 at 10.0.0.1:40000 talking to 10.0.0.2:443 */
+/* client_event's curl/4242 at 10.0.0.1:40000 talking to 10.0.0.2:443, no path yet */
 static struct conn client(uint64_t cookie)
 {
+	struct tcpfsm_event e = client_event(cookie, 0, TCPFSM_CLOSE, TCPFSM_SYN_SENT);
 	struct conn c = {
-		.cookie = cookie,
-		.cgroup_id = 7,
-		.pid = 4242,
-		.netns = 4026531840u,
-		.sport = 40000,
-		.dport = 443,
-		.family = TCPFSM_AF_INET,
+		.cookie = e.cookie,
+		.cgroup_id = e.cgroup_id,
+		.pid = e.pid,
+		.netns = e.netns,
+		.sport = e.sport,
+		.dport = e.dport,
+		.family = e.family,
 		.flags = CONN_COMPLETE | CONN_OWNER,
-		.comm = "curl",
-		.saddr = { 10, 0, 0, 1 },
-		.daddr = { 10, 0, 0, 2 },
 	};
 
+	memcpy(c.comm, e.comm, sizeof(c.comm));
+	memcpy(c.saddr, e.saddr, sizeof(c.saddr));
+	memcpy(c.daddr, e.daddr, sizeof(c.daddr));
 	return c;
+}
+
+/* The active closer's whole life, from 10 s to 12.5301 s: ends in TIME_WAIT. */
+static void timewait_path(struct conn *c)
+{
+	set_path(c,
+		 STATES(TCPFSM_SYN_SENT, TCPFSM_ESTABLISHED, TCPFSM_FIN_WAIT1, TCPFSM_FIN_WAIT2,
+			TCPFSM_TIME_WAIT),
+		 AT(10 * SEC, 10 * SEC + 250 * US, 12 * SEC + 500 * MS, 12 * SEC + 500100 * US,
+		    12 * SEC + 530100 * US));
 }
 
 static void expect(const struct conn *c, const struct conn_end *end, const char *text,
@@ -225,11 +103,7 @@ static void test_complete_client_timewait(void **unused)
 	struct conn c = client(42);
 	struct conn_end end = { 12 * SEC + 530100000, END_NORMAL, true };
 
-	set_path(&c,
-		 STATES(TCPFSM_SYN_SENT, TCPFSM_ESTABLISHED, TCPFSM_FIN_WAIT1, TCPFSM_FIN_WAIT2,
-			TCPFSM_TIME_WAIT),
-		 AT(10 * SEC, 10 * SEC + 250 * US, 12 * SEC + 500 * MS, 12 * SEC + 500100 * US,
-		    12 * SEC + 530100 * US));
+	timewait_path(&c);
 	expect(&c, &end,
 	       "15:00:10.000000 4242    curl            10.0.0.1:40000 -> 10.0.0.2:443  2.53s "
 	       "SYN_SENT 250" MICRO "s" ARROW "ESTABLISHED 2.50s" ARROW "FIN_WAIT1 100" MICRO
@@ -569,11 +443,7 @@ static void test_truncation(void **unused)
 	char full[FORMAT_CONN_MAX], tiny[8];
 	int n, m;
 
-	set_path(&c,
-		 STATES(TCPFSM_SYN_SENT, TCPFSM_ESTABLISHED, TCPFSM_FIN_WAIT1, TCPFSM_FIN_WAIT2,
-			TCPFSM_TIME_WAIT),
-		 AT(10 * SEC, 10 * SEC + 250 * US, 12 * SEC + 500 * MS, 12 * SEC + 500100 * US,
-		    12 * SEC + 530100 * US));
+	timewait_path(&c);
 	for (int json = 0; json < 2; json++) {
 		int (*fmt)(char *, size_t, const struct conn *, const struct conn_end *,
 			   const struct fmt_opts *) = json ? format_conn_json : format_conn_text;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "record.h"
+#include "support.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define HDR ((long)sizeof(struct record_header))
@@ -54,29 +55,6 @@ static int tmp_teardown(void **state)
 	unlink(t->path);
 	free(t);
 	return 0;
-}
-
-static struct tcpfsm_event event(uint64_t cookie, uint64_t ts_ns, int old, int new)
-{
-	struct tcpfsm_event e = {
-		.ts_ns = ts_ns,
-		.cookie = cookie,
-		.old_duration_ns = TCPFSM_DURATION_UNKNOWN,
-		.cgroup_id = 7,
-		.pid = 4242,
-		.netns = 4026531840u,
-		.sport = 40000,
-		.dport = 443,
-		.family = TCPFSM_AF_INET,
-		.oldstate = old,
-		.newstate = new,
-		.flags = TCPFSM_F_OWNER,
-		.saddr = { 10, 0, 0, 1 },
-		.daddr = { 10, 0, 0, 2 },
-		.comm = "curl",
-	};
-
-	return e;
 }
 
 static void write_bytes(const char *path, const void *p, size_t n)
@@ -181,13 +159,13 @@ static void test_round_trip(void **state)
 	struct stat st;
 	FILE *f;
 
-	in[0] = event(1, 5000, TCPFSM_CLOSE, TCPFSM_SYN_SENT);
-	in[1] = event(1, 6000, TCPFSM_SYN_SENT, TCPFSM_ESTABLISHED);
+	in[0] = client_event(1, 5000, TCPFSM_CLOSE, TCPFSM_SYN_SENT);
+	in[1] = client_event(1, 6000, TCPFSM_SYN_SENT, TCPFSM_ESTABLISHED);
 	in[1].old_duration_ns = 1000;
 	in[1].flags |= TCPFSM_F_SOFTIRQ;
 	in[1].syn_retrans = 2;
 	in[1].evidence = TCPFSM_EV_RST_SENT;
-	in[2] = event(2, 7000, TCPFSM_LISTEN, TCPFSM_LISTEN);
+	in[2] = client_event(2, 7000, TCPFSM_LISTEN, TCPFSM_LISTEN);
 	in[2].kind = TCPFSM_KIND_SNAPSHOT;
 	in[2].ino = 123456;
 	in[2].family = TCPFSM_AF_INET6;
@@ -276,7 +254,7 @@ static void test_empty_recording(void **state)
 static void test_writer_to_pipe(void **state)
 {
 	struct tmp *t = *state;
-	struct tcpfsm_event e = event(9, 100, TCPFSM_CLOSE, TCPFSM_LISTEN), out;
+	struct tcpfsm_event e = client_event(9, 100, TCPFSM_CLOSE, TCPFSM_LISTEN), out;
 	struct record_header h;
 	struct record_writer *w;
 	struct record_reader *r;
@@ -321,7 +299,7 @@ static void test_reader_stdin(void **state)
 {
 	struct tmp *t = *state;
 	struct record_header h = good_header();
-	struct tcpfsm_event e = event(3, 100, TCPFSM_CLOSE, TCPFSM_SYN_SENT), out;
+	struct tcpfsm_event e = client_event(3, 100, TCPFSM_CLOSE, TCPFSM_SYN_SENT), out;
 	struct record_reader *r;
 	char err[256];
 	int saved = dup(0), fd;
@@ -440,7 +418,7 @@ static void test_reader_wrong_sizes(void **state)
 {
 	struct tmp *t = *state;
 	struct record_header h = good_header();
-	struct tcpfsm_event e = event(1, 10, TCPFSM_CLOSE, TCPFSM_SYN_SENT);
+	struct tcpfsm_event e = client_event(1, 10, TCPFSM_CLOSE, TCPFSM_SYN_SENT);
 
 	h.record_size = 96;
 	write_file(t->path, &h, &e, 1);
@@ -458,8 +436,10 @@ static void test_reader_truncated_record(void **state)
 {
 	struct tmp *t = *state;
 	struct record_header h = good_header();
-	struct tcpfsm_event e[2] = { event(1, 10, TCPFSM_CLOSE, TCPFSM_SYN_SENT),
-				     event(1, 20, TCPFSM_SYN_SENT, TCPFSM_ESTABLISHED) }, out;
+	struct tcpfsm_event e[2] = {
+		client_event(1, 10, TCPFSM_CLOSE, TCPFSM_SYN_SENT),
+		client_event(1, 20, TCPFSM_SYN_SENT, TCPFSM_ESTABLISHED),
+	}, out;
 	struct record_reader *r;
 	char err[256], want[512];
 	FILE *f;
@@ -521,9 +501,9 @@ static void test_corrupt_records(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(why); i++) {
 		struct tcpfsm_event *bad = &e[2];
 
-		e[0] = event(1, 10, TCPFSM_CLOSE, TCPFSM_SYN_SENT);
-		e[1] = event(1, 20, TCPFSM_SYN_SENT, TCPFSM_ESTABLISHED);
-		e[2] = event(1, 30, TCPFSM_ESTABLISHED, TCPFSM_FIN_WAIT1);
+		e[0] = client_event(1, 10, TCPFSM_CLOSE, TCPFSM_SYN_SENT);
+		e[1] = client_event(1, 20, TCPFSM_SYN_SENT, TCPFSM_ESTABLISHED);
+		e[2] = client_event(1, 30, TCPFSM_ESTABLISHED, TCPFSM_FIN_WAIT1);
 		switch (i) {
 		case 0: bad->kind = TCPFSM_KIND_MAX; break;
 		case 1: bad->oldstate = 0; break;
@@ -561,7 +541,7 @@ static void test_corrupt_records(void **state)
 /* The edges of what record_check accepts. */
 static void test_record_check_accepts(void **unused)
 {
-	struct tcpfsm_event e = event(1, 10, TCPFSM_CLOSE, TCPFSM_SYN_SENT);
+	struct tcpfsm_event e = client_event(1, 10, TCPFSM_CLOSE, TCPFSM_SYN_SENT);
 
 	assert_null(record_check(&e));
 	/* a duration as long as the time since boot */
