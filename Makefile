@@ -90,6 +90,14 @@ $(OUTPUT)/tests/test_%: tests/unit/support.c tests/unit/test_%.c tests/unit/supp
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $(filter %.c %.o,$^) $(LDFLAGS) -lcmocka -o $@
 
+# Integration tests that drive the loader API directly link the app's modules.
+LIB_OBJS := $(filter-out $(OUTPUT)/obj/main.o,$(APP_OBJS))
+$(OUTPUT)/tests/itest_hist: tests/integration/itest_hist.c tests/integration/harness.c \
+		tests/integration/harness.h $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,ITEST,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/integration $(filter %.c %.o,$^) $(LDFLAGS) \
+		$(LDLIBS_BPF) -lcmocka -ljson-c -o $@
+
 $(OUTPUT)/tests/itest_%: tests/integration/itest_%.c tests/integration/harness.c \
 		tests/integration/harness.h | $(OUTPUT)/tests
 	$(call msg,ITEST,$@)

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * `tcpfsm hist` against real traffic in a fresh network namespace: counts
+ * equal the transitions made, durations bound by what the test slept, --by
+ * keys, -i intervals that add up to the totals; and, through the loader API,
+ * histograms that stay exact while the ring buffer overflows.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "harness.h"
+#include "hist.h"
+#include "loader.h"
+
+#define N_CONNS 20
+#define SLEEP_MS 50
+
+static uint16_t port_of(int fd)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	return ntohs(a.sin_port);
+}
+
+/* n connections; each stays ESTABLISHED at least sleep_ms on both ends. */
+static uint16_t connections(int n, unsigned int sleep_ms)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), cfd, sfd;
+	uint16_t port;
+	char buf[4];
+
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 64), 0);
+	port = port_of(lfd);
+	a.sin_port = htons(port);
+	for (int i = 0; i < n; i++) {
+		cfd = socket(AF_INET, SOCK_STREAM, 0);
+		assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
+		sfd = accept(lfd, NULL, NULL); /* both ends ESTABLISHED by now */
+		assert_true(sfd >= 0);
+		if (sleep_ms)
+			msleep(sleep_ms);
+		close(cfd);
+		assert_int_equal(recv(sfd, buf, sizeof(buf), 0), 0);
+		close(sfd);
+	}
+	close(lfd);
+	msleep(100);
+	return port;
+}
+
+/* The total (cumulative) row for state [and key], or NULL. */
+static json_object *row(const struct tracer *t, const char *state, const char *key, bool total)
+{
+	for (size_t i = 0; i < t->n_events; i++) {
+		json_object *o = t->events[i];
+		const char *k = ev_str(o, "key");
+
+		if (strcmp(ev_str(o, "type"), "histogram") || strcmp(ev_str(o, "state"), state))
+			continue;
+		if (json_object_get_boolean(json_object_object_get(o, "cumulative")) != total)
+			continue;
+		if ((key && (!k || strcmp(k, key))) || (!key && k))
+			continue;
+		return o;
+	}
+	return NULL;
+}
+
+static void test_counts_and_durations(void **state)
+{
+	const char *args[] = { "--by", "lport", NULL };
+	struct tracer t;
+	uint32_t ns;
+	uint16_t port;
+	char key[8];
+	json_object *est, *ss;
+
+	assert_int_equal(netns_enter_new(&ns), 0);
+	assert_int_equal(tracer_start_cmd(&t, "hist", ns, args), 0);
+	port = connections(N_CONNS, SLEEP_MS);
+	assert_int_equal(tracer_stop(&t), 0);
+
+	ss = row(&t, "SYN_SENT", NULL, true);
+	assert_non_null(ss);
+	assert_int_equal(ev_int(ss, "count"), N_CONNS);
+	assert_int_equal(ev_int(row(&t, "SYN_RECV", NULL, true), "count"), N_CONNS);
+	est = row(&t, "ESTABLISHED", NULL, true);
+	assert_int_equal(ev_int(est, "count"), 2 * N_CONNS);
+	assert_true(ev_int(est, "min_ns") >= SLEEP_MS * 1000000LL);
+	assert_true(ev_int(est, "p50_ns") >= SLEEP_MS * 1000000LL);
+	assert_true(ev_int(est, "sum_ns") >= 2 * N_CONNS * SLEEP_MS * 1000000LL);
+	/* each end leaves ESTABLISHED once: FIN_WAIT1 (client), CLOSE_WAIT (server) */
+	assert_int_equal(ev_int(row(&t, "FIN_WAIT1", NULL, true), "count"), N_CONNS);
+	assert_int_equal(ev_int(row(&t, "CLOSE_WAIT", NULL, true), "count"), N_CONNS);
+	assert_int_equal(ev_int(row(&t, "LISTEN", NULL, true), "count"), 1);
+	/* by local port: every child's SYN_RECV under the server's port */
+	snprintf(key, sizeof(key), "%u", port);
+	assert_int_equal(ev_int(row(&t, "SYN_RECV", key, true), "count"), N_CONNS);
+	assert_non_null(strstr(t.err_text, " transitions (counted in the kernel"));
+	tracer_free(&t);
+}
+
+/* -i: the intervals' counts add up to the totals. */
+static void test_intervals_add_up(void **state)
+{
+	const char *args[] = { "-i", "100ms", NULL };
+	struct tracer t;
+	uint32_t ns;
+	int64_t sum = 0, intervals = 0;
+
+	assert_int_equal(netns_enter_new(&ns), 0);
+	assert_int_equal(tracer_start_cmd(&t, "hist", ns, args), 0);
+	connections(N_CONNS, 20);
+	assert_int_equal(tracer_stop(&t), 0);
+	for (size_t i = 0; i < t.n_events; i++) {
+		json_object *o = t.events[i];
+
+		if (!strcmp(ev_str(o, "state"), "ESTABLISHED") &&
+		    !json_object_get_boolean(json_object_object_get(o, "cumulative"))) {
+			sum += ev_int(o, "count");
+			intervals++;
+			assert_true(ev_int(o, "interval_ns") > 0);
+		}
+	}
+	assert_true(intervals >= 2);
+	assert_int_equal(sum, 2 * N_CONNS);
+	assert_int_equal(ev_int(row(&t, "ESTABLISHED", NULL, true), "count"), 2 * N_CONNS);
+	tracer_free(&t);
+}
+
+static int count_event(void *ctx, const struct tcpfsm_event *e)
+{
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+/*
+ * A 64 KiB ring buffer (about 600 events) that nobody reads while 300
+ * connections make 3000 transitions: events are lost, counted, and the
+ * kernel's histograms still count every transition.
+ */
+static void test_exact_while_losing_events(void **state)
+{
+	struct tcpfsm_config cfg = { .ringbuf_bytes = 64 << 10, .n_netns = 1, .max_conns = 1 };
+	uint64_t stats[TCPFSM_STAT_MAX], received = 0;
+	struct hist_set hs;
+	struct loader *ld;
+	const int n = 300;
+
+	assert_int_equal(netns_enter_new(&cfg.netns[0]), 0);
+	ld = loader__new(&cfg, count_event, &received);
+	assert_non_null(ld);
+	connections(n, 0);
+	assert_int_equal(loader__stats(ld, stats), 0);
+	assert_true(stats[TCPFSM_STAT_LOST] > 0);
+	hist_set_init(&hs, TCPFSM_BY_NONE, 0);
+	assert_int_equal(loader__read_hists(ld, &hs), 0);
+	assert_int_equal(hs.state[TCPFSM_SYN_SENT].count, n);
+	assert_int_equal(hs.state[TCPFSM_SYN_RECV].count, n);
+	assert_int_equal(hs.state[TCPFSM_ESTABLISHED].count, 2 * n);
+	assert_int_equal(hs.state[TCPFSM_FIN_WAIT1].count, n);
+	assert_int_equal(hs.state[TCPFSM_FIN_WAIT2].count, n);
+	assert_int_equal(hs.state[TCPFSM_CLOSE_WAIT].count, n);
+	assert_int_equal(hs.state[TCPFSM_LAST_ACK].count, n);
+	assert_int_equal(hs.transitions[TCPFSM_CLOSE][TCPFSM_SYN_SENT], n);
+	assert_int_equal(hs.transitions[TCPFSM_FIN_WAIT2][TCPFSM_CLOSE], n);
+	/* what was delivered plus what was lost is what happened */
+	assert_int_equal(loader__consume(ld) >= 0, 1);
+	assert_int_equal(received + stats[TCPFSM_STAT_LOST], stats[TCPFSM_STAT_EVENTS]);
+	assert_int_equal(stats[TCPFSM_STAT_EVENTS], 10 * n + 2);
+	hist_set_free(&hs);
+	loader__free(ld);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counts_and_durations),
+		cmocka_unit_test(test_intervals_add_up),
+		cmocka_unit_test(test_exact_while_losing_events),
+	};
+
+	return cmocka_run_group_tests_name("itest_hist", tests, NULL, NULL);
+}
