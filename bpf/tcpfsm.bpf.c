@@ -52,7 +52,7 @@ struct sk_info {
 	__u8 evidence;	/* TCPFSM_EV_* */
 	__u8 _pad;
 	__u32 syn_retrans;
-	__u32 _pad2;
+	__u32 ino;	/* socket inode, once it has a file */
 	char comm[TCPFSM_COMM_LEN];
 };
 
@@ -412,6 +412,7 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 			set_owner(info, TCPFSM_F_OWNER);
 		e->evidence = info->evidence;
 		e->syn_retrans = info->syn_retrans > 0xffff ? 0xffff : info->syn_retrans;
+		e->ino = info->ino;
 		if (info->flags & TCPFSM_F_OWNER) {
 			e->pid = info->pid;
 			e->cgroup_id = info->cgroup_id;
@@ -511,6 +512,10 @@ int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, co
 	fresh = !info;
 	if (!info)
 		info = bpf_sk_storage_get(&sk_infos, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	/* the inode names the socket in /proc/PID/fd: read once it has a file
+	 * (an accepted child gets one after its first transitions) */
+	if (info && !info->ino && sk->sk_socket)
+		info->ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
 	return finish(e, info, fresh, NULL);
 }
 
@@ -633,16 +638,110 @@ int BPF_PROG(rst_sent_btf, const struct sock *sk)
 	return 0;
 }
 
+/* Fill e's identity from a socket (full, request or timewait). */
+static __always_inline void fill_identity(struct tcpfsm_event *e, const struct sock_common *skc)
+{
+	e->family = skc->skc_family;
+	e->netns = skc->skc_net.net->ns.inum;
+	e->sport = skc->skc_num;
+	e->dport = bpf_ntohs(skc->skc_dport);
+	if (e->family == TCPFSM_AF_INET) {
+		__builtin_memcpy(e->saddr, &skc->skc_rcv_saddr, 4);
+		__builtin_memcpy(e->daddr, &skc->skc_daddr, 4);
+	} else {
+		BPF_CORE_READ_INTO(&e->saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
+		unmap_v4(e);
+	}
+}
+
+static __always_inline void copy_owner(struct tcpfsm_event *e, const struct sk_info *info)
+{
+	if (!info || !(info->flags & TCPFSM_F_OWNER))
+		return;
+	e->pid = info->pid;
+	e->cgroup_id = info->cgroup_id;
+	__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
+	e->flags |= TCPFSM_F_OWNER;
+}
+
+static __always_inline void emit_evidence(struct tcpfsm_event *e)
+{
+	if (!emit_events || !netns_passes(e->netns) ||
+	    (filter_family && e->family != filter_family) || !ports_pass(e))
+		return;
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0))
+		stat_inc(TCPFSM_STAT_LOST);
+}
+
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(retransmit_btf, const struct sock *sk)
 {
+	struct tcpfsm_event e = {};
 	struct sk_info *info;
 
 	if (!sk || sk->__sk_common.skc_state != TCPFSM_SYN_SENT)
 		return 0;
 	info = evidence_info(sk);
-	if (info)
-		info->syn_retrans++;
+	if (!info)
+		return 0;
+	info->syn_retrans++;
+	/* an ICMP error (unreachable, ...) is kept as a soft error meanwhile */
+	if (sk->sk_err_soft)
+		info->evidence |= TCPFSM_EV_ICMP;
+	/* a stuck SYN_SENT makes no more transitions: tell userspace now */
+	e.kind = TCPFSM_KIND_EVIDENCE;
+	e.ts_ns = bpf_ktime_get_boot_ns();
+	e.cookie = bpf_get_socket_cookie((void *)sk);
+	e.old_duration_ns = info->ts_ns ? e.ts_ns - info->ts_ns : TCPFSM_DURATION_UNKNOWN;
+	e.oldstate = e.newstate = TCPFSM_SYN_SENT;
+	e.syn_retrans = info->syn_retrans > 0xffff ? 0xffff : info->syn_retrans;
+	e.evidence = info->evidence;
+	e.ino = info->ino;
+	fill_identity(&e, &sk->__sk_common);
+	copy_owner(&e, info);
+	emit_evidence(&e);
+	return 0;
+}
+
+/* The request's age: tcp_rsk(req)->snt_synack is the first SYN/ACK's time
+ * on the TCP clock (CLOCK_MONOTONIC, µs). */
+static __always_inline __u64 request_age(const struct request_sock *req)
+{
+	__u64 first_us = BPF_CORE_READ((struct tcp_request_sock *)req, snt_synack);
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!first_us || first_us * 1000 > now)
+		return TCPFSM_DURATION_UNKNOWN;
+	return now - first_us * 1000;
+}
+
+/* A half-open request (NEW_SYN_RECV) as an event; its owner is its
+ * listener's (when we have a trusted pointer to it: not from the iterator,
+ * where userspace finds the listener by port). */
+static __always_inline void fill_request(struct tcpfsm_event *e, const struct request_sock *req,
+					 const struct sock *listener)
+{
+	e->cookie = bpf_get_socket_cookie((void *)&req->__req_common);
+	e->oldstate = e->newstate = TCPFSM_NEW_SYN_RECV;
+	e->syn_retrans = req->num_retrans;
+	e->old_duration_ns = request_age(req);
+	fill_identity(e, &req->__req_common);
+	if (listener)
+		copy_owner(e, bpf_sk_storage_get(&sk_infos, (void *)listener, 0, 0));
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(retransmit_synack_btf, const struct sock *sk, const struct request_sock *req)
+{
+	struct tcpfsm_event e = {};
+
+	if (!req)
+		return 0;
+	e.kind = TCPFSM_KIND_EVIDENCE;
+	e.ts_ns = bpf_ktime_get_boot_ns();
+	fill_request(&e, req, sk);
+	emit_evidence(&e);
 	return 0;
 }
 
@@ -679,6 +778,9 @@ int retransmit_tp(struct trace_event_raw_tcp_retransmit_skb *ctx)
 	return 0;
 }
 
+/* Set by userspace for the periodic sweep of half-open requests. */
+bool iter_requests_only = false;
+
 /*
  * Startup snapshot: every TCP socket of the iterator's network namespace,
  * one TCPFSM_KIND_SNAPSHOT record each, written to the seq_file.
@@ -700,20 +802,18 @@ int snapshot_tcp(struct bpf_iter__tcp *ctx)
 	e.cookie = bpf_get_socket_cookie(skc);
 	e.old_duration_ns = TCPFSM_DURATION_UNKNOWN;
 	e.flags = TCPFSM_F_PREEXISTING;
-	e.family = skc->skc_family;
 	state = skc->skc_state;
-	e.netns = skc->skc_net.net->ns.inum;
-	e.sport = skc->skc_num;
-	e.dport = bpf_ntohs(skc->skc_dport);
-	if (e.family == TCPFSM_AF_INET) {
-		__builtin_memcpy(e.saddr, &skc->skc_rcv_saddr, 4);
-		__builtin_memcpy(e.daddr, &skc->skc_daddr, 4);
-	} else {
-		BPF_CORE_READ_INTO(&e.saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e.daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
-		unmap_v4(&e);
-	}
-	if (state == TCPFSM_TIME_WAIT) {
+	if (iter_requests_only && state != TCPFSM_NEW_SYN_RECV)
+		return 0;
+	fill_identity(&e, skc);
+	if (state == TCPFSM_NEW_SYN_RECV) {
+		struct tcp_request_sock *treq = bpf_skc_to_tcp_request_sock(skc);
+
+		if (treq) {
+			fill_request(&e, &treq->req.req, NULL);
+			e.flags |= TCPFSM_F_PREEXISTING;
+		}
+	} else if (state == TCPFSM_TIME_WAIT) {
 		e.flags |= TCPFSM_F_TIMEWAIT;
 		tw = bpf_skc_to_tcp_timewait_sock(skc);
 		/* a timewait socket still waiting for the peer's FIN */

@@ -80,7 +80,7 @@ struct tcpfsm_event {
 	__u16 syn_retrans;	/* SYN retransmits seen in SYN_SENT, so far */
 	__u8 evidence;		/* TCPFSM_EV_*: what the kernel did to it, so far */
 	__u8 kind;		/* TCPFSM_KIND_* */
-	__u32 ino;		/* socket inode (snapshot records), else 0 */
+	__u32 ino;		/* socket inode, 0 when it has no file (yet) */
 };
 
 /* record kinds */
@@ -89,13 +89,21 @@ enum {
 	/* a socket seen by the startup snapshot (iter/tcp), in newstate
 	 * (== oldstate) at ts_ns; NEW_SYN_RECV is a half-open request */
 	TCPFSM_KIND_SNAPSHOT = 1,
-	TCPFSM_KIND_MAX = 2,
+	/* news about a socket that does not change its state: a SYN
+	 * retransmit in SYN_SENT (syn_retrans, evidence), or a half-open
+	 * request (NEW_SYN_RECV) retransmitting its SYN/ACK (syn_retrans =
+	 * SYN/ACK retransmits, old_duration_ns = age since the first SYN/ACK,
+	 * owner = the listener's) */
+	TCPFSM_KIND_EVIDENCE = 2,
+	TCPFSM_KIND_MAX = 3,
 };
 
 /* evidence bits */
 enum {
 	TCPFSM_EV_RST_RECV = 1 << 0,	/* tcp_receive_reset */
 	TCPFSM_EV_RST_SENT = 1 << 1,	/* tcp_send_reset */
+	TCPFSM_EV_ICMP = 1 << 2,	/* a soft error (ICMP) while connecting */
+	TCPFSM_EV_ALL = (1 << 3) - 1,
 };
 
 /* Limits of the in-kernel filters (read-only data, set before load). */

@@ -276,6 +276,8 @@ static void update_identity(struct conn *c, const struct tcpfsm_event *e)
 	}
 	c->evidence = e->evidence;
 	c->syn_retrans = e->syn_retrans;
+	if (e->ino)
+		c->ino = e->ino;
 }
 
 enum end_reason conn_end_reason(const struct conn *c, const struct tcpfsm_event *last)
@@ -367,8 +369,23 @@ int conntab__apply(struct conntab *t, const struct tcpfsm_event *e, conn_emit_fn
 		return -EINVAL;
 	if (e->ts_ns > t->now_ns)
 		t->now_ns = e->ts_ns;
+	/* half-open requests are not connections yet: the watch engine keeps
+	 * them (they end without any event we could see) */
+	if (e->newstate == TCPFSM_NEW_SYN_RECV && e->kind != TCPFSM_KIND_TRANSITION)
+		return 0;
 	if (e->kind == TCPFSM_KIND_SNAPSHOT)
 		return apply_snapshot(t, e, emit, ctx);
+	if (e->kind == TCPFSM_KIND_EVIDENCE) {
+		/* news for a socket we track: keep it for the diagnosis */
+		i = find(t, e->cookie);
+		if (i != NIL && !(at(t, i)->flags & CONN_TIMEWAIT)) {
+			at(t, i)->syn_retrans = e->syn_retrans;
+			at(t, i)->evidence = e->evidence;
+			if (e->ino)
+				at(t, i)->ino = e->ino;
+		}
+		return 0;
+	}
 
 	i = find(t, e->cookie);
 	if (i != NIL) {

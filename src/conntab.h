@@ -53,6 +53,9 @@ struct conn {
 	uint8_t family, state, npath, flags;
 	uint8_t evidence;
 	uint8_t states[CONN_PATH_MAX];
+	uint8_t alert;		/* owned by the alert engine: state alerted, 0 none */
+	uint8_t alert_flags;	/* owned by the alert engine */
+	uint32_t ino;		/* socket inode, 0 unknown */
 	char comm[TCPFSM_COMM_LEN];
 	uint8_t saddr[16], daddr[16];
 };

@@ -20,8 +20,8 @@ _Static_assert(sizeof(struct tcpfsm_event) == 104, "event record size is part of
 struct loader {
 	struct tcpfsm_bpf *skel;
 	struct ring_buffer *rb;
-	/* 0: the state tracepoint, 1-2: softirq tracking, 3-5: evidence */
-	struct bpf_link *links[6];
+	/* 0: the state tracepoint, 1-2: softirq tracking, 3-6: evidence */
+	struct bpf_link *links[7];
 	struct bpf_link *iter;
 	enum attach_mode mode;
 	bool ctx_tracking;
@@ -167,7 +167,7 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
 	const char *what = mode == ATTACH_TP_BTF ? "tp_btf" : "tracepoint";
-	struct bpf_program *main_prog, *sirq_in, *sirq_out, *evidence[3];
+	struct bpf_program *main_prog, *sirq_in, *sirq_out, *evidence[4];
 	struct tcpfsm_bpf *skel;
 	int err, i;
 
@@ -182,25 +182,29 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 
 	{
 		/* each program exists in both flavours: load one set */
+		/* the SYN/ACK retransmits of half-open requests: tp_btf only */
 		struct bpf_program *btf[] = {
 			skel->progs.handle_set_state_btf, skel->progs.softirq_entry_btf,
 			skel->progs.softirq_exit_btf,	  skel->progs.rst_recv_btf,
 			skel->progs.rst_sent_btf,	  skel->progs.retransmit_btf,
+			skel->progs.retransmit_synack_btf,
 		};
 		struct bpf_program *tp[] = {
 			skel->progs.handle_set_state_tp, skel->progs.softirq_entry_tp,
 			skel->progs.softirq_exit_tp,	 skel->progs.rst_recv_tp,
 			skel->progs.rst_sent_tp,	 skel->progs.retransmit_tp,
+			NULL,
 		};
 		struct bpf_program **use = mode == ATTACH_TP_BTF ? btf : tp;
 		struct bpf_program **skip = mode == ATTACH_TP_BTF ? tp : btf;
 
-		for (i = 0; i < 6; i++)
-			bpf_program__set_autoload(skip[i], false);
+		for (i = 0; i < 7; i++)
+			if (skip[i])
+				bpf_program__set_autoload(skip[i], false);
 		main_prog = use[0];
 		sirq_in = use[1];
 		sirq_out = use[2];
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < 4; i++)
 			evidence[i] = use[3 + i];
 	}
 	if (mode == ATTACH_TP_BTF) {
@@ -258,7 +262,7 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 		ld->links[2] = NULL;
 	}
 	/* evidence for end reasons and diagnoses: useful, not essential */
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4 && evidence[i]; i++) {
 		ld->links[3 + i] = bpf_program__attach(evidence[i]);
 		if (!ld->links[3 + i])
 			pr_warn("cannot attach %s (%s): end reasons will be less precise",
@@ -456,6 +460,11 @@ int loader__iter_fd(struct loader *ld)
 		}
 	}
 	return bpf_link__fd(ld->iter);
+}
+
+void loader__iter_requests_only(struct loader *ld, bool on)
+{
+	ld->skel->bss->iter_requests_only = on;
 }
 
 bool loader__ctx_tracking(const struct loader *ld)

@@ -33,6 +33,8 @@ int loader__read_hists(const struct loader *ld, struct hist_set *out);
 const char *loader__mode(const struct loader *ld);
 /* Link fd of the iter/tcp snapshot program (tp_btf mode only), or -errno. */
 int loader__iter_fd(struct loader *ld);
+/* Make the iterator report only half-open requests (the periodic sweep). */
+void loader__iter_requests_only(struct loader *ld, bool on);
 /* Whether transitions in softirq are told apart (owner attribution exact). */
 bool loader__ctx_tracking(const struct loader *ld);
 void loader__free(struct loader *ld);

@@ -33,13 +33,13 @@ const char *record_check(const struct tcpfsm_event *e)
 	if (e->oldstate == 0 || e->oldstate >= TCPFSM_STATE_MAX || e->newstate == 0 ||
 	    e->newstate >= TCPFSM_STATE_MAX)
 		return "state out of range";
-	if (e->kind == TCPFSM_KIND_SNAPSHOT && e->oldstate != e->newstate)
-		return "snapshot record with two states";
+	if (e->kind != TCPFSM_KIND_TRANSITION && e->oldstate != e->newstate)
+		return "snapshot or evidence record with two states";
 	if (e->family != TCPFSM_AF_INET && e->family != TCPFSM_AF_INET6)
 		return "unknown address family";
 	if (e->flags & ~TCPFSM_F_ALL)
 		return "unknown flags";
-	if (e->evidence & ~(TCPFSM_EV_RST_RECV | TCPFSM_EV_RST_SENT))
+	if (e->evidence & ~TCPFSM_EV_ALL)
 		return "unknown evidence bits";
 	if (!memchr(e->comm, 0, sizeof(e->comm)))
 		return "comm not terminated";

@@ -483,7 +483,7 @@ static void test_corrupt_records(void **state)
 		"state out of range",
 		"state out of range",
 		"state out of range",
-		"snapshot record with two states",
+		"snapshot or evidence record with two states",
 		"unknown address family",
 		"unknown address family",
 		"unknown flags",
@@ -514,7 +514,7 @@ static void test_corrupt_records(void **state)
 		case 6: bad->family = 0; break;
 		case 7: bad->family = 1; break; /* AF_UNIX */
 		case 8: bad->flags = TCPFSM_F_ALL + 1; break;
-		case 9: bad->evidence = 1 << 2; break;
+		case 9: bad->evidence = TCPFSM_EV_ALL + 1; break;
 		case 10: memset(bad->comm, 'x', sizeof(bad->comm)); break;
 		case 11: bad->cookie = 0; break;
 		case 12: bad->old_duration_ns = 31; break;
