@@ -12,6 +12,7 @@
 #include "hist.h"
 #include "state.h"
 
+int log_verbose; /* src/log.h */
 const char *argp_program_version = "tcpfsm " TCPFSM_VERSION;
 const char *argp_program_bug_address = "https://github.com/tcpfsm/tcpfsm/issues";
 
@@ -33,6 +34,12 @@ enum {
 	OPT_BY,
 	OPT_BY_LIMIT,
 	OPT_CUMULATIVE,
+	OPT_ALERT,
+	OPT_SYSLOG,
+	OPT_ALERT_EXEC,
+	OPT_ALERT_EXEC_TIMEOUT,
+	OPT_SWEEP,
+	OPT_ALERT_RATE,
 };
 
 static const char doc[] =
@@ -43,6 +50,7 @@ static const char doc[] =
 	"  history    one record per connection when it closes: its whole path\n"
 	"  record     write raw events to a file (-w FILE) for later -r FILE\n"
 	"  hist       histograms of the time spent in each state\n"
+	"  watch      alerts while connections are stuck, with a diagnosis\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  tcpfsm                          # every transition on this host\n"
@@ -53,6 +61,7 @@ static const char doc[] =
 	"  tcpfsm history --min-duration 1s --state SYN_SENT\n"
 	"  tcpfsm record -w /tmp/t.tfr -d 60; tcpfsm history -r /tmp/t.tfr\n"
 	"  tcpfsm hist -i 10s --by lport   # per-state histograms every 10 s\n"
+	"  tcpfsm watch --alert SYN_SENT=2s --alert CLOSE_WAIT=5m --syslog\n"
 	"\v"
 	"Durations accept ns, us, ms, s (default), m, h, d: 250ms, 3s, 5m, 1h.\n"
 	"State names are Linux's (SYN_SENT, CLOSE_WAIT, ...), case-insensitive,\n"
@@ -97,12 +106,28 @@ static const struct argp_option options[] = {
 	  "With --by: at most N (state, key) histograms; the rest count under key \"other\" "
 	  "(default 256)",
 	  4 },
-	{ NULL, 0, NULL, 0, "Kernel side:", 5 },
+	{ NULL, 0, NULL, 0, "Alerts (watch):", 5 },
+	{ "alert", OPT_ALERT, "STATE=DURATION", 0,
+	  "Alert when a connection stays longer in STATE (repeatable; without it: SYN_SENT=3s "
+	  "SYN_RECV=3s CLOSE_WAIT=60s LAST_ACK=30s FIN_WAIT1=30s FIN_WAIT2=60s CLOSING=30s)",
+	  5 },
+	{ "syslog", OPT_SYSLOG, NULL, 0, "Also send alerts to syslog", 5 },
+	{ "alert-exec", OPT_ALERT_EXEC, "CMD", 0,
+	  "Run CMD (no shell) for each alert: JSON on stdin, TCPFSM_* in the environment", 5 },
+	{ "alert-exec-timeout", OPT_ALERT_EXEC_TIMEOUT, "DURATION", 0,
+	  "Kill an --alert-exec command after DURATION (default 10s)", 5 },
+	{ "sweep", OPT_SWEEP, "DURATION", 0, "How often to check for stuck sockets (default 1s)",
+	  5 },
+	{ "alert-rate", OPT_ALERT_RATE, "N", 0,
+	  "At most N alerts a minute per group (state and remote endpoint or owner); the rest "
+	  "are summed up (default 10)",
+	  5 },
+	{ NULL, 0, NULL, 0, "Kernel side:", 6 },
 	{ "attach", OPT_ATTACH, "auto|tp_btf|tracepoint", 0,
-	  "How to attach (default auto: tp_btf, else the classic tracepoint)", 5 },
-	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF when /sys/kernel/btf/vmlinux is missing", 5 },
+	  "How to attach (default auto: tp_btf, else the classic tracepoint)", 6 },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF when /sys/kernel/btf/vmlinux is missing", 6 },
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0,
-	  "Ring buffer size, power of two, 64K..1G (K/M/G suffix; default 16M)", 5 },
+	  "Ring buffer size, power of two, 64K..1G (K/M/G suffix; default 16M)", 6 },
 	{},
 };
 
@@ -373,7 +398,42 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			FAIL(ps, "bad --by-limit '%s': 1 to 65536", arg);
 		cfg->by_limit = v;
 		break;
+	case OPT_ALERT:
+		if (!cfg->alerts_given) {
+			/* explicit thresholds replace the defaults */
+			uint32_t rate = cfg->alerts.rate;
+
+			memset(cfg->alerts.threshold_ns, 0, sizeof(cfg->alerts.threshold_ns));
+			cfg->alerts.rate = rate;
+			cfg->alerts_given = true;
+		}
+		if (alert_cfg_parse(&cfg->alerts, arg, ps->err, ps->errlen))
+			return EINVAL;
+		break;
+	case OPT_SYSLOG:
+		cfg->syslog = true;
+		break;
+	case OPT_ALERT_EXEC:
+		if (!*arg || strspn(arg, " \t") == strlen(arg))
+			FAIL(ps, "empty --alert-exec command");
+		cfg->alert_exec = arg;
+		break;
+	case OPT_ALERT_EXEC_TIMEOUT:
+		if (duration_parse(arg, &cfg->alert_exec_timeout_ns) || !cfg->alert_exec_timeout_ns)
+			FAIL(ps, "bad --alert-exec-timeout '%s': a positive duration", arg);
+		break;
+	case OPT_SWEEP:
+		if (duration_parse(arg, &cfg->sweep_ns) || cfg->sweep_ns < 10000000)
+			FAIL(ps, "bad --sweep '%s': a duration of at least 10ms", arg);
+		break;
+	case OPT_ALERT_RATE:
+		if (parse_u64(arg, &v) || !v || v > 1000000)
+			FAIL(ps, "bad --alert-rate '%s': 1 to 1000000", arg);
+		cfg->alerts.rate = v;
+		break;
 	case ARGP_KEY_END:
+		if (cfg->cmd != CMD_WATCH && (cfg->alerts_given || cfg->syslog || cfg->alert_exec))
+			FAIL(ps, "--alert, --syslog and --alert-exec are for the watch command");
 		if (cfg->cmd != CMD_HIST && (cfg->interval_ns || cfg->cumulative || cfg->by))
 			FAIL(ps, "-i, --cumulative and --by are for the hist command");
 		if (cfg->cumulative && !cfg->interval_ns)
@@ -403,6 +463,7 @@ static const struct {
 	{ "history", CMD_HISTORY },
 	{ "record", CMD_RECORD },
 	{ "hist", CMD_HIST },
+	{ "watch", CMD_WATCH },
 };
 
 int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int argp_flags, char *err,
@@ -417,6 +478,9 @@ int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int arg
 	cfg->ringbuf_bytes = 16 << 20;
 	cfg->max_conns = 262144;
 	cfg->by_limit = 256;
+	alert_cfg_defaults(&cfg->alerts);
+	cfg->alert_exec_timeout_ns = 10000000000ULL;
+	cfg->sweep_ns = 1000000000ULL;
 	if (errlen)
 		err[0] = 0;
 
@@ -425,7 +489,7 @@ int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int arg
 			if (!strcmp(argv[1], commands[i].name))
 				break;
 		if (i == sizeof(commands) / sizeof(commands[0])) {
-			snprintf(err, errlen, "unknown command '%s' (commands: trace, history, record, hist)", argv[1]);
+			snprintf(err, errlen, "unknown command '%s' (commands: trace, history, record, hist, watch)", argv[1]);
 			return -EINVAL;
 		}
 		cfg->cmd = commands[i].cmd;

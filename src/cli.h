@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
+#include "alert.h"
 #include "tcpfsm.h"
 
 enum tcpfsm_cmd {
@@ -13,6 +14,7 @@ enum tcpfsm_cmd {
 	CMD_HISTORY,
 	CMD_RECORD,
 	CMD_HIST,
+	CMD_WATCH,
 };
 
 enum attach_mode {
@@ -49,6 +51,12 @@ struct tcpfsm_config {
 	int by;			/* hist --by: enum tcpfsm_by */
 	uint32_t by_limit;	/* hist --by-limit */
 	bool aggregate_only;	/* internal: the kernel sends no events */
+	struct alert_cfg alerts; /* watch: thresholds (defaults unless --alert) */
+	bool alerts_given;
+	bool syslog;		/* watch --syslog */
+	const char *alert_exec;	/* watch --alert-exec CMD */
+	uint64_t alert_exec_timeout_ns;
+	uint64_t sweep_ns;	/* watch --sweep */
 	enum attach_mode attach;
 	const char *btf_path;
 	uint64_t ringbuf_bytes;

@@ -145,6 +145,20 @@ const struct conn *conntab__lookup(const struct conntab *t, uint64_t cookie)
 	return i == NIL ? NULL : at(t, i);
 }
 
+struct conn *conntab__lookup_mut(struct conntab *t, uint64_t cookie)
+{
+	uint32_t i = find(t, cookie);
+
+	return i == NIL ? NULL : at(t, i);
+}
+
+void conntab__foreach(struct conntab *t, bool (*fn)(void *ctx, struct conn *c), void *ctx)
+{
+	for (uint32_t i = t->lru.head; i != NIL; i = at(t, i)->lru_next)
+		if (!fn(ctx, at(t, i)))
+			return;
+}
+
 static void hash_remove(struct conntab *t, uint32_t i)
 {
 	uint32_t *p = &t->buckets[bucket_of(t, at(t, i)->cookie)];

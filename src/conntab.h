@@ -95,6 +95,10 @@ int conntab__apply(struct conntab *t, const struct tcpfsm_event *e, conn_emit_fn
 void conntab__expire(struct conntab *t, uint64_t now_ns);
 
 const struct conn *conntab__lookup(const struct conntab *t, uint64_t cookie);
+/* The same, for the alert engine's fields (alert, alert_flags). */
+struct conn *conntab__lookup_mut(struct conntab *t, uint64_t cookie);
+/* Call fn for each live (not timewait) connection until it returns false. */
+void conntab__foreach(struct conntab *t, bool (*fn)(void *ctx, struct conn *c), void *ctx);
 uint32_t conntab__live(const struct conntab *t);
 /* Connections now in each state (TIME_WAIT: timewait sockets). */
 void conntab__count_states(const struct conntab *t, uint32_t counts[TCPFSM_STATE_MAX]);

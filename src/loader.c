@@ -30,7 +30,7 @@ struct loader {
 	int ncpus;
 };
 
-int log_verbose;
+
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {

@@ -5,6 +5,7 @@
 #include "histcmd.h"
 #include "history.h"
 #include "trace.h"
+#include "watch.h"
 
 int main(int argc, char **argv)
 {
@@ -25,6 +26,8 @@ int main(int argc, char **argv)
 		return cmd_record(&cfg);
 	case CMD_HIST:
 		return cmd_hist(&cfg);
+	case CMD_WATCH:
+		return cmd_watch(&cfg);
 	}
 	return 2;
 }
