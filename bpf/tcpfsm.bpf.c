@@ -390,6 +390,7 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 					      TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER : 0;
 			info->evidence = 0;
 			info->syn_retrans = 0;
+			info->ino = 0; /* the listener's, not ours */
 		}
 		if (fresh && listener && (listener->flags & TCPFSM_F_OWNER)) {
 			info->pid = listener->pid;

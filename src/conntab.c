@@ -392,12 +392,9 @@ int conntab__apply(struct conntab *t, const struct tcpfsm_event *e, conn_emit_fn
 	if (e->kind == TCPFSM_KIND_EVIDENCE) {
 		/* news for a socket we track: keep it for the diagnosis */
 		i = find(t, e->cookie);
-		if (i != NIL && !(at(t, i)->flags & CONN_TIMEWAIT)) {
-			at(t, i)->syn_retrans = e->syn_retrans;
-			at(t, i)->evidence = e->evidence;
-			if (e->ino)
-				at(t, i)->ino = e->ino;
-		}
+		/* (a connecting socket's port is known only from here on) */
+		if (i != NIL && !(at(t, i)->flags & CONN_TIMEWAIT))
+			update_identity(at(t, i), e);
 		return 0;
 	}
 

@@ -31,6 +31,12 @@ uint64_t hist_bucket_hi(unsigned int b)
 	return hist_bucket_lo(b + 1);
 }
 
+/* The largest value bucket b holds: the last one holds UINT64_MAX too. */
+static uint64_t bucket_top(unsigned int b)
+{
+	return b >= B - 1 ? UINT64_MAX : hist_bucket_hi(b) - 1;
+}
+
 void hist_add(struct tcpfsm_hist *h, uint64_t ns)
 {
 	h->buckets[tcpfsm_hist_bucket(ns)]++;
@@ -76,7 +82,7 @@ void hist_delta(struct tcpfsm_hist *out, const struct tcpfsm_hist *cur,
 	}
 	if (first >= 0) {
 		out->min_ns = hist_bucket_lo(first);
-		out->max_ns = hist_bucket_hi(last) - 1;
+		out->max_ns = bucket_top(last);
 		if (out->min_ns < cur->min_ns)
 			out->min_ns = cur->min_ns;
 		if (out->max_ns > cur->max_ns)
@@ -86,7 +92,7 @@ void hist_delta(struct tcpfsm_hist *out, const struct tcpfsm_hist *cur,
 
 uint64_t hist_quantile(const struct tcpfsm_hist *h, double q)
 {
-	uint64_t rank, seen = 0, lo, hi, v;
+	uint64_t rank, seen = 0, lo, top, off;
 	int i;
 
 	if (!h->count)
@@ -108,17 +114,20 @@ uint64_t hist_quantile(const struct tcpfsm_hist *h, double q)
 	}
 	if (i == B)
 		return h->max_ns;
+	/* inclusive bounds: max_ns + 1 would wrap at UINT64_MAX */
 	lo = hist_bucket_lo(i);
-	hi = i == B - 1 ? h->max_ns + 1 : hist_bucket_hi(i);
+	top = bucket_top(i);
 	if (lo < h->min_ns)
 		lo = h->min_ns;
-	if (hi > h->max_ns + 1)
-		hi = h->max_ns + 1;
-	if (hi <= lo)
+	if (top > h->max_ns)
+		top = h->max_ns;
+	if (top <= lo)
 		return lo;
-	/* the rank-th sample among this bucket's, spread evenly */
-	v = lo + (uint64_t)((double)(hi - lo) * (double)(rank - seen) / (double)(h->buckets[i] + 1));
-	return v;
+	/* the rank-th sample among this bucket's, spread evenly over [lo, top + 1)
+	 * (top - lo + 1 does not wrap: lo >= 2^48 in the last bucket) */
+	off = (uint64_t)((double)(top - lo + 1) * (double)(rank - seen) /
+			 (double)(h->buckets[i] + 1));
+	return lo + (off > top - lo ? top - lo : off);
 }
 
 static const char *sname(int s)
@@ -141,8 +150,17 @@ static void summary_line(struct sbuf *b, const struct hist_row *r)
 	const struct tcpfsm_hist *h = r->h;
 
 	sb_printf(b, "%s", sname(r->state));
-	if (r->by)
-		sb_printf(b, " %s=%s", r->by, r->key);
+	if (r->by) {
+		/* a comm is any bytes: printable ASCII only, as trace and history
+		 * show it on a terminal */
+		char key[sizeof(r->key)];
+		size_t i;
+
+		for (i = 0; i < sizeof(key) - 1 && r->key[i]; i++)
+			key[i] = (r->key[i] >= 0x20 && r->key[i] < 0x7f) ? r->key[i] : '?';
+		key[i] = 0;
+		sb_printf(b, " %s=%s", r->by, key);
+	}
 	sb_printf(b, ": %llu", (unsigned long long)h->count);
 	if (h->unknown)
 		sb_printf(b, " (+%llu untimed: entered before tracing)", (unsigned long long)h->unknown);

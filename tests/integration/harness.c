@@ -143,6 +143,20 @@ int tracer_start_cmd(struct tracer *t, const char *cmd, uint32_t netns, const ch
 	return -ETIMEDOUT;
 }
 
+int tracer_wait_output(struct tracer *t, const char *needle, unsigned int timeout_ms)
+{
+	for (unsigned int waited = 0; waited <= timeout_ms; waited += 20) {
+		char *out = slurp(t->out_path, NULL);
+		bool found = out && strstr(out, needle);
+
+		free(out);
+		if (found)
+			return 0;
+		msleep(20);
+	}
+	return -ETIMEDOUT;
+}
+
 int tracer_stop(struct tracer *t)
 {
 	int status = 0;

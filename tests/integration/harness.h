@@ -33,6 +33,9 @@ struct tracer {
 int tracer_start(struct tracer *t, uint32_t netns, const char *const *extra);
 /* The same for any command: `tcpfsm CMD --json --netns INODE [extra...]`. */
 int tracer_start_cmd(struct tracer *t, const char *cmd, uint32_t netns, const char *const *extra);
+/* Wait until its stdout contains needle (it flushes every 50 ms): 0, or
+ * -ETIMEDOUT after timeout_ms. */
+int tracer_wait_output(struct tracer *t, const char *needle, unsigned int timeout_ms);
 /* SIGINT it, wait, parse its output. Returns its exit status or -errno. */
 int tracer_stop(struct tracer *t);
 void tracer_free(struct tracer *t);
