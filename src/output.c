@@ -32,7 +32,7 @@ int output_flush(struct output *o)
 
 void source_report(const struct tcpfsm_config *cfg, const struct source_result *res)
 {
-	unsigned long long events = res->records - res->seeds;
+	unsigned long long events = res->records - res->seeds - res->evidence;
 
 	if (cfg->replay) {
 		if (res->lost_known)

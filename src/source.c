@@ -37,6 +37,8 @@ static int live_record(void *ctx, const struct tcpfsm_event *e)
 	struct live *l = ctx;
 
 	l->res->records++;
+	if (e->kind == TCPFSM_KIND_EVIDENCE)
+		l->res->evidence++;
 	return l->sink->on_record(l->sink->ctx, e);
 }
 
@@ -116,9 +118,10 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 	loader__free(ld);
 	res->lost = stats[TCPFSM_STAT_LOST];
 	res->lost_known = true;
-	if (!err && !cfg->aggregate_only && res->records - res->seeds != stats[TCPFSM_STAT_EVENTS])
+	if (!err && !cfg->aggregate_only &&
+	    res->records - res->seeds - res->evidence != stats[TCPFSM_STAT_EVENTS])
 		pr_warn("received %llu events but the kernel sent %llu",
-			(unsigned long long)(res->records - res->seeds),
+			(unsigned long long)(res->records - res->seeds - res->evidence),
 			(unsigned long long)stats[TCPFSM_STAT_EVENTS]);
 	return err;
 }
@@ -156,6 +159,8 @@ static int run_replay(const struct tcpfsm_config *cfg, const struct sink *sink,
 		res->records++;
 		if (e.kind == TCPFSM_KIND_SNAPSHOT)
 			res->seeds++;
+		else if (e.kind == TCPFSM_KIND_EVIDENCE)
+			res->evidence++;
 		ret = sink->on_record(sink->ctx, &e);
 		if (ret)
 			break;

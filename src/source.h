@@ -34,6 +34,7 @@ struct sink {
 struct source_result {
 	uint64_t records;	/* records delivered */
 	uint64_t seeds;		/* of those, snapshot seeds */
+	uint64_t evidence;	/* of those, evidence records (not transitions) */
 	uint64_t lost;		/* events the kernel could not deliver */
 	bool lost_known;	/* false for a recording that did not end cleanly */
 };
