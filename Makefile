@@ -29,7 +29,7 @@ endif
 CFLAGS ?= -g -O2
 CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
-LDLIBS_BPF := -lbpf -lelf -lz
+LDLIBS_BPF := -lbpf -lelf -lz -lmicrohttpd
 
 ifeq ($(V),1)
 	Q =
@@ -45,9 +45,10 @@ SKEL := $(OUTPUT)/tcpfsm.skel.h
 
 # Pure modules: no libbpf, unit-tested without root.
 PURE_SRCS := src/state.c src/duration.c src/sbuf.c src/format.c src/cli.c src/filter.c \
-	src/conntab.c src/histfmt.c src/record.c src/hist.c src/alert.c src/alertexec.c
+	src/conntab.c src/histfmt.c src/record.c src/hist.c src/alert.c src/alertexec.c \
+	src/prom.c
 APP_SRCS := $(PURE_SRCS) src/loader.c src/loop.c src/snapshot.c src/source.c src/output.c \
-	src/trace.c src/history.c src/histcmd.c src/watch.c src/main.c
+	src/trace.c src/history.c src/histcmd.c src/watch.c src/http.c src/main.c
 PURE_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS))
 APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(APP_SRCS))
 

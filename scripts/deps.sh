@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="clang llvm make gcc pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
-libcmocka-dev libjson-c-dev iproute2 nftables"
+libmicrohttpd-dev libcmocka-dev libjson-c-dev iproute2 nftables prometheus curl"
 
 if [ "${1:-}" = "--list" ]; then
 	echo $PKGS

@@ -10,6 +10,9 @@
 #include "cli.h"
 #include "duration.h"
 #include "hist.h"
+#include "prom.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include "state.h"
 
 int log_verbose; /* src/log.h */
@@ -40,6 +43,9 @@ enum {
 	OPT_ALERT_EXEC_TIMEOUT,
 	OPT_SWEEP,
 	OPT_ALERT_RATE,
+	OPT_LISTEN,
+	OPT_LOG,
+	OPT_BUCKETS,
 };
 
 static const char doc[] =
@@ -51,6 +57,7 @@ static const char doc[] =
 	"  record     write raw events to a file (-w FILE) for later -r FILE\n"
 	"  hist       histograms of the time spent in each state\n"
 	"  watch      alerts while connections are stuck, with a diagnosis\n"
+	"  serve      Prometheus exporter: /metrics, /connections, /healthz\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  tcpfsm                          # every transition on this host\n"
@@ -62,6 +69,7 @@ static const char doc[] =
 	"  tcpfsm record -w /tmp/t.tfr -d 60; tcpfsm history -r /tmp/t.tfr\n"
 	"  tcpfsm hist -i 10s --by lport   # per-state histograms every 10 s\n"
 	"  tcpfsm watch --alert SYN_SENT=2s --alert CLOSE_WAIT=5m --syslog\n"
+	"  tcpfsm serve --listen 127.0.0.1:9867 --log /var/log/tcpfsm.json\n"
 	"\v"
 	"Durations accept ns, us, ms, s (default), m, h, d: 250ms, 3s, 5m, 1h.\n"
 	"State names are Linux's (SYN_SENT, CLOSE_WAIT, ...), case-insensitive,\n"
@@ -122,12 +130,19 @@ static const struct argp_option options[] = {
 	  "At most N alerts a minute per group (state and remote endpoint or owner); the rest "
 	  "are summed up (default 10)",
 	  5 },
-	{ NULL, 0, NULL, 0, "Kernel side:", 6 },
+	{ NULL, 0, NULL, 0, "Exporter (serve; it also takes the alert options):", 6 },
+	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
+	  "Where to serve HTTP (default " TCPFSM_DEFAULT_LISTEN ", loopback only)", 6 },
+	{ "log", OPT_LOG, "FILE", 0, "Append connection histories and alerts as JSON lines "
+				     "(reopened on SIGHUP)", 6 },
+	{ "buckets", OPT_BUCKETS, "DURATION[,...]", 0,
+	  "Exported histogram bounds (default 16 from 10.24us to 64min, x4 apart)", 6 },
+	{ NULL, 0, NULL, 0, "Kernel side:", 7 },
 	{ "attach", OPT_ATTACH, "auto|tp_btf|tracepoint", 0,
-	  "How to attach (default auto: tp_btf, else the classic tracepoint)", 6 },
-	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF when /sys/kernel/btf/vmlinux is missing", 6 },
+	  "How to attach (default auto: tp_btf, else the classic tracepoint)", 7 },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF when /sys/kernel/btf/vmlinux is missing", 7 },
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0,
-	  "Ring buffer size, power of two, 64K..1G (K/M/G suffix; default 16M)", 6 },
+	  "Ring buffer size, power of two, 64K..1G (K/M/G suffix; default 16M)", 7 },
 	{},
 };
 
@@ -142,6 +157,55 @@ struct parse_state {
 		snprintf((ps)->err, (ps)->errlen, __VA_ARGS__); \
 		return EINVAL;                                 \
 	} while (0)
+
+int cli_parse_listen(const char *s, struct sockaddr_storage *ss, char *err, size_t errlen)
+{
+	char host[64];
+	const char *colon, *h = s;
+	size_t hl;
+	unsigned long port;
+	char *end;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || rb[1] != ':')
+			goto bad;
+		h = s + 1;
+		hl = rb - h;
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			goto bad;
+		hl = colon - s;
+	}
+	if (!hl || hl >= sizeof(host))
+		goto bad;
+	memcpy(host, h, hl);
+	host[hl] = 0;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || !colon[1] || *end || !port || port > 65535)
+		goto bad;
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+		return 0;
+	}
+bad:
+	snprintf(err, errlen,
+		 "bad --listen '%s': expected ADDR:PORT with a numeric address (127.0.0.1:9867, "
+		 "[::1]:9867, 0.0.0.0:9867)",
+		 s);
+	return -EINVAL;
+}
 
 int cli_parse_ports(const char *s, uint16_t *list, unsigned int *n, char *err, size_t errlen)
 {
@@ -431,9 +495,31 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			FAIL(ps, "bad --alert-rate '%s': 1 to 1000000", arg);
 		cfg->alerts.rate = v;
 		break;
+	case OPT_LISTEN:
+		if (cli_parse_listen(arg, &cfg->listen, ps->err, ps->errlen))
+			return EINVAL;
+		if (cfg->cmd != CMD_SERVE)
+			FAIL(ps, "--listen, --log and --buckets are for the serve command");
+		break;
+	case OPT_LOG:
+		if (!*arg)
+			FAIL(ps, "empty --log path");
+		cfg->log_path = arg;
+		break;
+	case OPT_BUCKETS:
+		err = prom_parse_buckets(arg, cfg->buckets_ns, PROM_MAX_BUCKETS, ps->err, ps->errlen);
+		if (err < 0)
+			return EINVAL;
+		cfg->nbuckets = err;
+		break;
 	case ARGP_KEY_END:
-		if (cfg->cmd != CMD_WATCH && (cfg->alerts_given || cfg->syslog || cfg->alert_exec))
-			FAIL(ps, "--alert, --syslog and --alert-exec are for the watch command");
+		if (cfg->cmd != CMD_WATCH && cfg->cmd != CMD_SERVE &&
+		    (cfg->alerts_given || cfg->syslog || cfg->alert_exec))
+			FAIL(ps, "--alert, --syslog and --alert-exec are for watch and serve");
+		if (cfg->cmd != CMD_SERVE && (cfg->log_path || cfg->nbuckets))
+			FAIL(ps, "--listen, --log and --buckets are for the serve command");
+		if (cfg->cmd == CMD_SERVE && cfg->replay)
+			FAIL(ps, "serve reads the kernel, not -r FILE");
 		if (cfg->cmd != CMD_HIST && (cfg->interval_ns || cfg->cumulative || cfg->by))
 			FAIL(ps, "-i, --cumulative and --by are for the hist command");
 		if (cfg->cumulative && !cfg->interval_ns)
@@ -464,6 +550,7 @@ static const struct {
 	{ "record", CMD_RECORD },
 	{ "hist", CMD_HIST },
 	{ "watch", CMD_WATCH },
+	{ "serve", CMD_SERVE },
 };
 
 int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int argp_flags, char *err,
@@ -481,6 +568,8 @@ int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int arg
 	alert_cfg_defaults(&cfg->alerts);
 	cfg->alert_exec_timeout_ns = 10000000000ULL;
 	cfg->sweep_ns = 1000000000ULL;
+	cli_parse_listen(TCPFSM_DEFAULT_LISTEN, &cfg->listen, err, errlen);
+	cfg->nbuckets = 0; /* 0: the default set */
 	if (errlen)
 		err[0] = 0;
 
@@ -489,7 +578,7 @@ int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int arg
 			if (!strcmp(argv[1], commands[i].name))
 				break;
 		if (i == sizeof(commands) / sizeof(commands[0])) {
-			snprintf(err, errlen, "unknown command '%s' (commands: trace, history, record, hist, watch)", argv[1]);
+			snprintf(err, errlen, "unknown command '%s' (commands: trace, history, record, hist, watch, serve)", argv[1]);
 			return -EINVAL;
 		}
 		cfg->cmd = commands[i].cmd;

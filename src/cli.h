@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <linux/types.h>
 #include "alert.h"
 #include "tcpfsm.h"
@@ -15,6 +16,7 @@ enum tcpfsm_cmd {
 	CMD_RECORD,
 	CMD_HIST,
 	CMD_WATCH,
+	CMD_SERVE,
 };
 
 enum attach_mode {
@@ -57,6 +59,10 @@ struct tcpfsm_config {
 	const char *alert_exec;	/* watch --alert-exec CMD */
 	uint64_t alert_exec_timeout_ns;
 	uint64_t sweep_ns;	/* watch --sweep */
+	struct sockaddr_storage listen; /* serve --listen */
+	const char *log_path;	/* serve --log */
+	uint64_t buckets_ns[32]; /* serve --buckets (PROM_MAX_BUCKETS) */
+	unsigned int nbuckets;
 	enum attach_mode attach;
 	const char *btf_path;
 	uint64_t ringbuf_bytes;
@@ -69,6 +75,12 @@ struct tcpfsm_config {
  */
 int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int argp_flags, char *err,
 	      size_t errlen);
+
+/* Default of serve --listen: loopback only. */
+#define TCPFSM_DEFAULT_LISTEN "127.0.0.1:9867"
+
+/* "127.0.0.1:9867", "[::1]:9867", "0.0.0.0:9867" into ss; -EINVAL. */
+int cli_parse_listen(const char *s, struct sockaddr_storage *ss, char *err, size_t errlen);
 
 /* "443", "80,443" into list (appending); -EINVAL/-E2BIG with message. */
 int cli_parse_ports(const char *s, uint16_t *list, unsigned int *n, char *err, size_t errlen);

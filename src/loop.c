@@ -39,7 +39,7 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-enum { SRC_RING = 1, SRC_TIMER, SRC_SIGNAL };
+enum { SRC_RING = 1, SRC_TIMER, SRC_SIGNAL, SRC_EXTRA };
 
 int loop_run(struct loader *ld, uint64_t duration_ns, const struct loop_ops *ops, void *ctx)
 {
@@ -69,6 +69,9 @@ int loop_run(struct loader *ld, uint64_t duration_ns, const struct loop_ops *ops
 	ev.data.u32 = SRC_SIGNAL;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev))
 		goto fail;
+	ev.data.u32 = SRC_EXTRA;
+	if (ops->on_extra && ops->extra_fd >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, ops->extra_fd, &ev))
+		goto fail;
 
 	while (!stop) {
 		struct epoll_event evs[4];
@@ -97,9 +100,15 @@ int loop_run(struct loader *ld, uint64_t duration_ns, const struct loop_ops *ops
 					stop = true;
 				break;
 			case SRC_SIGNAL:
-				while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo != SIGHUP)
 						stop = true;
+					else if (ops->on_hup)
+						err = ops->on_hup(ctx);
+				}
+				break;
+			case SRC_EXTRA:
+				err = ops->on_extra(ctx);
 				break;
 			}
 			if (err < 0) {

@@ -11,6 +11,11 @@
 struct loop_ops {
 	/* every tick (LOOP_TICK_MS) after draining the ring: flush output */
 	int (*on_tick)(void *ctx);
+	/* another fd to poll (the HTTP server's), -1 for none */
+	int extra_fd;
+	int (*on_extra)(void *ctx);
+	/* SIGHUP (reopen logs) */
+	int (*on_hup)(void *ctx);
 };
 
 /*

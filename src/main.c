@@ -27,6 +27,7 @@ int main(int argc, char **argv)
 	case CMD_HIST:
 		return cmd_hist(&cfg);
 	case CMD_WATCH:
+	case CMD_SERVE:
 		return cmd_watch(&cfg);
 	}
 	return 2;

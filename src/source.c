@@ -53,6 +53,20 @@ static int live_seed(void *ctx, const struct tcpfsm_event *e)
 	return live_record(ctx, e);
 }
 
+static int live_extra(void *ctx)
+{
+	struct live *l = ctx;
+
+	return l->sink->on_extra(l->sink->ctx);
+}
+
+static int live_hup(void *ctx)
+{
+	struct live *l = ctx;
+
+	return l->sink->on_hup(l->sink->ctx);
+}
+
 static int live_tick(void *ctx)
 {
 	struct live *l = ctx;
@@ -64,7 +78,12 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 		    struct source_result *res)
 {
 	struct live l = { cfg, sink, res };
-	const struct loop_ops ops = { .on_tick = live_tick };
+	const struct loop_ops ops = {
+		.on_tick = live_tick,
+		.extra_fd = sink->on_extra ? sink->extra_fd : -1,
+		.on_extra = sink->on_extra ? live_extra : NULL,
+		.on_hup = sink->on_hup ? live_hup : NULL,
+	};
 	struct source_info info = { .live = true };
 	uint64_t stats[TCPFSM_STAT_MAX] = {};
 	char seeded[96] = "";

@@ -29,6 +29,11 @@ struct sink {
 	int (*on_end)(void *ctx, uint64_t now_boot_ns);
 	void *ctx;
 	bool want_snapshot;	/* seed with the sockets that exist at start */
+	/* live only: another fd for the loop (used when on_extra is set), and
+	 * SIGHUP */
+	int extra_fd;
+	int (*on_extra)(void *ctx);
+	int (*on_hup)(void *ctx);
 };
 
 struct source_result {

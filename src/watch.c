@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,11 @@
 #include "alert.h"
 #include "alertexec.h"
 #include "conntab.h"
+#include "histfmt.h"
+#include "http.h"
+#include "prom.h"
+#include "sbuf.h"
+#include "state.h"
 #include "loader.h"
 #include "log.h"
 #include "output.h"
@@ -36,6 +42,12 @@ struct wcmd {
 	struct alert_exec *exec;
 	uint64_t next_sweep, next_req_sweep, now;
 	int err;
+	/* serve */
+	struct http_server *http;
+	FILE *log;
+	struct hist_set hs;
+	uint64_t buckets[PROM_MAX_BUCKETS];
+	size_t nbuckets;
 };
 
 /* /proc/PID/fd/N -> socket:[ino] */
@@ -85,11 +97,234 @@ static void on_alert(void *ctx, struct alert *a)
 		/* without the time: syslog has its own */
 		syslog(a->status == ALERT_FIRING ? LOG_WARNING : LOG_NOTICE, "%s", text + 9);
 	}
-	if (w->exec) {
+	if (w->exec || w->log) {
 		n = format_alert_json(json, sizeof(json), a, &w->fmt);
-		if (n < (int)sizeof(json))
+		if (w->exec && n < (int)sizeof(json))
 			alert_exec__submit(w->exec, a, json, n, w->now);
+		if (w->log && n < (int)sizeof(json))
+			fwrite(json, 1, n, w->log);
 	}
+}
+
+/* serve --log: connection histories as JSON lines */
+static void on_conn(void *ctx, const struct conn *c, const struct conn_end *end)
+{
+	struct wcmd *w = ctx;
+	char buf[FORMAT_CONN_MAX];
+	int n;
+
+	if (!w->log)
+		return;
+	n = format_conn_json(buf, sizeof(buf), c, end, &w->fmt);
+	if (n < (int)sizeof(buf))
+		fwrite(buf, 1, n, w->log);
+}
+
+static FILE *open_log(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "a");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+/* SIGHUP: reopen the log (after rotation) */
+static int w_hup(void *ctx)
+{
+	struct wcmd *w = ctx;
+	FILE *f;
+
+	if (!w->cfg->log_path)
+		return 0;
+	f = open_log(w->cfg->log_path);
+	if (!f) {
+		pr_err("SIGHUP: cannot reopen %s: %s (keeping the old file)", w->cfg->log_path,
+		       strerror(errno));
+		return 0;
+	}
+	if (w->log)
+		fclose(w->log);
+	w->log = f;
+	pr_info("reopened %s", w->cfg->log_path);
+	return 0;
+}
+
+/* --- HTTP --- */
+
+static void reply_text(struct http_reply *r, int status, const char *type, char *body, size_t n)
+{
+	r->status = status;
+	r->content_type = type;
+	r->body = body;
+	r->len = n;
+}
+
+static void metrics(struct wcmd *w, struct http_reply *r)
+{
+	const struct alert_stats *as = alert_engine__stats(w->ae);
+	uint64_t stats[TCPFSM_STAT_MAX] = {};
+	uint32_t conns[TCPFSM_STATE_MAX];
+	struct prom_input in = {
+		.hists = &w->hs,
+		.connections = conns,
+		.stuck = as->firing,
+		.alerts_total = as->fired,
+		.buckets_ns = w->buckets,
+		.nbuckets = w->nbuckets,
+		.version = TCPFSM_VERSION,
+		.mode = loader__mode(w->ld),
+	};
+	size_t cap = 64 * 1024;
+	char *buf;
+	int n;
+
+	if (loader__read_hists(w->ld, &w->hs) || loader__stats(w->ld, stats)) {
+		r->status = 500;
+		return;
+	}
+	in.events_total = stats[TCPFSM_STAT_EVENTS];
+	in.events_lost = stats[TCPFSM_STAT_LOST];
+	conntab__count_states(w->tab, conns);
+	/* half-open requests are connections in SYN_RECV too */
+	conns[TCPFSM_SYN_RECV] += as->half_open;
+	for (;;) {
+		buf = malloc(cap);
+		if (!buf) {
+			r->status = 500;
+			return;
+		}
+		n = prom_format(buf, cap, &in);
+		if (n < (int)cap)
+			break;
+		free(buf);
+		cap = n + 1;
+	}
+	reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", buf, n);
+}
+
+struct conn_list {
+	struct sbuf b;
+	struct wcmd *w;
+	int state;
+	uint64_t now;
+	size_t n, max;
+	bool truncated;
+	const struct fmt_opts *fmt;
+};
+
+static bool list_conn(void *ctx, struct conn *c)
+{
+	struct conn_list *l = ctx;
+	char comm[6 * TCPFSM_COMM_LEN + 3], a[64];
+	uint64_t enter = c->npath ? c->enter_ns[c->npath - 1] : 0;
+
+	if (l->state && c->state != l->state)
+		return true;
+	if (l->n == l->max) {
+		l->truncated = true;
+		return false;
+	}
+	sb_printf(&l->b, "%s{\"cookie\":%llu,\"state\":\"%s\",", l->n ? "," : "",
+		  (unsigned long long)c->cookie, state_name(c->state) ? state_name(c->state) : "?");
+	sb_printf(&l->b, "\"age_ns\":%llu,\"age_at_least\":%s,\"complete\":%s,",
+		  (unsigned long long)(enter && l->now > enter ? l->now - enter : 0),
+		  (c->flags & CONN_FIRST_LOWER) && c->npath == 1 ? "true" : "false",
+		  (c->flags & CONN_COMPLETE) ? "true" : "false");
+	if (c->flags & CONN_OWNER) {
+		format_json_string(comm, sizeof(comm), c->comm, TCPFSM_COMM_LEN);
+		sb_printf(&l->b, "\"pid\":%u,\"comm\":%s,", c->pid, comm);
+	} else {
+		sb_printf(&l->b, "\"pid\":null,\"comm\":null,");
+	}
+	format_addr(a, sizeof(a), c->family, c->saddr);
+	sb_printf(&l->b, "\"family\":\"%s\",\"saddr\":\"%s\",\"sport\":%u,",
+		  c->family == TCPFSM_AF_INET ? "ipv4" : "ipv6", a, c->sport);
+	format_addr(a, sizeof(a), c->family, c->daddr);
+	sb_printf(&l->b, "\"daddr\":\"%s\",\"dport\":%u,\"netns\":%u,\"alert\":%s}", a, c->dport,
+		  c->netns, c->alert ? "true" : "false");
+	l->n++;
+	return true;
+}
+
+#define CONNECTIONS_MAX 10000
+
+static void connections(struct wcmd *w, const char *state, struct http_reply *r)
+{
+	struct conn_list l = { .w = w, .now = clock_ns(CLOCK_BOOTTIME), .max = CONNECTIONS_MAX };
+	size_t cap = 1 << 20;
+
+	if (state) {
+		l.state = state_parse(state);
+		if (l.state < 0) {
+			char *msg = strdup("unknown state\n");
+
+			reply_text(r, 400, "text/plain; charset=utf-8", msg, msg ? strlen(msg) : 0);
+			return;
+		}
+	}
+	for (;;) {
+		char *buf = malloc(cap);
+
+		if (!buf) {
+			r->status = 500;
+			return;
+		}
+		sb_init(&l.b, buf, cap);
+		l.n = 0;
+		l.truncated = false;
+		sb_printf(&l.b, "{\"connections\":[");
+		conntab__foreach(w->tab, list_conn, &l);
+		sb_printf(&l.b, "],\"count\":%zu,\"truncated\":%s}\n", l.n,
+			  l.truncated ? "true" : "false");
+		if (l.b.pos < cap) {
+			reply_text(r, 200, "application/json", buf, l.b.pos);
+			return;
+		}
+		free(buf);
+		cap = l.b.pos + 1;
+	}
+}
+
+static void on_http(void *ctx, const char *method, const char *path,
+		    const char *(*arg)(void *req, const char *name), void *req,
+		    struct http_reply *r)
+{
+	struct wcmd *w = ctx;
+	bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+	bool known = !strcmp(path, "/metrics") || !strcmp(path, "/healthz") ||
+		     !strcmp(path, "/connections");
+
+	if (!known) {
+		r->status = 404;
+		return;
+	}
+	if (!get) {
+		r->status = 405;
+		r->allow = "GET, HEAD";
+		return;
+	}
+	if (!strcmp(path, "/healthz")) {
+		char *ok = strdup("ok\n");
+
+		reply_text(r, 200, "text/plain; charset=utf-8", ok, ok ? 3 : 0);
+	} else if (!strcmp(path, "/metrics")) {
+		metrics(w, r);
+	} else {
+		connections(w, arg(req, "state"), r);
+	}
+}
+
+static int w_http(void *ctx)
+{
+	struct wcmd *w = ctx;
+
+	http_server__run(w->http);
+	return 0;
 }
 
 static int w_start(void *ctx, const struct source_info *info)
@@ -121,7 +356,7 @@ static int w_record(void *ctx, const struct tcpfsm_event *e)
 			w->next_sweep += w->cfg->sweep_ns;
 		}
 	}
-	err = alert_engine__apply(w->ae, w->tab, e, NULL, NULL);
+	err = alert_engine__apply(w->ae, w->tab, e, on_conn, w);
 	if (err)
 		pr_err("connection table: %s", strerror(-err));
 	return err ? err : w->err;
@@ -159,6 +394,10 @@ static int w_tick(void *ctx, uint64_t now)
 	}
 	if (w->exec)
 		alert_exec__tick(w->exec, now);
+	if (w->http) /* timeouts of idle clients */
+		http_server__run(w->http);
+	if (w->log)
+		fflush(w->log);
 	return w->err ? w->err : output_flush(&w->out);
 }
 
@@ -175,7 +414,7 @@ static int w_end(void *ctx, uint64_t now)
 int cmd_watch(const struct tcpfsm_config *cfg)
 {
 	struct wcmd w = { .cfg = cfg };
-	struct sink sink = { w_start, w_record, w_tick, w_end, &w, true };
+	struct sink sink = { w_start, w_record, w_tick, w_end, &w, true, -1, NULL, w_hup };
 	const struct alert_stats *st;
 	struct source_result res;
 	uint64_t fired = 0;
@@ -197,6 +436,33 @@ int cmd_watch(const struct tcpfsm_config *cfg)
 	}
 	if (cfg->syslog)
 		openlog("tcpfsm", LOG_PID, LOG_DAEMON);
+	/* serve: log file and HTTP port first, so a bad one fails before
+	 * anything is loaded */
+	if (cfg->log_path) {
+		w.log = open_log(cfg->log_path);
+		if (!w.log) {
+			pr_err("cannot open --log %s: %s", cfg->log_path, strerror(errno));
+			return 1;
+		}
+	}
+	if (cfg->cmd == CMD_SERVE) {
+		char msg[256];
+
+		w.nbuckets = cfg->nbuckets ? cfg->nbuckets :
+					     prom_default_buckets(w.buckets, PROM_MAX_BUCKETS);
+		if (cfg->nbuckets)
+			memcpy(w.buckets, cfg->buckets_ns, cfg->nbuckets * sizeof(uint64_t));
+		hist_set_init(&w.hs, TCPFSM_BY_NONE, 0);
+		w.http = http_server__new(&cfg->listen, on_http, &w, msg, sizeof(msg));
+		if (!w.http) {
+			pr_err("--listen: %s", msg);
+			if (w.log)
+				fclose(w.log);
+			return 1;
+		}
+		sink.extra_fd = http_server__fd(w.http);
+		sink.on_extra = w_http;
+	}
 	output_init(&w.out);
 	err = source_run(cfg, &sink, &res);
 	output_flush(&w.out);
@@ -221,6 +487,10 @@ int cmd_watch(const struct tcpfsm_config *cfg)
 	}
 	if (cfg->syslog)
 		closelog();
+	http_server__free(w.http);
+	hist_set_free(&w.hs);
+	if (w.log)
+		fclose(w.log);
 	alert_engine__free(w.ae);
 	conntab__free(w.tab);
 	if (err == -EPIPE)
