@@ -119,13 +119,14 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory check
 
 check: $(APP) $(UNIT_BINS) $(ITEST_BINS)
-	$(Q)TCPFSM=$(abspath $(APP)) ./tests/run-tests.sh $(UNIT_BINS) $(ITEST_BINS)
+	$(Q)TCPFSM=$(abspath $(APP)) ./tests/run-tests.sh $(UNIT_BINS) $(ITEST_BINS) \
+		tests/deploy/check.sh
 
 unit: $(UNIT_BINS)
 	$(Q)./tests/run-tests.sh $(UNIT_BINS)
 
 integration: $(APP) $(ITEST_BINS)
-	$(Q)TCPFSM=$(abspath $(APP)) ./tests/run-tests.sh $(ITEST_BINS)
+	$(Q)TCPFSM=$(abspath $(APP)) ./tests/run-tests.sh $(ITEST_BINS) tests/deploy/check.sh
 
 install: $(APP)
 	install -D -m 0755 $(APP) $(DESTDIR)$(PREFIX)/sbin/tcpfsm

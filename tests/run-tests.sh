@@ -21,9 +21,18 @@ for bin in "$@"; do
 	"$bin" >"$out" 2>&1
 	rc=$?
 	cat "$out"
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
-	s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+	case "$name" in
+	*.sh) # scripts close with "N passed, N failed"
+		p=$(sed -n 's/^\([0-9]*\) passed, [0-9]* failed.*/\1/p' "$out" | tail -n 1)
+		f=$(sed -n 's/^[0-9]* passed, \([0-9]*\) failed.*/\1/p' "$out" | tail -n 1)
+		s=""
+		;;
+	*)
+		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+		s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+		;;
+	esac
 	rm -f "$out"
 	passed=$((passed + ${p:-0}))
 	skipped=$((skipped + ${s:-0}))
