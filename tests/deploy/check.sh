@@ -55,6 +55,11 @@ sc = yaml.safe_load(open("deploy/kubernetes/prometheus-scrape.yml"))
 assert sc["scrape_configs"][0]["job_name"] == "tcpfsm-pods"
 '
 if [ "$(id -u)" -eq 0 ]; then
+	# a copy nobody can reach, wherever this checkout lives
+	chmod 755 "$tmp"
+	cp "$TCPFSM" "$tmp/tcpfsm"
+	chmod 755 "$tmp/tcpfsm"
+	TCPFSM=$tmp/tcpfsm
 	# what the unit grants is enough: an unprivileged user with only
 	# CAP_BPF and CAP_PERFMON loads, attaches and traces
 	check "runs as nobody with CAP_BPF+CAP_PERFMON only" sh -c "
