@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * `tcpfsm serve` in a fresh network namespace: its /metrics pass promtool and
+ * our own histogram checks, a real Prometheus (Debian's, started here on
+ * loopback, 1 s scrapes) scrapes it and answers a histogram_quantile query
+ * and fires the project's CLOSE_WAIT rule on a leak this test makes; bad and
+ * oversized requests get errors while tracing loses nothing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "harness.h"
+
+#define LISTEN "127.0.0.1:19867"
+#define PROM "127.0.0.1:19090"
+
+static char tmpdir[] = "/tmp/tcpfsm-serve-XXXXXX";
+static char body[1 << 20];
+
+/* GET url with curl into body; the HTTP status. */
+static int http_get(const char *url)
+{
+	char path[128], code[16];
+	char *argv[] = { "/usr/bin/curl", "-s", "-g", "-o", path, "-w", "%{http_code}", (char *)url,
+			 NULL };
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/body", tmpdir);
+	if (run_capture(argv, code, sizeof(code), 0))
+		return -1;
+	f = fopen(path, "r");
+	n = f ? fread(body, 1, sizeof(body) - 1, f) : 0;
+	body[n] = 0;
+	if (f)
+		fclose(f);
+	return atoi(code);
+}
+
+static void connections(int n, unsigned int sleep_ms)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	char buf[4];
+
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 64), 0);
+	getsockname(lfd, (struct sockaddr *)&a, &len);
+	for (int i = 0; i < n; i++) {
+		int cfd = socket(AF_INET, SOCK_STREAM, 0), sfd;
+
+		assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
+		sfd = accept(lfd, NULL, NULL);
+		msleep(sleep_ms);
+		close(cfd);
+		assert_int_equal(recv(sfd, buf, sizeof(buf), 0), 0);
+		close(sfd);
+	}
+	close(lfd);
+}
+
+/* The value of the first sample line of metric{labels...} in text, or -1. */
+static double sample(const char *text, const char *series)
+{
+	const char *p = strstr(text, series);
+
+	while (p && p != text && p[-1] != '\n')
+		p = strstr(p + 1, series);
+	if (!p)
+		return -1;
+	return atof(p + strlen(series));
+}
+
+/* Every histogram: le increasing, counts non-decreasing, +Inf == _count; no
+ * series twice. */
+static void check_histograms(const char *text)
+{
+	char *copy = strdup(text), *line, *save = NULL;
+	char seen[512][160];
+	size_t nseen = 0;
+	char cur[32] = "";
+	double last_le = -1, last_count = -1, inf = -1;
+
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char series[160], state[32], le[32];
+		double v;
+
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%159s %lf", series, &v), 2);
+		for (size_t i = 0; i < nseen; i++)
+			assert_string_not_equal(seen[i], series);
+		assert_true(nseen < 512);
+		strcpy(seen[nseen++], series);
+		if (sscanf(series, "tcpfsm_state_duration_seconds_bucket{state=\"%31[^\"]\",le=\"%31[^\"]\"}",
+			   state, le) == 2) {
+			if (strcmp(state, cur)) {
+				strcpy(cur, state);
+				last_le = -1;
+				last_count = -1;
+			}
+			if (!strcmp(le, "+Inf")) {
+				inf = v;
+			} else {
+				assert_true(atof(le) > last_le);
+				last_le = atof(le);
+			}
+			assert_true(v >= last_count);
+			last_count = v;
+		} else if (sscanf(series, "tcpfsm_state_duration_seconds_count{state=\"%31[^\"]\"}",
+				  state) == 1) {
+			assert_string_equal(state, cur);
+			assert_true(inf == v);
+		}
+	}
+	free(copy);
+}
+
+static pid_t start_prometheus(void)
+{
+	char cfg[160], rules[160], data[160], cmd[512];
+	pid_t pid;
+	FILE *f;
+
+	snprintf(cfg, sizeof(cfg), "%s/prometheus.yml", tmpdir);
+	snprintf(rules, sizeof(rules), "%s/tcpfsm.rules.yml", tmpdir);
+	snprintf(data, sizeof(data), "%s/data", tmpdir);
+	/* the project's rules, with their `for:` cut to nothing for the test */
+	snprintf(cmd, sizeof(cmd), "sed 's/^\\( *\\)for: .*/\\1for: 0s/' deploy/prometheus/tcpfsm.rules.yml > %s",
+		 rules);
+	assert_int_equal(system(cmd), 0);
+	f = fopen(cfg, "w");
+	assert_non_null(f);
+	fprintf(f, "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+		   "rule_files:\n  - %s\n"
+		   "scrape_configs:\n  - job_name: tcpfsm\n    static_configs:\n"
+		   "      - targets: [\"" LISTEN "\"]\n",
+		rules);
+	fclose(f);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char a1[200], a2[200];
+
+		snprintf(a1, sizeof(a1), "--config.file=%s", cfg);
+		snprintf(a2, sizeof(a2), "--storage.tsdb.path=%s", data);
+		freopen("/dev/null", "w", stdout);
+		freopen("/dev/null", "w", stderr);
+		execl("/usr/bin/prometheus", "prometheus", a1, a2, "--web.listen-address=" PROM, NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 300; i++) {
+		if (http_get("http://" PROM "/-/ready") == 200)
+			return pid;
+		msleep(100);
+	}
+	fail_msg("prometheus did not become ready");
+	return pid;
+}
+
+/* Poll a Prometheus query until its first result value satisfies ok(). */
+static double prom_query(const char *query, bool (*ok)(double), unsigned int timeout_ms)
+{
+	char url[512], enc[400];
+	size_t k = 0;
+	double v = -1;
+
+	for (const char *p = query; *p && k < sizeof(enc) - 4; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '_' || *p == '.')
+			enc[k++] = *p;
+		else
+			k += snprintf(enc + k, sizeof(enc) - k, "%%%02X", (unsigned char)*p);
+	}
+	enc[k] = 0;
+	snprintf(url, sizeof(url), "http://" PROM "/api/v1/query?query=%s", enc);
+	for (unsigned int waited = 0; waited <= timeout_ms; waited += 250) {
+		json_object *o, *data, *res, *val;
+
+		if (http_get(url) == 200 && (o = json_tokener_parse(body))) {
+			if (json_object_object_get_ex(o, "data", &data) &&
+			    json_object_object_get_ex(data, "result", &res) &&
+			    json_object_array_length(res) > 0 &&
+			    json_object_object_get_ex(json_object_array_get_idx(res, 0), "value", &val))
+				v = atof(json_object_get_string(json_object_array_get_idx(val, 1)));
+			json_object_put(o);
+			if (v >= 0 && ok(v))
+				return v;
+		}
+		msleep(250);
+	}
+	return v;
+}
+
+static bool positive(double v)
+{
+	return v > 0;
+}
+
+static bool one(double v)
+{
+	return v == 1;
+}
+
+/* Send raw bytes, return the status of the reply (0: closed without one). */
+static int raw_request(const char *req, size_t n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(19867),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), status = 0;
+	char reply[256] = "";
+	struct timeval tv = { 5, 0 };
+	ssize_t r;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	/* the server may hang up before taking it all: that is an answer too */
+	(void)!send(fd, req, n, MSG_NOSIGNAL);
+	r = recv(fd, reply, sizeof(reply) - 1, 0);
+	if (r > 0) {
+		reply[r] = 0;
+		sscanf(reply, "HTTP/1.%*d %d", &status);
+	}
+	close(fd);
+	return status;
+}
+
+static void test_serve(void **state)
+{
+	const char *args[] = { "--listen", LISTEN, "--alert", "CLOSE_WAIT=1s", "--sweep", "200ms",
+			       NULL };
+	char *promtool[] = { "/bin/sh", "-c", NULL, NULL }, cmd[256], out[4096];
+	struct tracer t;
+	uint32_t ns;
+	pid_t prom;
+	double q, events_before;
+	int lfd, cfd, sfd, idle[8];
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	char *big;
+
+	assert_non_null(mkdtemp(tmpdir));
+	assert_int_equal(netns_enter_new(&ns), 0);
+	assert_int_equal(tracer_start_cmd(&t, "serve", ns, args), 0);
+	connections(20, 10);
+
+	/* /metrics: promtool's lint, and our own histogram checks */
+	assert_int_equal(http_get("http://" LISTEN "/metrics"), 200);
+	assert_true(sample(body, "tcpfsm_state_duration_seconds_count{state=\"ESTABLISHED\"}") == 40);
+	/* 20 of ours and curl's own connect for this very request */
+	assert_true(sample(body, "tcpfsm_transitions_total{from=\"CLOSE\",to=\"SYN_SENT\"}") == 21);
+	assert_true(sample(body, "tcpfsm_events_lost_total") == 0);
+	check_histograms(body);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s/body", tmpdir);
+	promtool[2] = cmd;
+	if (run_capture(promtool, out, sizeof(out), 0))
+		fail_msg("promtool check metrics: %s", out);
+	assert_int_equal(http_get("http://" LISTEN "/healthz"), 200);
+	assert_string_equal(body, "ok\n");
+
+	/* a real Prometheus scrapes it and evaluates the project's rules */
+	prom = start_prometheus();
+	/*
+	 * LISTEN: only our listener has left it (curl's and Prometheus' own
+	 * connections add to every other state): it listened for the 20
+	 * connections of 10 ms each, 200 ms and a little more, in the exported
+	 * bucket (0.16777216, 0.67108864] which the quantile interpolates in.
+	 */
+	q = prom_query("histogram_quantile(0.5, sum by (le) "
+		       "(tcpfsm_state_duration_seconds_bucket{state=\"LISTEN\"}))",
+		       positive, 15000);
+	if (!(q > 0.16777216 && q <= 0.67108864))
+		fail_msg("histogram_quantile gave %f", q);
+
+	/* a CLOSE_WAIT leak: the gauge, the alert rule, /connections */
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	getsockname(lfd, (struct sockaddr *)&a, &len);
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	sfd = accept(lfd, NULL, NULL);
+	close(cfd);
+	assert_true(prom_query("tcpfsm_stuck_connections{state=\"CLOSE_WAIT\"}", one, 15000) == 1);
+	assert_true(prom_query("count(ALERTS{alertname=\"TcpfsmCloseWaitLeak\",alertstate=\"firing\"})",
+			       one, 15000) == 1);
+	assert_int_equal(http_get("http://" LISTEN "/connections?state=close-wait"), 200);
+	assert_non_null(strstr(body, "\"state\":\"CLOSE_WAIT\""));
+	assert_non_null(strstr(body, "\"alert\":true"));
+	assert_int_equal(http_get("http://" LISTEN "/connections?state=BOGUS"), 400);
+	close(sfd);
+	close(lfd);
+
+	/* bad and hostile requests */
+	assert_int_equal(http_get("http://" LISTEN "/nope"), 404);
+	assert_int_equal(raw_request("DELETE /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 38), 405);
+	{
+		/* a broken request line: refused or hung up on, never served */
+		int st = raw_request("GARBAGE\r\n\r\n", 11);
+
+		assert_true(st == 0 || st / 100 == 4);
+	}
+	big = malloc(70000);
+	assert_non_null(big);
+	memcpy(big, "GET /metrics HTTP/1.1\r\nX-Big: ", 30);
+	memset(big + 30, 'a', 70000 - 34);
+	memcpy(big + 70000 - 4, "\r\n\r\n", 4);
+	{
+		int st = raw_request(big, 70000);
+
+		/* refused (431/413/400) or cut off: never served, never stuck */
+		assert_true(st == 0 || st / 100 == 4);
+	}
+	free(big);
+	/* slow clients that never finish their request */
+	for (int i = 0; i < 8; i++) {
+		struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(19867),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+		idle[i] = socket(AF_INET, SOCK_STREAM, 0);
+		assert_int_equal(connect(idle[i], (struct sockaddr *)&s, sizeof(s)), 0);
+		assert_int_equal(send(idle[i], "GET /met", 8, 0), 8);
+	}
+	assert_int_equal(http_get("http://" LISTEN "/metrics"), 200);
+	events_before = sample(body, "tcpfsm_events_total");
+	connections(100, 0);
+	assert_int_equal(http_get("http://" LISTEN "/metrics"), 200);
+	/* 100 connections, 10 transitions each (and the scrapes' own), none lost */
+	assert_true(sample(body, "tcpfsm_events_total") - events_before >= 1000);
+	assert_true(sample(body, "tcpfsm_events_lost_total") == 0);
+	for (int i = 0; i < 8; i++)
+		close(idle[i]);
+
+	kill(prom, SIGTERM);
+	waitpid(prom, NULL, 0);
+	assert_int_equal(tracer_stop(&t), 0);
+	assert_non_null(strstr(t.err_text, " 0 lost"));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	assert_int_equal(system(cmd), 0);
+	tracer_free(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_serve),
+	};
+
+	return cmocka_run_group_tests_name("itest_serve", tests, NULL, NULL);
+}
