@@ -58,7 +58,7 @@ ITEST_SRCS := $(wildcard tests/integration/itest_*.c)
 ITEST_BINS := $(patsubst tests/integration/%.c,$(OUTPUT)/tests/%,$(ITEST_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps run test check unit integration install vmlinux format
+.PHONY: all clean deps run test check unit integration install vmlinux format bench
 all: $(APP)
 
 $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
@@ -130,6 +130,16 @@ integration: $(APP) $(ITEST_BINS)
 
 install: $(APP)
 	install -D -m 0755 $(APP) $(DESTDIR)$(PREFIX)/sbin/tcpfsm
+
+# Benchmarks (root; not part of test): results in build/bench and README.
+$(OUTPUT)/storm: tests/bench/storm.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -Wall -D_GNU_SOURCE $< -lpthread -o $@
+
+bench: deps $(APP) $(OUTPUT)/storm
+	$(Q)command -v tcpstates >/dev/null && command -v bpftrace >/dev/null || \
+		apt-get install -y -qq libbpf-tools bpftrace
+	$(Q)./tests/bench/bench.sh
 
 # Regenerate the committed vmlinux.h from the running kernel.
 vmlinux:

@@ -15,6 +15,39 @@
 #include <unistd.h>
 #include "harness.h"
 
+/* Children still running when the test binary exits (a failed assertion
+ * skips the test's own cleanup) are killed: nothing is left behind. */
+static pid_t kids[64];
+
+static void kill_kids(void)
+{
+	for (size_t i = 0; i < sizeof(kids) / sizeof(kids[0]); i++)
+		if (kids[i] > 0) {
+			kill(kids[i], SIGKILL);
+			waitpid(kids[i], NULL, 0);
+		}
+}
+
+void harness_track(pid_t pid, bool on)
+{
+	static bool registered;
+
+	if (!registered) {
+		atexit(kill_kids);
+		registered = true;
+	}
+	for (size_t i = 0; i < sizeof(kids) / sizeof(kids[0]); i++) {
+		if (on && kids[i] <= 0) {
+			kids[i] = pid;
+			return;
+		}
+		if (!on && kids[i] == pid) {
+			kids[i] = 0;
+			return;
+		}
+	}
+}
+
 void msleep(unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -122,6 +155,7 @@ int tracer_start_cmd(struct tracer *t, const char *cmd, uint32_t netns, const ch
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
+	harness_track(t->pid, true);
 	/* ready once it says so on stderr (after attach) */
 	for (i = 0; i < 3000; i++) {
 		char *err = slurp(t->err_path, NULL);
@@ -166,6 +200,7 @@ int tracer_stop(struct tracer *t)
 		kill(t->pid, SIGINT);
 		if (waitpid(t->pid, &status, 0) < 0)
 			return -errno;
+		harness_track(t->pid, false);
 		t->pid = 0;
 	}
 	out = slurp(t->out_path, NULL);
@@ -194,6 +229,7 @@ void tracer_free(struct tracer *t)
 	if (t->pid > 0) {
 		kill(t->pid, SIGKILL);
 		waitpid(t->pid, NULL, 0);
+		harness_track(t->pid, false);
 		unlink(t->out_path);
 		unlink(t->err_path);
 	}

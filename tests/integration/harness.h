@@ -61,5 +61,7 @@ void path_of(json_object **evs, size_t n, char *buf, size_t len);
 size_t distinct_cookies(const struct tracer *t);
 
 void msleep(unsigned int ms);
+/* Kill pid at exit unless untracked (on false) before. */
+void harness_track(pid_t pid, bool on);
 
 #endif

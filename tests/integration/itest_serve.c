@@ -161,6 +161,7 @@ static pid_t start_prometheus(void)
 		execl("/usr/bin/prometheus", "prometheus", a1, a2, "--web.listen-address=" PROM, NULL);
 		_exit(127);
 	}
+	harness_track(pid, true);
 	for (int i = 0; i < 300; i++) {
 		if (http_get("http://" PROM "/-/ready") == 200)
 			return pid;
@@ -345,6 +346,7 @@ static void test_serve(void **state)
 
 	kill(prom, SIGTERM);
 	waitpid(prom, NULL, 0);
+	harness_track(prom, false);
 	assert_int_equal(tracer_stop(&t), 0);
 	assert_non_null(strstr(t.err_text, " 0 lost"));
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
