@@ -117,7 +117,7 @@ struct halfopen {
 struct group {
 	uint64_t key;
 	uint64_t refill_ns;
-	double tokens;
+	uint64_t tokens; /* in TOKEN parts */
 	uint32_t suppressed_firing, suppressed_resolved;
 	struct alert example; /* identity of the group for its aggregate line */
 };
@@ -233,6 +233,18 @@ static bool addr_any(int family, const uint8_t *a)
 	return addr_eq(family, a, zero);
 }
 
+/* A comm as the text line shows it: printable ASCII, others '?'. Processes
+ * name themselves: no newline or terminal escape gets into a diagnosis. */
+static const char *safe_comm(char out[TCPFSM_COMM_LEN], const char *comm)
+{
+	size_t i;
+
+	for (i = 0; i < TCPFSM_COMM_LEN - 1 && comm[i]; i++)
+		out[i] = (comm[i] >= 0x20 && comm[i] < 0x7f) ? comm[i] : '?';
+	out[i] = 0;
+	return out;
+}
+
 /* --- peers on this host --- */
 
 struct peer_search {
@@ -279,6 +291,7 @@ static const struct halfopen *find_request(struct alert_engine *ae, const struct
 static void peer_words(struct alert_engine *ae, const struct alert *a, char *buf, size_t len)
 {
 	struct peer_search p = { a, NULL, 0 };
+	char comm[TCPFSM_COMM_LEN];
 
 	buf[0] = 0;
 	if (a->state == TCPFSM_SYN_SENT) {
@@ -295,8 +308,8 @@ static void peer_words(struct alert_engine *ae, const struct alert *a, char *buf
 		conntab__foreach(ae->tab, find_listener, &p);
 		if (p.found && (p.found->flags & CONN_OWNER))
 			snprintf(buf, len,
-				 "the client (process %u, %.16s) is in SYN_SENT: the SYN/ACK does not reach it",
-				 p.found->pid, p.found->comm);
+				 "the client (process %u, %s) is in SYN_SENT: the SYN/ACK does not reach it",
+				 p.found->pid, safe_comm(comm, p.found->comm));
 		else if (p.found)
 			snprintf(buf, len, "the client is in SYN_SENT: the SYN/ACK does not reach it");
 	}
@@ -304,13 +317,13 @@ static void peer_words(struct alert_engine *ae, const struct alert *a, char *buf
 
 void alert_diagnose(struct alert *a, const char *peer)
 {
-	char age[32], owner[64] = "the owner";
+	char age[32], owner[64] = "the owner", comm[TCPFSM_COMM_LEN];
 	struct sbuf b;
 
 	sb_init(&b, a->diagnosis, sizeof(a->diagnosis));
 	duration_format(age, sizeof(age), a->age_ns);
 	if (a->owner)
-		snprintf(owner, sizeof(owner), "process %u (%.16s)", a->pid, a->comm);
+		snprintf(owner, sizeof(owner), "process %u (%s)", a->pid, safe_comm(comm, a->comm));
 	if (a->status == ALERT_RESOLVED) {
 		sb_printf(&b, "left %s after %s%s", a->half_open ? "half-open" : sname(a->state),
 			  a->age_at_least ? "at least " : "", age);
@@ -401,22 +414,35 @@ static uint64_t group_key(const struct alert *a)
 	return h | 1;
 }
 
+/*
+ * Tokens are counted in parts of 1/TOKEN: at rate tokens a minute a bucket
+ * gains rate parts a nanosecond, in integers, so that refills at any sweep
+ * period add up exactly (in floating point six sixths of a token at 10 a
+ * minute fall short of one). RATE_MAX (--alert-rate's bound) keeps a full
+ * bucket within 64 bits.
+ */
+#define TOKEN (60 * SEC)
+#define RATE_MAX 1000000ULL
+
 /* May this group report one more alert now? */
 static bool take_token(struct alert_engine *ae, struct group *g)
 {
-	double per_ns = ae->cfg.rate / 60e9;
+	uint64_t rate = ae->cfg.rate < RATE_MAX ? ae->cfg.rate : RATE_MAX;
+	uint64_t full = rate * TOKEN, dt;
 
 	if (!g->refill_ns) {
-		g->tokens = ae->cfg.rate;
+		g->tokens = full;
 	} else if (ae->now_ns > g->refill_ns) {
-		g->tokens += (ae->now_ns - g->refill_ns) * per_ns;
-		if (g->tokens > ae->cfg.rate)
-			g->tokens = ae->cfg.rate;
+		dt = ae->now_ns - g->refill_ns;
+		/* a minute fills any bucket; below that dt * rate fits */
+		g->tokens = dt >= TOKEN ? full : g->tokens + dt * rate;
+		if (g->tokens > full)
+			g->tokens = full;
 	}
 	g->refill_ns = ae->now_ns;
-	if (g->tokens < 1)
+	if (g->tokens < TOKEN)
 		return false;
-	g->tokens -= 1;
+	g->tokens -= TOKEN;
 	return true;
 }
 
@@ -655,7 +681,9 @@ int alert_engine__apply(struct alert_engine *ae, struct conntab *tab, const stru
 		a.syn_retrans = e->syn_retrans;
 		a.evidence = e->evidence;
 		resolve(ae, &a, before.alert_flags);
-		if (c && !(c->flags & CONN_TIMEWAIT)) {
+		/* a timewait entry too: its socket may connect again (a new
+		 * life under the same cookie) and must not resolve twice */
+		if (c) {
 			c->alert = 0;
 			c->alert_flags = 0;
 		}
@@ -693,9 +721,9 @@ static void flush_aggregates(struct alert_engine *ae)
 	{
 		for (int k = 0; k < 2; k++) {
 			uint32_t *n = k ? &g->suppressed_resolved : &g->suppressed_firing;
+			char ep[64], comm[TCPFSM_COMM_LEN];
 			struct alert a;
 			struct sbuf b;
-			char ep[64];
 
 			if (!*n)
 				continue;
@@ -713,7 +741,7 @@ static void flush_aggregates(struct alert_engine *ae)
 			} else if (a.half_open) {
 				sb_printf(&b, " on port %u", a.sport);
 			} else if (a.owner) {
-				sb_printf(&b, " of process %u (%.16s)", a.pid, a.comm);
+				sb_printf(&b, " of process %u (%s)", a.pid, safe_comm(comm, a.comm));
 			}
 			sb_printf(&b, " (rate limit: %u per group per minute)", ae->cfg.rate);
 			ae->fn(ae->ctx, &a);

@@ -29,21 +29,26 @@ int prom_seconds(char *buf, size_t len, uint64_t ns)
 	return snprintf(buf, len, "%llu.%s", (unsigned long long)(ns / 1000000000ULL), frac);
 }
 
+static void sb_escape(struct sbuf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			sb_printf(b, "\\\\");
+		else if (*s == '"')
+			sb_printf(b, "\\\"");
+		else if (*s == '\n')
+			sb_printf(b, "\\n");
+		else
+			sb_putc(b, *s);
+	}
+}
+
 int prom_escape(char *buf, size_t len, const char *s)
 {
 	struct sbuf b;
 
 	sb_init(&b, buf, len);
-	for (; *s; s++) {
-		if (*s == '\\')
-			sb_printf(&b, "\\\\");
-		else if (*s == '"')
-			sb_printf(&b, "\\\"");
-		else if (*s == '\n')
-			sb_printf(&b, "\\n");
-		else
-			sb_putc(&b, *s);
-	}
+	sb_escape(&b, s);
 	return b.pos;
 }
 
@@ -190,15 +195,14 @@ int prom_format(char *buf, size_t len, const struct prom_input *in)
 		      "buffer (histograms and transition counts still include them).\n"
 		      "# TYPE tcpfsm_events_lost_total counter\ntcpfsm_events_lost_total %llu\n",
 		  (unsigned long long)in->events_lost);
-	{
-		char ver[64], mode[64];
-
-		prom_escape(ver, sizeof(ver), in->version ? in->version : "");
-		prom_escape(mode, sizeof(mode), in->mode ? in->mode : "");
-		sb_printf(&b, "# HELP tcpfsm_build_info tcpfsm's version and how it attached.\n"
-			      "# TYPE tcpfsm_build_info gauge\n"
-			      "tcpfsm_build_info{version=\"%s\",attach=\"%s\"} 1\n",
-			  ver, mode);
-	}
+	/* escaped straight into the output: a scratch buffer would cut a long
+	 * value, possibly inside an escape (a dangling \ eats the quote) */
+	sb_printf(&b, "# HELP tcpfsm_build_info tcpfsm's version and how it attached.\n"
+		      "# TYPE tcpfsm_build_info gauge\n"
+		      "tcpfsm_build_info{version=\"");
+	sb_escape(&b, in->version ? in->version : "");
+	sb_printf(&b, "\",attach=\"");
+	sb_escape(&b, in->mode ? in->mode : "");
+	sb_printf(&b, "\"} 1\n");
 	return b.pos;
 }
