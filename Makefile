@@ -58,7 +58,7 @@ ITEST_SRCS := $(wildcard tests/integration/itest_*.c)
 ITEST_BINS := $(patsubst tests/integration/%.c,$(OUTPUT)/tests/%,$(ITEST_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps run test check unit integration install vmlinux format bench
+.PHONY: all clean deps run test check unit integration install vmlinux format bench fuzz
 all: $(APP)
 
 $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
@@ -140,6 +140,26 @@ bench: deps $(APP) $(OUTPUT)/storm
 	$(Q)command -v tcpstates >/dev/null && command -v bpftrace >/dev/null || \
 		apt-get install -y -qq libbpf-tools bpftrace
 	$(Q)./tests/bench/bench.sh
+
+# libFuzzer targets (clang, ASan+UBSan), each run FUZZ_SECONDS from the
+# committed seeds in tests/fuzz/corpus/; new inputs go to build/fuzz/.
+FUZZ_TARGETS := record parsers alert
+FUZZ_SECONDS ?= 30
+FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) $(SKEL)
+	$(Q)mkdir -p $(OUTPUT)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $(INCLUDES) $(filter %.c,$^) -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(OUTPUT)/fuzz/corpus-$$t; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		$(OUTPUT)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(OUTPUT)/fuzz/ \
+			$(OUTPUT)/fuzz/corpus-$$t tests/fuzz/corpus/$$t > $(OUTPUT)/fuzz/$$t.log 2>&1; \
+		rc=$$?; tail -n 2 $(OUTPUT)/fuzz/$$t.log; [ $$rc -eq 0 ] || exit 1; \
+	done
 
 # Regenerate the committed vmlinux.h from the running kernel.
 vmlinux:

@@ -240,8 +240,9 @@ static int raw_request(const char *req, size_t n)
 
 static void test_serve(void **state)
 {
+	char logarg[160], logpath[160], rotated[160];
 	const char *args[] = { "--listen", LISTEN, "--alert", "CLOSE_WAIT=1s", "--sweep", "200ms",
-			       NULL };
+			       logarg, NULL };
 	char *promtool[] = { "/bin/sh", "-c", NULL, NULL }, cmd[256], out[4096];
 	struct tracer t;
 	uint32_t ns;
@@ -253,6 +254,9 @@ static void test_serve(void **state)
 	char *big;
 
 	assert_non_null(mkdtemp(tmpdir));
+	snprintf(logpath, sizeof(logpath), "%s/tcpfsm.json", tmpdir);
+	snprintf(rotated, sizeof(rotated), "%s/tcpfsm.json.1", tmpdir);
+	snprintf(logarg, sizeof(logarg), "--log=%s", logpath);
 	assert_int_equal(netns_enter_new(&ns), 0);
 	assert_int_equal(tracer_start_cmd(&t, "serve", ns, args), 0);
 	connections(20, 10);
@@ -347,6 +351,38 @@ static void test_serve(void **state)
 	kill(prom, SIGTERM);
 	waitpid(prom, NULL, 0);
 	harness_track(prom, false);
+
+	/* --log: histories and alerts as JSON lines; SIGHUP reopens it */
+	msleep(200);
+	assert_int_equal(rename(logpath, rotated), 0);
+	kill(t.pid, SIGHUP);
+	msleep(300);
+	connections(1, 0);
+	msleep(300);
+	{
+		FILE *f = fopen(rotated, "r");
+		char line[4096];
+		int conns = 0, alerts = 0;
+
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f)) {
+			json_object *o = json_tokener_parse(line);
+
+			assert_non_null(o);
+			conns += !strcmp(ev_str(o, "type"), "connection");
+			alerts += !strcmp(ev_str(o, "type"), "alert");
+			json_object_put(o);
+		}
+		fclose(f);
+		/* 20 + 100 of ours (2 sockets each) and the leak, and its alerts */
+		assert_true(conns >= 240);
+		assert_true(alerts >= 2);
+		f = fopen(logpath, "r");
+		assert_non_null(f); /* reopened: the new connection went here */
+		assert_non_null(fgets(line, sizeof(line), f));
+		assert_non_null(strstr(line, "\"type\":\"connection\""));
+		fclose(f);
+	}
 	assert_int_equal(tracer_stop(&t), 0);
 	assert_non_null(strstr(t.err_text, " 0 lost"));
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* libFuzzer: every parser of user input: durations, states, ports, listen
+ * addresses, bucket lists, --alert specs. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "alert.h"
+#include "cli.h"
+#include "duration.h"
+#include "prom.h"
+#include "state.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1), err[256], out[64];
+	uint64_t ns, buckets[PROM_MAX_BUCKETS];
+	uint16_t ports[TCPFSM_MAX_PORTS];
+	unsigned int n = 0;
+	struct sockaddr_storage ss;
+	struct alert_cfg ac;
+
+	if (!s)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = 0;
+	if (!duration_parse(s, &ns))
+		duration_format(out, sizeof(out), ns);
+	state_parse(s);
+	cli_parse_ports(s, ports, &n, err, sizeof(err));
+	if (n > TCPFSM_MAX_PORTS)
+		abort();
+	cli_parse_listen(s, &ss, err, sizeof(err));
+	prom_parse_buckets(s, buckets, PROM_MAX_BUCKETS, err, sizeof(err));
+	alert_cfg_defaults(&ac);
+	alert_cfg_parse(&ac, s, err, sizeof(err));
+	free(s);
+	return 0;
+}
