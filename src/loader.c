@@ -441,6 +441,19 @@ cleanup:
 	return err;
 }
 
+uint64_t loader__missed(const struct loader *ld)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	const struct bpf_program *p = ld->mode == ATTACH_TRACEPOINT ?
+					      ld->skel->progs.handle_set_state_tp :
+					      ld->skel->progs.handle_set_state_btf;
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
 const char *loader__mode(const struct loader *ld)
 {
 	return ld->mode == ATTACH_TRACEPOINT ? "tracepoint" : "tp_btf";

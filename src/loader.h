@@ -29,6 +29,12 @@ struct hist_set;
 /* The kernel's histograms and transition counts, merged over CPUs, into out
  * (reset first; its by/limit say how to key). Returns 0 or -errno. */
 int loader__read_hists(const struct loader *ld, struct hist_set *out);
+/*
+ * Transitions the kernel did not run our program for: it was already running
+ * on that CPU (a softirq interrupted it) and BPF does not nest. They are lost
+ * like ring buffer overflows, histograms included (Linux 5.12+ counts them).
+ */
+uint64_t loader__missed(const struct loader *ld);
 /* "tp_btf" or "tracepoint" */
 const char *loader__mode(const struct loader *ld);
 /* Link fd of the iter/tcp snapshot program (tp_btf mode only), or -errno. */

@@ -44,7 +44,11 @@ void source_report(const struct tcpfsm_config *cfg, const struct source_result *
 	} else {
 		pr_info("%llu events, %llu lost", events, (unsigned long long)res->lost);
 	}
-	if (res->lost && !cfg->replay)
+	if (res->lost - res->missed && !cfg->replay)
 		pr_warn("%llu events were lost (ring buffer full): try a larger --ringbuf-size",
-			(unsigned long long)res->lost);
+			(unsigned long long)(res->lost - res->missed));
+	if (res->missed && !cfg->replay)
+		pr_warn("%llu transitions were missed: they happened in a softirq that interrupted "
+			"tcpfsm's BPF program on the same CPU, and BPF programs do not nest",
+			(unsigned long long)res->missed);
 }

@@ -134,8 +134,9 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 	if (!err && sink->on_end)
 		err = sink->on_end(sink->ctx, clock_ns(CLOCK_BOOTTIME));
 	loader__stats(ld, stats);
+	res->missed = loader__missed(ld);
 	loader__free(ld);
-	res->lost = stats[TCPFSM_STAT_LOST];
+	res->lost = stats[TCPFSM_STAT_LOST] + res->missed;
 	res->lost_known = true;
 	if (!err && !cfg->aggregate_only &&
 	    res->records - res->seeds - res->evidence != stats[TCPFSM_STAT_EVENTS])

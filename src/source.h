@@ -40,7 +40,8 @@ struct source_result {
 	uint64_t records;	/* records delivered */
 	uint64_t seeds;		/* of those, snapshot seeds */
 	uint64_t evidence;	/* of those, evidence records (not transitions) */
-	uint64_t lost;		/* events the kernel could not deliver */
+	uint64_t lost;		/* events the kernel could not deliver (incl. missed) */
+	uint64_t missed;	/* of those, never seen: our program was busy */
 	bool lost_known;	/* false for a recording that did not end cleanly */
 };
 

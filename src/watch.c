@@ -188,7 +188,7 @@ static void metrics(struct wcmd *w, struct http_reply *r)
 		return;
 	}
 	in.events_total = stats[TCPFSM_STAT_EVENTS];
-	in.events_lost = stats[TCPFSM_STAT_LOST];
+	in.events_lost = stats[TCPFSM_STAT_LOST] + loader__missed(w->ld);
 	conntab__count_states(w->tab, conns);
 	/* half-open requests are connections in SYN_RECV too */
 	conns[TCPFSM_SYN_RECV] += as->half_open;
