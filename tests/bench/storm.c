@@ -6,8 +6,9 @@
  *   storm [-t THREADS] [-d SECONDS] [-p PORT] [-m closed|rst|hold] [-r RATE] [-n N]
  *
  * closed: each client thread connects, sends a byte, waits for the echo and
- *         closes, in a closed loop; the server echoes, waits for EOF, closes.
- *         10 transitions per connection (5 per socket).
+ *         the server's close, closes, in a closed loop; the server echoes and
+ *         closes first (its side keeps the TIME_WAIT). 10 transitions per
+ *         connection (5 per socket).
  * rst:    as closed, but the client closes with SO_LINGER 0 (RST).
  * -r RATE: open loop: the clients together start RATE connections a second
  *         on a fixed schedule (not waiting for the previous ones' pace).
@@ -52,9 +53,11 @@ static void *server(void *arg)
 		if (fd < 0)
 			continue;
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
-		if (recv(fd, &c, 1, 0) == 1 && send(fd, &c, 1, MSG_NOSIGNAL) == 1)
-			while (recv(fd, &c, 1, 0) > 0)
-				;
+		/* echo, then close first: the TIME_WAIT lands here, on the
+		 * server's port, not on the clients' ephemeral ports (which a
+		 * long storm would exhaust, making connect() the bottleneck) */
+		if (recv(fd, &c, 1, 0) == 1)
+			(void)!send(fd, &c, 1, MSG_NOSIGNAL);
 		close(fd);
 	}
 	return NULL;
@@ -94,6 +97,8 @@ static void *client(void *arg)
 		} else {
 			if (rst_mode)
 				setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			else /* the server's FIN: CLOSE_WAIT, then our close */
+				recv(fd, &c, 1, 0);
 			atomic_fetch_add(&conns, 1);
 		}
 		if (fd >= 0)
