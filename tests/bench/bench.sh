@@ -49,7 +49,8 @@ start_tracer() {
 	trace) "$TCPFSM" trace --json --port $PORT >/dev/null 2>"$tmp/err" & ;;
 	tcpstates)
 		# tracefs in a private mount namespace: nothing left behind
-		unshare -m sh -c 'mount -t tracefs nodev /sys/kernel/tracing && exec tcpstates' \
+		unshare -m sh -c 'mountpoint -q /sys/kernel/tracing ||
+			mount -t tracefs nodev /sys/kernel/tracing; exec tcpstates' \
 			>/dev/null 2>"$tmp/err" & ;;
 	bpftrace) bpftrace -e "$BPFTRACE_PROG" >/dev/null 2>"$tmp/err" & ;;
 	esac
@@ -60,6 +61,11 @@ start_tracer() {
 		sleep 0.1
 	done
 	sleep 0.5
+	# a peer that did not start would make a free-looking run
+	if ! kill -0 "$TPID" 2>/dev/null; then
+		log "bench: $cfg did not start: $(head -c 300 "$tmp/err")"
+		exit 1
+	fi
 	# CPU spent loading, verifying and seeding is not per-event work
 	CPU0=$(cpu_ticks "$TPID")
 }
@@ -86,7 +92,7 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 
 HZ=$(getconf CLK_TCK)
 declare -A RATIOS LOSTS CPUS
-CONFIGS="serve history trace tcpstates bpftrace"
+CONFIGS=${CONFIGS:-serve history trace tcpstates bpftrace}
 log "bench: $PAIRS pairs x $SECS s per run, storm on 127.0.0.1:$PORT, $(nproc) CPUs, kernel $(uname -r)"
 for pair in $(seq "$PAIRS"); do
 	for cfg in $CONFIGS; do
