@@ -17,6 +17,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < sizeof(a))
 		return 0;
 	memcpy(&a, data, sizeof(a));
+	/* fields that only hold a few values in a real alert: bool and enum
+	 * loads of other bytes are undefined, not bugs of the code under test */
+	a.status = data[0] & 1 ? ALERT_RESOLVED : ALERT_FIRING;
+	a.half_open = data[1] & 1;
+	a.aggregate = data[2] & 1;
+	a.age_at_least = data[3] & 1;
+	a.owner = data[4] & 1;
 	a.resolution = NULL;
 	a.diagnosis[sizeof(a.diagnosis) - 1] = 0;
 	if (alert_env_build(&a, buf, sizeof(buf), envp, 32) >= 0) {
