@@ -114,9 +114,13 @@ run: deps
 	$(APP) trace $(ARGS)
 
 # Unit tests (no root) then integration tests (root, own network namespaces).
-# One summary line ("N passed, N failed, N skipped") over both.
+# One summary line ("N passed, N failed, N skipped") per pass: the plain
+# build, then the same suites against an ASan+UBSan (and LeakSanitizer)
+# build of everything in build/asan.
 test: deps
 	$(Q)$(MAKE) --no-print-directory check
+	$(Q)echo "--- the same tests under ASan+UBSan ---"
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan SANITIZE=1 check
 
 check: $(APP) $(UNIT_BINS) $(ITEST_BINS)
 	$(Q)TCPFSM=$(abspath $(APP)) ./tests/run-tests.sh $(UNIT_BINS) $(ITEST_BINS) \
