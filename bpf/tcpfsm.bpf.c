@@ -91,6 +91,26 @@ struct {
 	__uint(max_entries, 16 * 1024 * 1024); /* userspace may resize */
 } events SEC(".maps");
 
+/*
+ * One ring buffer per CPU (userspace creates them): a single ring's lock and
+ * cache lines are shared by all CPUs, and under a connection storm that
+ * contention cost more than the rest of the program. Userspace merges the
+ * rings back into time order. `events` stays the fallback.
+ */
+struct ringbuf_inner {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024); /* userspace sets the size */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1); /* userspace: the number of CPUs */
+	__type(key, __u32);
+	__array(values, struct ringbuf_inner);
+} cpu_events SEC(".maps");
+
+const volatile bool percpu_rings = false;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TCPFSM_STAT_MAX);
@@ -286,6 +306,25 @@ static __always_inline void set_owner(struct sk_info *info, __u32 flags)
 	info->flags = flags;
 }
 
+/* To this CPU's ring (else the shared one), waking userspace per batch. */
+static __always_inline long output(struct tcpfsm_event *e)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	void *rb = percpu_rings ? bpf_map_lookup_elem(&cpu_events, &cpu) : NULL;
+
+	if (rb)
+		return bpf_ringbuf_output(rb, e, sizeof(*e),
+					  bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) + sizeof(*e) >=
+							  wakeup_bytes ?
+						  BPF_RB_FORCE_WAKEUP :
+						  BPF_RB_NO_WAKEUP);
+	return bpf_ringbuf_output(&events, e, sizeof(*e),
+				  bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + sizeof(*e) >=
+						  wakeup_bytes ?
+					  BPF_RB_FORCE_WAKEUP :
+					  BPF_RB_NO_WAKEUP);
+}
+
 static __always_inline void hist_add(struct tcpfsm_hist *h, __u64 d)
 {
 	__u32 b = tcpfsm_hist_bucket(d);
@@ -449,11 +488,7 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 	 * first: the socket's storage and the histograms must be updated even
 	 * when the ring buffer is full.
 	 */
-	if (bpf_ringbuf_output(&events, e, sizeof(*e),
-			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + sizeof(*e) >=
-					       wakeup_bytes ?
-				       BPF_RB_FORCE_WAKEUP :
-				       BPF_RB_NO_WAKEUP))
+	if (output(e))
 		stat_inc(TCPFSM_STAT_LOST);
 	return 0;
 }
@@ -671,7 +706,7 @@ static __always_inline void emit_evidence(struct tcpfsm_event *e)
 	if (!emit_events || !netns_passes(e->netns) ||
 	    (filter_family && e->family != filter_family) || !ports_pass(e))
 		return;
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0))
+	if (output(e))
 		stat_inc(TCPFSM_STAT_LOST);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -17,9 +18,26 @@
 
 _Static_assert(sizeof(struct tcpfsm_event) == 104, "event record size is part of the file format");
 
+/* An event waiting for its turn: the per-CPU rings are merged by time. */
+struct pending {
+	struct tcpfsm_event e;
+	uint64_t seq;
+};
+
+/* How long an event may still be in flight on another CPU (taken its time,
+ * not yet committed): older ones are released in time order. */
+#define REORDER_NS (10 * 1000000ULL)
+
 struct loader {
 	struct tcpfsm_bpf *skel;
 	struct ring_buffer *rb;
+	int *cpu_rings;		/* fds of the per-CPU ring buffers */
+	uint64_t ring_bytes;	/* size of each */
+	int tmpl_fd;		/* inner map template, until loaded */
+	struct pending *pend;
+	size_t npend, cappend;
+	uint64_t seq;
+	bool draining;
 	/* 0: the state tracepoint, 1-2: softirq tracking, 3-6: evidence */
 	struct bpf_link *links[7];
 	struct bpf_link *iter;
@@ -125,7 +143,58 @@ static int on_sample(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(struct tcpfsm_event))
 		return 0;
-	return ld->fn(ld->ctx, data);
+	if (ld->npend == ld->cappend) {
+		size_t cap = ld->cappend ? ld->cappend * 2 : 4096;
+		struct pending *p = realloc(ld->pend, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		ld->pend = p;
+		ld->cappend = cap;
+	}
+	memcpy(&ld->pend[ld->npend].e, data, sizeof(struct tcpfsm_event));
+	ld->pend[ld->npend++].seq = ld->seq++;
+	return 0;
+}
+
+static int cmp_pending(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	if (x->e.ts_ns != y->e.ts_ns)
+		return x->e.ts_ns < y->e.ts_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Hand the consumer every pending event older than the horizon (all of
+ * them once detached), in time order. */
+static int release(struct loader *ld)
+{
+	uint64_t horizon = ld->draining ? UINT64_MAX : boottime_ns() - REORDER_NS;
+	size_t i;
+	int err = 0;
+
+	if (!ld->npend)
+		return 0;
+	qsort(ld->pend, ld->npend, sizeof(*ld->pend), cmp_pending);
+	for (i = 0; i < ld->npend && ld->pend[i].e.ts_ns <= horizon; i++) {
+		err = ld->fn(ld->ctx, &ld->pend[i].e);
+		if (err) {
+			i++;
+			break;
+		}
+	}
+	memmove(ld->pend, ld->pend + i, (ld->npend - i) * sizeof(*ld->pend));
+	ld->npend -= i;
+	return err;
 }
 
 static void set_filters(struct tcpfsm_bpf *skel, const struct tcpfsm_config *cfg)
@@ -149,6 +218,7 @@ static void set_filters(struct tcpfsm_bpf *skel, const struct tcpfsm_config *cfg
 	ro->filter_cgroup = cfg->cgroup_id;
 	/* a batch is 1/16 of the ring: a wakeup per ~10k events at 16M */
 	ro->wakeup_bytes = cfg->ringbuf_bytes / 16;
+	ro->percpu_rings = true;
 	ro->emit_events = !cfg->aggregate_only;
 	ro->hist_by = cfg->by;
 }
@@ -223,13 +293,35 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 		bpf_map__set_max_entries(skel->maps.hists_by, cfg->by_limit);
 	else /* a map cannot have 0 entries; 1 costs nothing */
 		bpf_map__set_max_entries(skel->maps.hists_by, 1);
-	err = bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_bytes);
+	/* per-CPU rings share the size asked for (each at least 256 KiB, a
+	 * power of two); the shared one only takes what cannot go to them */
+	ld->ring_bytes = cfg->ringbuf_bytes / ld->ncpus;
+	while (ld->ring_bytes & (ld->ring_bytes - 1))
+		ld->ring_bytes &= ld->ring_bytes - 1;
+	if (ld->ring_bytes < 256 * 1024)
+		ld->ring_bytes = 256 * 1024;
+	skel->rodata->wakeup_bytes = ld->ring_bytes / 16;
+	err = bpf_map__set_max_entries(skel->maps.events, 256 * 1024);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.cpu_events, ld->ncpus);
+	if (!err) {
+		/* the inner map template: a ring of the size we will create */
+		int tmpl = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "tcpfsm_rb_tmpl", 0, 0,
+					  ld->ring_bytes, NULL);
+
+		err = tmpl < 0 ? tmpl : bpf_map__set_inner_map_fd(skel->maps.cpu_events, tmpl);
+		ld->tmpl_fd = tmpl;
+	}
 	if (err) {
 		pr_err("bad ring buffer size: %s", strerror(-err));
 		return err;
 	}
 
 	err = tcpfsm_bpf__load(skel);
+	if (ld->tmpl_fd >= 0) {
+		close(ld->tmpl_fd);
+		ld->tmpl_fd = -1;
+	}
 	if (err) {
 		if (err == -EPERM || err == -EACCES)
 			pr_err("loading the BPF programs was refused (%s): needs root or CAP_BPF and "
@@ -311,6 +403,7 @@ struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, 
 		return NULL;
 	ld->fn = fn;
 	ld->ctx = ctx;
+	ld->tmpl_fd = -1;
 	ld->ncpus = libbpf_num_possible_cpus();
 	if (ld->ncpus <= 0) {
 		err = ld->ncpus ? ld->ncpus : -EINVAL;
@@ -337,6 +430,24 @@ struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, 
 		pr_err("cannot map the ring buffer: %s", strerror(-err));
 		goto cleanup;
 	}
+	ld->cpu_rings = calloc(ld->ncpus, sizeof(int));
+	if (!ld->cpu_rings) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (int cpu = 0; cpu < ld->ncpus; cpu++) {
+		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "tcpfsm_cpu_rb", 0, 0, ld->ring_bytes,
+					NULL);
+
+		ld->cpu_rings[cpu] = fd;
+		if (fd < 0 ||
+		    bpf_map_update_elem(bpf_map__fd(ld->skel->maps.cpu_events), &cpu, &fd, 0) ||
+		    ring_buffer__add(ld->rb, fd, on_sample, ld)) {
+			err = fd < 0 ? fd : -errno;
+			pr_err("cannot set up the ring buffer of CPU %d: %s", cpu, strerror(-err));
+			goto cleanup;
+		}
+	}
 	return ld;
 
 cleanup:
@@ -352,12 +463,19 @@ int loader__fd(const struct loader *ld)
 
 int loader__consume(struct loader *ld)
 {
-	return ring_buffer__consume(ld->rb);
+	int n = ring_buffer__consume(ld->rb), err;
+
+	if (n < 0)
+		return n;
+	err = release(ld);
+	return err ? err : n;
 }
 
 void loader__detach(struct loader *ld)
 {
 	destroy_links(ld);
+	/* nothing more can arrive: the next consume releases everything */
+	ld->draining = true;
 }
 
 int loader__stats(const struct loader *ld, uint64_t stats[TCPFSM_STAT_MAX])
@@ -490,6 +608,11 @@ void loader__free(struct loader *ld)
 	if (!ld)
 		return;
 	ring_buffer__free(ld->rb);
+	for (int cpu = 0; ld->cpu_rings && cpu < ld->ncpus; cpu++)
+		if (ld->cpu_rings[cpu] > 0)
+			close(ld->cpu_rings[cpu]);
+	free(ld->cpu_rings);
+	free(ld->pend);
 	unload(ld);
 	free(ld);
 }
