@@ -18,10 +18,12 @@
 
 _Static_assert(sizeof(struct tcpfsm_event) == 104, "event record size is part of the file format");
 
-/* An event waiting for its turn: the per-CPU rings are merged by time. */
-struct pending {
-	struct tcpfsm_event e;
-	uint64_t seq;
+/* Events of one ring waiting for their turn: each ring is in time order
+ * already, so the rings are merged by time (k-way, k = CPUs + 1). */
+struct ringq {
+	struct loader *ld;
+	struct tcpfsm_event *v;
+	size_t head, n, cap;
 };
 
 /* How long an event may still be in flight on another CPU (taken its time,
@@ -34,9 +36,8 @@ struct loader {
 	int *cpu_rings;		/* fds of the per-CPU ring buffers */
 	uint64_t ring_bytes;	/* size of each */
 	int tmpl_fd;		/* inner map template, until loaded */
-	struct pending *pend;
-	size_t npend, cappend;
-	uint64_t seq;
+	struct ringq *q;	/* [0]: the shared ring, [1 + cpu]: per CPU */
+	int nq;
 	bool draining;
 	/* 0: the state tracepoint, 1-2: softirq tracking, 3-6: evidence */
 	struct bpf_link *links[7];
@@ -139,31 +140,28 @@ static int ensure_tracefs(void)
 
 static int on_sample(void *ctx, void *data, size_t size)
 {
-	struct loader *ld = ctx;
+	struct ringq *q = ctx;
 
 	if (size < sizeof(struct tcpfsm_event))
 		return 0;
-	if (ld->npend == ld->cappend) {
-		size_t cap = ld->cappend ? ld->cappend * 2 : 4096;
-		struct pending *p = realloc(ld->pend, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		ld->pend = p;
-		ld->cappend = cap;
+	if (q->head == q->n) {
+		q->head = q->n = 0;
+	} else if (q->n == q->cap && q->head) {
+		memmove(q->v, q->v + q->head, (q->n - q->head) * sizeof(*q->v));
+		q->n -= q->head;
+		q->head = 0;
 	}
-	memcpy(&ld->pend[ld->npend].e, data, sizeof(struct tcpfsm_event));
-	ld->pend[ld->npend++].seq = ld->seq++;
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 1024;
+		struct tcpfsm_event *v = realloc(q->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		q->v = v;
+		q->cap = cap;
+	}
+	memcpy(&q->v[q->n++], data, sizeof(struct tcpfsm_event));
 	return 0;
-}
-
-static int cmp_pending(const void *a, const void *b)
-{
-	const struct pending *x = a, *y = b;
-
-	if (x->e.ts_ns != y->e.ts_ns)
-		return x->e.ts_ns < y->e.ts_ns ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static uint64_t boottime_ns(void)
@@ -174,27 +172,29 @@ static uint64_t boottime_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* Hand the consumer every pending event older than the horizon (all of
- * them once detached), in time order. */
+/* Hand the consumer, in time order, every queued event older than the
+ * horizon (all of them once detached). */
 static int release(struct loader *ld)
 {
 	uint64_t horizon = ld->draining ? UINT64_MAX : boottime_ns() - REORDER_NS;
-	size_t i;
-	int err = 0;
 
-	if (!ld->npend)
-		return 0;
-	qsort(ld->pend, ld->npend, sizeof(*ld->pend), cmp_pending);
-	for (i = 0; i < ld->npend && ld->pend[i].e.ts_ns <= horizon; i++) {
-		err = ld->fn(ld->ctx, &ld->pend[i].e);
-		if (err) {
-			i++;
-			break;
+	for (;;) {
+		struct ringq *min = NULL;
+		int err;
+
+		for (int i = 0; i < ld->nq; i++) {
+			struct ringq *q = &ld->q[i];
+
+			if (q->head < q->n &&
+			    (!min || q->v[q->head].ts_ns < min->v[min->head].ts_ns))
+				min = q;
 		}
+		if (!min || min->v[min->head].ts_ns > horizon)
+			return 0;
+		err = ld->fn(ld->ctx, &min->v[min->head++]);
+		if (err)
+			return err;
 	}
-	memmove(ld->pend, ld->pend + i, (ld->npend - i) * sizeof(*ld->pend));
-	ld->npend -= i;
-	return err;
 }
 
 static void set_filters(struct tcpfsm_bpf *skel, const struct tcpfsm_config *cfg)
@@ -424,7 +424,15 @@ struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, 
 	if (err)
 		goto cleanup;
 
-	ld->rb = ring_buffer__new(bpf_map__fd(ld->skel->maps.events), on_sample, ld, NULL);
+	ld->nq = ld->ncpus + 1;
+	ld->q = calloc(ld->nq, sizeof(*ld->q));
+	if (!ld->q) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (int i = 0; i < ld->nq; i++)
+		ld->q[i].ld = ld;
+	ld->rb = ring_buffer__new(bpf_map__fd(ld->skel->maps.events), on_sample, &ld->q[0], NULL);
 	if (!ld->rb) {
 		err = -errno;
 		pr_err("cannot map the ring buffer: %s", strerror(-err));
@@ -442,7 +450,7 @@ struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, 
 		ld->cpu_rings[cpu] = fd;
 		if (fd < 0 ||
 		    bpf_map_update_elem(bpf_map__fd(ld->skel->maps.cpu_events), &cpu, &fd, 0) ||
-		    ring_buffer__add(ld->rb, fd, on_sample, ld)) {
+		    ring_buffer__add(ld->rb, fd, on_sample, &ld->q[1 + cpu])) {
 			err = fd < 0 ? fd : -errno;
 			pr_err("cannot set up the ring buffer of CPU %d: %s", cpu, strerror(-err));
 			goto cleanup;
@@ -612,7 +620,9 @@ void loader__free(struct loader *ld)
 		if (ld->cpu_rings[cpu] > 0)
 			close(ld->cpu_rings[cpu]);
 	free(ld->cpu_rings);
-	free(ld->pend);
+	for (int i = 0; ld->q && i < ld->nq; i++)
+		free(ld->q[i].v);
+	free(ld->q);
 	unload(ld);
 	free(ld);
 }

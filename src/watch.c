@@ -374,7 +374,8 @@ static int w_tick(void *ctx, uint64_t now)
 	struct wcmd *w = ctx;
 
 	w->now = now;
-	if (w->ld && now >= w->next_req_sweep) {
+	/* the sweep only has to notice tracked requests vanish: none, none */
+	if (w->ld && now >= w->next_req_sweep && alert_engine__stats(w->ae)->half_open) {
 		int fd = loader__iter_fd(w->ld);
 
 		if (fd >= 0) {
