@@ -6,6 +6,7 @@
 #include "loader.h"
 #include "log.h"
 #include "loop.h"
+#include "privs.h"
 #include "record.h"
 #include "snapshot.h"
 #include "source.h"
@@ -128,6 +129,17 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 				 (unsigned long long)res->seeds, res->seeds == 1 ? "" : "s", st.netns);
 		}
 	}
+	/*
+	 * Loaded, attached, seeded: the fds are all the BPF side needs now.
+	 * watch/serve still enter namespaces (request sweeps) and read other
+	 * users' /proc/PID/fd (the fd of a CLOSE_WAIT leak).
+	 */
+	err = privs_drop(cfg->cmd == CMD_WATCH || cfg->cmd == CMD_SERVE ?
+				 (1ULL << PRIV_SYS_ADMIN) | (1ULL << PRIV_SYS_PTRACE) |
+					 (1ULL << PRIV_DAC_READ_SEARCH) :
+				 0);
+	if (err)
+		pr_warn("cannot drop capabilities: %s", strerror(-err));
 	pr_info("tracing TCP state transitions (%s%s%s), Ctrl-C to end", loader__mode(ld),
 		loader__ctx_tracking(ld) ? "" : ", owners at syscalls only", seeded);
 	err = loop_run(ld, cfg->duration_ns, &ops, &l);

@@ -182,12 +182,108 @@ static void test_output_is_live(void **state)
 	close(e[0]);
 }
 
+static uint64_t cap_eff(pid_t pid)
+{
+	char path[64], line[256];
+	uint64_t v = ~0ULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "CapEff:", 7))
+			v = strtoull(line + 7, NULL, 16);
+	fclose(f);
+	return v;
+}
+
+/* After load and attach only what is still needed is kept. */
+static void test_drops_capabilities(void **state)
+{
+	struct tracer t;
+	uint32_t ns;
+
+	assert_int_equal(netns_enter_new(&ns), 0);
+	assert_int_equal(tracer_start(&t, ns, NULL), 0);
+	assert_int_equal(cap_eff(t.pid), 0);
+	assert_int_equal(tracer_stop(&t), 0);
+	tracer_free(&t);
+	/* watch keeps setns (request sweeps) and reading others' /proc fds */
+	assert_int_equal(tracer_start_cmd(&t, "watch", ns, NULL), 0);
+	assert_int_equal(cap_eff(t.pid), (1ULL << 21) | (1ULL << 19) | (1ULL << 2));
+	assert_int_equal(tracer_stop(&t), 0);
+	tracer_free(&t);
+}
+
+static int count_our_programs(void)
+{
+	char *argv[] = { "/bin/sh", "-c", "bpftool prog show | grep -c 'name handle_set_sta'",
+			 NULL };
+
+	out[0] = 0;
+	run_capture(argv, out, sizeof(out), 0);
+	return atoi(out);
+}
+
+/* SIGKILL: the kernel drops programs, links and maps with the last fd;
+ * nothing is pinned, no tracefs mount is left on the host. */
+static void test_sigkill_leaves_nothing(void **state)
+{
+	char *mounts[] = { "/bin/sh", "-c", "grep -c tracefs /proc/self/mounts", NULL };
+	const char *fallback[] = { "--attach=tracepoint", NULL };
+	int before = count_our_programs(), mounts_before;
+	struct tracer t;
+	uint32_t ns;
+
+	run_capture(mounts, out, sizeof(out), 0);
+	mounts_before = atoi(out);
+	assert_int_equal(netns_enter_new(&ns), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(tracer_start(&t, ns, i ? fallback : NULL), 0);
+		assert_int_equal(count_our_programs(), before + 1);
+		kill(t.pid, SIGKILL);
+		tracer_free(&t); /* reaps it */
+		for (int k = 0; k < 100 && count_our_programs() != before; k++)
+			msleep(20);
+		assert_int_equal(count_our_programs(), before);
+		run_capture(mounts, out, sizeof(out), 0);
+		assert_int_equal(atoi(out), mounts_before);
+	}
+}
+
+/* Bad --log and a taken port fail before anything is loaded. */
+static void test_serve_startup_errors(void **state)
+{
+	int before = count_our_programs(), fd, one = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(19876),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	uint32_t ns;
+
+	assert_int_equal(netns_enter_new(&ns), 0);
+	assert_int_equal(tcpfsm(0, "serve", "--listen", "127.0.0.1:19876", "--log",
+				"/nonexistent/dir/t.json", "-d", "1", NULL),
+			 1);
+	assert_non_null(strstr(out, "cannot open --log /nonexistent/dir/t.json"));
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(tcpfsm(0, "serve", "--listen", "127.0.0.1:19876", "-d", "1", NULL), 1);
+	assert_non_null(strstr(out, "--listen: cannot listen"));
+	close(fd);
+	assert_int_equal(count_our_programs(), before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_options),	 cmocka_unit_test(test_help_and_version),
 		cmocka_unit_test(test_not_root),	 cmocka_unit_test(test_missing_btf_file),
 		cmocka_unit_test(test_duration_ends_run), cmocka_unit_test(test_output_is_live),
+		cmocka_unit_test(test_drops_capabilities),
+		cmocka_unit_test(test_sigkill_leaves_nothing),
+		cmocka_unit_test(test_serve_startup_errors),
 	};
 
 	return cmocka_run_group_tests_name("itest_cli", tests, NULL, NULL);
