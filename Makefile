@@ -58,7 +58,7 @@ ITEST_SRCS := $(wildcard tests/integration/itest_*.c)
 ITEST_BINS := $(patsubst tests/integration/%.c,$(OUTPUT)/tests/%,$(ITEST_SRCS))
 
 .DELETE_ON_ERROR:
-.PHONY: all clean deps run test check unit integration install vmlinux format bench fuzz
+.PHONY: all clean deps run test check unit integration install vmlinux format bench fuzz soak
 all: $(APP)
 
 $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
@@ -144,6 +144,10 @@ bench: deps $(APP) $(OUTPUT)/storm
 	$(Q)command -v tcpstates >/dev/null && command -v bpftrace >/dev/null || \
 		apt-get install -y -qq libbpf-tools bpftrace
 	$(Q)./tests/bench/bench.sh
+
+# serve under SOAK_SECONDS (600) of churn: RSS flat, nothing lost, counts exact.
+soak: deps $(APP) $(OUTPUT)/storm
+	$(Q)./tests/bench/soak.sh
 
 # libFuzzer targets (clang, ASan+UBSan), each run FUZZ_SECONDS from the
 # committed seeds in tests/fuzz/corpus/; new inputs go to build/fuzz/.
