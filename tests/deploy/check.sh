@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-# The deployment files are checked by the tools that consume them:
+# Release checks. The deployment files are checked by the tools that consume them:
 # systemd-analyze, promtool (config, rules, rule unit tests), a YAML parser
 # for the Kubernetes manifests, and the binary itself run with only the
-# capabilities the unit grants. Ends with "N passed, N failed".
+# capabilities the unit grants; and valgrind memcheck on replays.
+# Ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
 TCPFSM=${TCPFSM:-$PWD/build/tcpfsm}
@@ -54,6 +55,18 @@ assert any(p["containerPort"] == 9867 for p in c["ports"])
 sc = yaml.safe_load(open("deploy/kubernetes/prometheus-scrape.yml"))
 assert sc["scrape_configs"][0]["job_name"] == "tcpfsm-pods"
 '
+# valgrind memcheck on replays: no invalid access, no definite leak
+# (not on the ASan build: the two do not mix, and ASan checks it anyway)
+vg_cmds="history --json|trace --json|hist --by comm|watch --json"
+ldd "$TCPFSM" | grep -q libasan && vg_cmds=""
+IFS='|'
+for c in $vg_cmds; do
+	unset IFS
+	check "valgrind: $c -r" valgrind -q --error-exitcode=9 --leak-check=full \
+		--errors-for-leak-kinds=definite $TCPFSM $c -r tests/data/exchange.tfr
+	IFS='|'
+done
+unset IFS
 if [ "$(id -u)" -eq 0 ]; then
 	# a copy nobody can reach, wherever this checkout lives
 	chmod 755 "$tmp"
