@@ -641,9 +641,35 @@ void alert_engine__requests_end(struct alert_engine *ae, uint64_t now_ns)
 
 /* --- records and sweeps --- */
 
+/* Closed or evicted connections pass through here on their way to the
+ * caller: an evicted one with a firing alert is resolved, or it would stay
+ * "firing" forever. */
+struct emit_through {
+	struct alert_engine *ae;
+	uint64_t skip_cookie; /* the record's own connection: resolved apart */
+	conn_emit_fn fn;
+	void *ctx;
+};
+
+static void emit_through(void *ctx, const struct conn *c, const struct conn_end *end)
+{
+	struct emit_through *t = ctx;
+
+	if (end->reason == END_EVICTED && c->alert && c->cookie != t->skip_cookie) {
+		struct alert a;
+
+		from_conn(&a, c, c->alert, end->end_ns);
+		a.resolution = "no longer tracked: evicted from a full table (--max-conns)";
+		resolve(t->ae, &a, c->alert_flags);
+	}
+	if (t->fn)
+		t->fn(t->ctx, c, end);
+}
+
 int alert_engine__apply(struct alert_engine *ae, struct conntab *tab, const struct tcpfsm_event *e,
 			conn_emit_fn conn_emit, void *conn_ctx)
 {
+	struct emit_through through = { ae, e->cookie, conn_emit, conn_ctx };
 	struct conn before, *c;
 	bool alerted = false;
 	int err;
@@ -665,7 +691,7 @@ int alert_engine__apply(struct alert_engine *ae, struct conntab *tab, const stru
 			alerted = true;
 		}
 	}
-	err = conntab__apply(tab, e, conn_emit, conn_ctx);
+	err = conntab__apply(tab, e, emit_through, &through);
 	if (err || !alerted || e->newstate == before.alert)
 		return err;
 	{
@@ -711,6 +737,35 @@ static bool sweep_conn(void *ctx, struct conn *c)
 	c->alert = c->state;
 	fire(s->ae, &a, &c->alert_flags);
 	return true;
+}
+
+/* Groups idle this long with nothing pending are forgotten: a group per
+ * remote endpoint or owner that ever alerted would otherwise accumulate. */
+#define GROUP_IDLE_NS (600 * SEC)
+
+static void forget_idle_groups(struct alert_engine *ae)
+{
+	struct group *g;
+	uint64_t *idle;
+	size_t n = 0;
+
+	if (!ae->groups.n)
+		return;
+	idle = malloc(ae->groups.n * sizeof(*idle));
+	if (!idle)
+		return;
+	OTAB_FOREACH(&ae->groups, g)
+	{
+		if (!g->suppressed_firing && !g->suppressed_resolved &&
+		    ae->now_ns > g->refill_ns + GROUP_IDLE_NS)
+			idle[n++] = g->key;
+	}
+	for (size_t i = 0; i < n; i++) {
+		g = otab_get(&ae->groups, idle[i], false);
+		if (g)
+			otab_del(&ae->groups, g);
+	}
+	free(idle);
 }
 
 static void flush_aggregates(struct alert_engine *ae)
@@ -772,6 +827,8 @@ void alert_engine__sweep(struct alert_engine *ae, struct conntab *tab, uint64_t 
 		}
 	}
 	flush_aggregates(ae);
+	forget_idle_groups(ae);
+	ae->st.groups = ae->groups.n;
 }
 
 /* --- formatting --- */

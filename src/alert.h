@@ -66,6 +66,7 @@ struct alert_stats {
 	uint32_t firing[TCPFSM_STATE_MAX];	/* now */
 	uint64_t suppressed;			/* folded into aggregates */
 	uint32_t half_open;			/* half-open requests tracked */
+	uint32_t groups;			/* rate-limit groups remembered */
 };
 
 struct alert_engine;

@@ -1749,6 +1749,49 @@ static void test_format_hostile_comm(void **unused)
 	fx_free(&f);
 }
 
+
+/* An alerted socket pushed out of a full table resolves; it does not stay
+ * "firing" for ever. */
+static void test_evicted_alert_resolves(void **unused)
+{
+	struct fx f;
+	const struct alert *a;
+
+	fx_init(&f, false);
+	conntab__free(f.tab);
+	f.tab = conntab__new(2);
+	feed(&f, to(1, 1 * SEC, TCPFSM_CLOSE, TCPFSM_SYN_SENT, 2, 80, 0));
+	sweep(&f, 5 * SEC);
+	assert_int_equal(f.got.n, 1);
+	assert_int_equal(stats(&f)->firing[TCPFSM_SYN_SENT], 1);
+	feed(&f, to(2, 6 * SEC, TCPFSM_CLOSE, TCPFSM_SYN_SENT, 3, 80, 0));
+	feed(&f, to(3, 7 * SEC, TCPFSM_CLOSE, TCPFSM_SYN_SENT, 4, 80, 0));
+	assert_int_equal(f.got.n, 2);
+	a = &f.got.v[1];
+	assert_int_equal(a->status, ALERT_RESOLVED);
+	assert_int_equal(a->cookie, 1);
+	assert_non_null(strstr(a->diagnosis, "evicted from a full table"));
+	assert_int_equal(stats(&f)->firing[TCPFSM_SYN_SENT], 0);
+	fx_free(&f);
+}
+
+/* Rate-limit groups idle for 10 minutes are forgotten. */
+static void test_idle_groups_forgotten(void **unused)
+{
+	struct fx f;
+
+	fx_init(&f, false);
+	feed(&f, to(1, 1 * SEC, TCPFSM_CLOSE, TCPFSM_SYN_SENT, 2, 80, 0));
+	sweep(&f, 5 * SEC);
+	assert_int_equal(stats(&f)->groups, 1);
+	feed(&f, to(1, 6 * SEC, TCPFSM_SYN_SENT, TCPFSM_CLOSE, 5 * SEC, 80, 1000));
+	sweep(&f, 7 * SEC);
+	assert_int_equal(stats(&f)->groups, 1); /* recently used */
+	sweep(&f, 5 * SEC + 601 * SEC);
+	assert_int_equal(stats(&f)->groups, 0);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1768,6 +1811,8 @@ int main(void)
 		cmocka_unit_test(test_no_alert_before_threshold),
 		cmocka_unit_test(test_each_state_once),
 		cmocka_unit_test(test_timewait_socket_reused),
+		cmocka_unit_test(test_evicted_alert_resolves),
+		cmocka_unit_test(test_idle_groups_forgotten),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_ipv6_no_owner),
 		cmocka_unit_test(test_format_hostile_comm),
