@@ -6,7 +6,8 @@ set -eu
 
 PKGS="clang llvm make gcc pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 libmicrohttpd-dev libcmocka-dev libjson-c-dev iproute2 nftables prometheus curl
-python3-yaml systemd util-linux valgrind"
+python3-yaml systemd util-linux valgrind
+libncurses-dev tmux"
 
 if [ "${1:-}" = "--list" ]; then
 	echo $PKGS

@@ -46,6 +46,7 @@ enum {
 	OPT_LISTEN,
 	OPT_LOG,
 	OPT_BUCKETS,
+	OPT_BATCH,
 };
 
 static const char doc[] =
@@ -58,6 +59,7 @@ static const char doc[] =
 	"  hist       histograms of the time spent in each state\n"
 	"  watch      alerts while connections are stuck, with a diagnosis\n"
 	"  serve      Prometheus exporter: /metrics, /connections, /healthz\n"
+	"  top        a live screen: what is stuck, since when, who owns it\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  tcpfsm                          # every transition on this host\n"
@@ -137,12 +139,15 @@ static const struct argp_option options[] = {
 				     "(reopened on SIGHUP)", 6 },
 	{ "buckets", OPT_BUCKETS, "DURATION[,...]", 0,
 	  "Exported histogram bounds (default 16 from 10.24us to 64min, x4 apart)", 6 },
-	{ NULL, 0, NULL, 0, "Kernel side:", 7 },
+	{ NULL, 0, NULL, 0, "Live screen (top; -i sets its refresh, default 1s):", 7 },
+	{ "batch", OPT_BATCH, NULL, 0, "Print the screen as plain text every interval (no terminal needed)",
+	  7 },
+	{ NULL, 0, NULL, 0, "Kernel side:", 8 },
 	{ "attach", OPT_ATTACH, "auto|tp_btf|tracepoint", 0,
-	  "How to attach (default auto: tp_btf, else the classic tracepoint)", 7 },
-	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF when /sys/kernel/btf/vmlinux is missing", 7 },
+	  "How to attach (default auto: tp_btf, else the classic tracepoint)", 8 },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF when /sys/kernel/btf/vmlinux is missing", 8 },
 	{ "ringbuf-size", OPT_RINGBUF, "BYTES", 0,
-	  "Ring buffer size, power of two, 64K..1G (K/M/G suffix; default 16M)", 7 },
+	  "Ring buffer size, power of two, 64K..1G (K/M/G suffix; default 16M)", 8 },
 	{},
 };
 
@@ -495,6 +500,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			FAIL(ps, "bad --alert-rate '%s': 1 to 1000000", arg);
 		cfg->alerts.rate = v;
 		break;
+	case OPT_BATCH:
+		if (cfg->cmd != CMD_TOP)
+			FAIL(ps, "--batch is for the top command");
+		cfg->batch = true;
+		break;
 	case OPT_LISTEN:
 		if (cli_parse_listen(arg, &cfg->listen, ps->err, ps->errlen))
 			return EINVAL;
@@ -513,15 +523,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		cfg->nbuckets = err;
 		break;
 	case ARGP_KEY_END:
-		if (cfg->cmd != CMD_WATCH && cfg->cmd != CMD_SERVE &&
+		if (cfg->cmd != CMD_WATCH && cfg->cmd != CMD_SERVE && cfg->cmd != CMD_TOP &&
 		    (cfg->alerts_given || cfg->syslog || cfg->alert_exec))
-			FAIL(ps, "--alert, --syslog and --alert-exec are for watch and serve");
+			FAIL(ps, "--alert, --syslog and --alert-exec are for watch, serve and top");
+		if ((cfg->cmd == CMD_SERVE || cfg->cmd == CMD_TOP) && cfg->replay)
+			FAIL(ps, "%s reads the kernel, not -r FILE",
+			     cfg->cmd == CMD_TOP ? "top" : "serve");
 		if (cfg->cmd != CMD_SERVE && (cfg->log_path || cfg->nbuckets))
 			FAIL(ps, "--listen, --log and --buckets are for the serve command");
 		if (cfg->cmd == CMD_SERVE && cfg->replay)
 			FAIL(ps, "serve reads the kernel, not -r FILE");
-		if (cfg->cmd != CMD_HIST && (cfg->interval_ns || cfg->cumulative || cfg->by))
-			FAIL(ps, "-i, --cumulative and --by are for the hist command");
+		if (cfg->cmd != CMD_HIST && (cfg->cumulative || cfg->by))
+			FAIL(ps, "--cumulative and --by are for the hist command");
+		if (cfg->cmd != CMD_HIST && cfg->cmd != CMD_TOP && cfg->interval_ns)
+			FAIL(ps, "-i is for the hist and top commands");
 		if (cfg->cumulative && !cfg->interval_ns)
 			FAIL(ps, "--cumulative goes with -i INTERVAL");
 		if (cfg->cmd == CMD_RECORD && !cfg->write_path)
@@ -551,6 +566,7 @@ static const struct {
 	{ "hist", CMD_HIST },
 	{ "watch", CMD_WATCH },
 	{ "serve", CMD_SERVE },
+	{ "top", CMD_TOP },
 };
 
 int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int argp_flags, char *err,
@@ -578,7 +594,7 @@ int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int arg
 			if (!strcmp(argv[1], commands[i].name))
 				break;
 		if (i == sizeof(commands) / sizeof(commands[0])) {
-			snprintf(err, errlen, "unknown command '%s' (commands: trace, history, record, hist, watch, serve)", argv[1]);
+			snprintf(err, errlen, "unknown command '%s' (commands: trace, history, record, hist, watch, serve, top)", argv[1]);
 			return -EINVAL;
 		}
 		cfg->cmd = commands[i].cmd;

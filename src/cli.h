@@ -17,6 +17,7 @@ enum tcpfsm_cmd {
 	CMD_HIST,
 	CMD_WATCH,
 	CMD_SERVE,
+	CMD_TOP,
 };
 
 enum attach_mode {
@@ -63,6 +64,7 @@ struct tcpfsm_config {
 	const char *log_path;	/* serve --log */
 	uint64_t buckets_ns[32]; /* serve --buckets (PROM_MAX_BUCKETS) */
 	unsigned int nbuckets;
+	bool batch;		/* top --batch */
 	enum attach_mode attach;
 	const char *btf_path;
 	uint64_t ringbuf_bytes;

@@ -28,6 +28,7 @@ int main(int argc, char **argv)
 		return cmd_hist(&cfg);
 	case CMD_WATCH:
 	case CMD_SERVE:
+	case CMD_TOP:
 		return cmd_watch(&cfg);
 	}
 	return 2;

@@ -134,7 +134,7 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 	 * watch/serve still enter namespaces (request sweeps) and read other
 	 * users' /proc/PID/fd (the fd of a CLOSE_WAIT leak).
 	 */
-	err = privs_drop(cfg->cmd == CMD_WATCH || cfg->cmd == CMD_SERVE ?
+	err = privs_drop(cfg->cmd == CMD_WATCH || cfg->cmd == CMD_SERVE || cfg->cmd == CMD_TOP ?
 				 (1ULL << PRIV_SYS_ADMIN) | (1ULL << PRIV_SYS_PTRACE) |
 					 (1ULL << PRIV_DAC_READ_SEARCH) :
 				 0);

@@ -27,7 +27,9 @@
 #include "output.h"
 #include "snapshot.h"
 #include "source.h"
+#include "topview.h"
 #include "watch.h"
+#include <curses.h>
 
 /* half-open requests vanish without an event: look for them this often */
 #define REQUEST_SWEEP_NS (2 * 1000000000ULL)
@@ -48,6 +50,15 @@ struct wcmd {
 	struct hist_set hs;
 	uint64_t buckets[PROM_MAX_BUCKETS];
 	size_t nbuckets;
+	/* top */
+	bool top, curses, paused, help, editing;
+	enum top_sort sort;
+	struct top_filter filter;
+	char edit[64];
+	size_t edit_len;
+	uint64_t next_render, last_render, last_transitions;
+	double rate;
+	char status[128];
 };
 
 /* /proc/PID/fd/N -> socket:[ino] */
@@ -90,7 +101,8 @@ static void on_alert(void *ctx, struct alert *a)
 			   format_alert_text(text, sizeof(text), a, &w->fmt);
 	if (n >= (int)(w->cfg->json ? sizeof(json) : sizeof(text)))
 		n = (w->cfg->json ? sizeof(json) : sizeof(text)) - 1;
-	if (!w->err)
+	/* top shows alerts on its screen */
+	if (!w->err && !w->top)
 		w->err = output_write(&w->out, w->cfg->json ? json : text, n);
 	if (w->cfg->syslog) {
 		format_alert_text(text, sizeof(text), a, &w->fmt);
@@ -333,6 +345,15 @@ static int w_start(void *ctx, const struct source_info *info)
 
 	w->ld = info->loader;
 	w->fmt.boot_to_real_ns = info->boot_to_real_ns;
+	if (w->top && !w->cfg->batch) {
+		initscr();
+		cbreak();
+		noecho();
+		nodelay(stdscr, TRUE);
+		keypad(stdscr, TRUE);
+		curs_set(0);
+		w->curses = true;
+	}
 	return 0;
 }
 
@@ -369,6 +390,8 @@ static int req_seen(void *ctx, const struct tcpfsm_event *e)
 	return alert_engine__apply(w->ae, w->tab, e, NULL, NULL);
 }
 
+static void top_render_now(struct wcmd *w, uint64_t now);
+
 static int w_tick(void *ctx, uint64_t now)
 {
 	struct wcmd *w = ctx;
@@ -393,6 +416,11 @@ static int w_tick(void *ctx, uint64_t now)
 		sweep(w, now);
 		w->next_sweep = now + w->cfg->sweep_ns;
 	}
+	if (w->top && now >= w->next_render) {
+		if (!w->paused)
+			top_render_now(w, now);
+		w->next_render = now + (w->cfg->interval_ns ? w->cfg->interval_ns : 1000000000ULL);
+	}
 	if (w->exec)
 		alert_exec__tick(w->exec, now);
 	if (w->http) /* timeouts of idle clients */
@@ -400,6 +428,118 @@ static int w_tick(void *ctx, uint64_t now)
 	if (w->log)
 		fflush(w->log);
 	return w->err ? w->err : output_flush(&w->out);
+}
+
+/* --- top --- */
+
+static const char top_help[] =
+	"q quit   p pause   s sort (age, state, pid, comm)   f filter   ? help\n"
+	"filter: state=CLOSE_WAIT | port=443 | comm=nginx | empty to clear (Enter, Esc)\n";
+
+static void top_render_now(struct wcmd *w, uint64_t now)
+{
+	static char screen[1 << 18];
+	uint64_t stats[TCPFSM_STAT_MAX] = {}, total = 0;
+	struct top_input in = {
+		.now_ns = now,
+		.boot_to_real_ns = w->fmt.boot_to_real_ns,
+		.tab = w->tab,
+		.alerts = alert_engine__stats(w->ae),
+		.sort = w->sort,
+		.filter = &w->filter,
+		.paused = w->paused,
+		.width = 132,
+	};
+	int n, rows = 0, cols = 0;
+
+	if (!loader__read_hists(w->ld, &w->hs)) {
+		in.hists = &w->hs;
+		for (int i = 0; i < TCPFSM_STATE_MAX; i++)
+			for (int j = 0; j < TCPFSM_STATE_MAX; j++)
+				total += w->hs.transitions[i][j];
+	}
+	if (w->last_render && now > w->last_render)
+		w->rate = (double)(total - w->last_transitions) * 1e9 / (now - w->last_render);
+	w->last_transitions = total;
+	w->last_render = now;
+	in.transitions_per_s = w->rate;
+	loader__stats(w->ld, stats);
+	in.lost = stats[TCPFSM_STAT_LOST] + loader__missed(w->ld);
+	if (w->curses) {
+		getmaxyx(stdscr, rows, cols);
+		in.width = cols;
+		in.height = rows - 1;
+	}
+	n = top_render(screen, sizeof(screen), &in);
+	if (n >= (int)sizeof(screen))
+		n = sizeof(screen) - 1;
+	if (!w->curses) {
+		if (!w->err)
+			w->err = output_write(&w->out, screen, n);
+		if (!w->err)
+			w->err = output_write(&w->out, "\n", 1);
+		return;
+	}
+	erase();
+	mvaddstr(0, 0, w->help ? top_help : screen);
+	if (w->editing)
+		mvprintw(rows - 1, 0, "filter: %s", w->edit);
+	else
+		mvprintw(rows - 1, 0, "%s", w->status[0] ? w->status : "? for help");
+	refresh();
+}
+
+/* keys: read what is there, never wait */
+static int top_keys(void *ctx)
+{
+	struct wcmd *w = ctx;
+	int c;
+
+	while ((c = getch()) != ERR) {
+		if (w->editing) {
+			if (c == '\n' || c == KEY_ENTER) {
+				w->editing = false;
+				if (top_filter_parse(&w->filter, w->edit))
+					snprintf(w->status, sizeof(w->status), "bad filter '%s'", w->edit);
+				else
+					snprintf(w->status, sizeof(w->status), "filter: %s",
+						 w->edit[0] ? w->edit : "none");
+			} else if (c == 27) {
+				w->editing = false;
+			} else if ((c == KEY_BACKSPACE || c == 127) && w->edit_len) {
+				w->edit[--w->edit_len] = 0;
+			} else if (c >= 0x20 && c < 0x7f && w->edit_len < sizeof(w->edit) - 1) {
+				w->edit[w->edit_len++] = c;
+				w->edit[w->edit_len] = 0;
+			}
+			continue;
+		}
+		switch (c) {
+		case 'q':
+			return -EPIPE; /* a quiet end */
+		case 'p':
+			w->paused = !w->paused;
+			break;
+		case 's':
+			w->sort = (w->sort + 1) % TOP_SORT_MAX;
+			snprintf(w->status, sizeof(w->status), "sorted by %s", top_sort_name(w->sort));
+			break;
+		case 'f':
+			w->editing = true;
+			w->edit_len = 0;
+			w->edit[0] = 0;
+			break;
+		case '?':
+			w->help = !w->help;
+			break;
+		default:
+			break;
+		}
+	}
+	/* show the effect of the key now, not at the next refresh */
+	if (!w->paused || w->help || w->editing)
+		top_render_now(w, clock_ns(CLOCK_BOOTTIME));
+	return 0;
 }
 
 static int w_end(void *ctx, uint64_t now)
@@ -446,6 +586,18 @@ int cmd_watch(const struct tcpfsm_config *cfg)
 			return 1;
 		}
 	}
+	if (cfg->cmd == CMD_TOP) {
+		w.top = true;
+		hist_set_init(&w.hs, TCPFSM_BY_NONE, 0);
+		if (!cfg->batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+			pr_err("top needs a terminal: use --batch for plain text");
+			return 2;
+		}
+		if (!cfg->batch) {
+			sink.extra_fd = STDIN_FILENO;
+			sink.on_extra = top_keys;
+		}
+	}
 	if (cfg->cmd == CMD_SERVE) {
 		char msg[256];
 
@@ -466,6 +618,8 @@ int cmd_watch(const struct tcpfsm_config *cfg)
 	}
 	output_init(&w.out);
 	err = source_run(cfg, &sink, &res);
+	if (w.curses)
+		endwin(); /* the terminal as it was */
 	output_flush(&w.out);
 	if (w.exec) {
 		const struct alert_exec_stats *xs;

@@ -120,11 +120,13 @@ int tracer_start(struct tracer *t, uint32_t netns, const char *const *extra)
 int tracer_start_cmd(struct tracer *t, const char *cmd, uint32_t netns, const char *const *extra)
 {
 	static unsigned int seq;
+	bool raw = !strcmp(cmd, "top");
 	char ns[32];
 	const char *argv[32];
 	int n = 0, i;
 
 	memset(t, 0, sizeof(*t));
+	t->raw = raw;
 	seq++;
 	snprintf(t->out_path, sizeof(t->out_path), "/tmp/tcpfsm-itest-%d-%u.out", getpid(), seq);
 	snprintf(t->err_path, sizeof(t->err_path), "/tmp/tcpfsm-itest-%d-%u.err", getpid(), seq);
@@ -209,6 +211,10 @@ int tracer_stop(struct tracer *t)
 	unlink(t->err_path);
 	if (!out)
 		return -EIO;
+	if (t->raw) {
+		t->out_text = out;
+		return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	}
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		json_object *o = json_tokener_parse(line);
 
@@ -237,6 +243,7 @@ void tracer_free(struct tracer *t)
 		json_object_put(t->events[i]);
 	free(t->events);
 	free(t->err_text);
+	free(t->out_text);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -24,6 +24,8 @@ struct tracer {
 	json_object **events;	/* parsed stdout lines, after tracer_stop */
 	size_t n_events;
 	char *err_text;		/* its stderr, after tracer_stop */
+	bool raw;		/* set before tracer_stop: keep stdout as text */
+	char *out_text;		/* its stdout when raw, after tracer_stop */
 };
 
 /*
