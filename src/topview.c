@@ -143,6 +143,16 @@ static int cmp_rows(const void *a, const void *b)
 	return (x->c->cookie > y->c->cookie) - (x->c->cookie < y->c->cookie);
 }
 
+/* Characters in s: UTF-8 continuation bytes do not count (µ is two bytes). */
+static int text_width(const char *s)
+{
+	int w = 0;
+
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
 /* Append s cut to the screen width (counted in characters). */
 static void line(struct sbuf *b, int width, const char *s)
 {
@@ -204,25 +214,30 @@ int top_render(char *buf, size_t len, const struct top_input *in)
 
 	/* the per-state summary: p50/p99 of the time spent in each state */
 	if (in->hists) {
+		int cols = 0; /* of l, in characters */
+
 		pos = 0;
 		l[0] = 0;
 		for (i = 0; i < sizeof(header_states) / sizeof(header_states[0]); i++) {
 			const struct tcpfsm_hist *h = &in->hists->state[header_states[i]];
-			char item[64], p50[32], p99[32];
+			char item[96], p50[32], p99[32];
 			int n;
 
 			if (!h->count)
 				continue;
 			duration_format(p50, sizeof(p50), hist_quantile(h, 0.5));
 			duration_format(p99, sizeof(p99), hist_quantile(h, 0.99));
-			n = snprintf(item, sizeof(item), "%s p50 %s p99 %s", short_name(header_states[i]),
-				     p50, p99);
-			if (pos && pos + 3 + n > (size_t)width) {
+			snprintf(item, sizeof(item), "%s p50 %s p99 %s",
+				 short_name(header_states[i]), p50, p99);
+			n = text_width(item);
+			if (pos && cols + 3 + n > width) {
 				line(&b, width, l);
 				lines++;
 				pos = 0;
+				cols = 0;
 				l[0] = 0;
 			}
+			cols += (pos ? 3 : 0) + n;
 			pos += snprintf(l + pos, sizeof(l) - pos, "%s%s", pos ? " | " : "", item);
 		}
 		if (pos) {
@@ -238,13 +253,18 @@ int top_render(char *buf, size_t len, const struct top_input *in)
 	lines++;
 	conntab__foreach(in->tab, collect, &k);
 	sort_key = in->sort;
-	qsort(k.rows, k.n, sizeof(*k.rows), cmp_rows);
-	for (i = 0; i < k.n && (!in->height || lines < in->height - 1); i++, lines++) {
+	if (k.n) /* no rows: k.rows is NULL, which qsort must not get */
+		qsort(k.rows, k.n, sizeof(*k.rows), cmp_rows);
+	for (i = 0; i < k.n; i++, lines++) {
 		const struct conn *c = k.rows[i].c;
 		bool at_least = (c->flags & CONN_FIRST_LOWER) && c->npath == 1;
 		char pid[16], ev[48] = "";
 		size_t j;
+		int pad;
 
+		/* keep the last line for "... N more", unless this row is the last */
+		if (in->height && lines >= in->height - (i + 1 < k.n))
+			break;
 		duration_format(d, sizeof(d), k.rows[i].age);
 		format_endpoint(ep1, sizeof(ep1), c->family, c->saddr, c->sport);
 		format_endpoint(ep2, sizeof(ep2), c->family, c->daddr, c->dport);
@@ -261,8 +281,10 @@ int top_render(char *buf, size_t len, const struct top_input *in)
 			snprintf(ev, sizeof(ev), "%u SYN rtx", c->syn_retrans);
 		if (c->alert)
 			snprintf(ev + strlen(ev), sizeof(ev) - strlen(ev), "%sALERT", ev[0] ? ", " : "");
-		snprintf(l, sizeof(l), "%s%-*s %-11s %-7s %-15s %-21s %-21s %s", at_least ? ">=" : "",
-			 at_least ? 7 : 9, d, short_name(c->state), pid, comm, ep1, ep2, ev);
+		/* the age padded to 9 characters, not bytes: µ is two */
+		pad = (at_least ? 7 : 9) - text_width(d);
+		snprintf(l, sizeof(l), "%s%s%*s %-11s %-7s %-15s %-21s %-21s %s", at_least ? ">=" : "",
+			 d, pad > 0 ? pad : 0, "", short_name(c->state), pid, comm, ep1, ep2, ev);
 		line(&b, width, l);
 	}
 	if (i < k.n) {
