@@ -122,6 +122,9 @@ test: deps
 	$(Q)echo "--- the same tests under ASan+UBSan ---"
 	$(Q)$(MAKE) --no-print-directory OUTPUT=$(OUTPUT)/asan SANITIZE=1 check
 
+# ncurses keeps its screen memory to the end: not a leak of ours
+export LSAN_OPTIONS = suppressions=$(abspath tests/lsan.supp)
+
 check: $(APP) $(UNIT_BINS) $(ITEST_BINS)
 	$(Q)TCPFSM=$(abspath $(APP)) ./tests/run-tests.sh $(UNIT_BINS) $(ITEST_BINS) \
 		tests/deploy/check.sh

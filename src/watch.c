@@ -561,6 +561,10 @@ int cmd_watch(const struct tcpfsm_config *cfg)
 	uint64_t fired = 0;
 	int err;
 
+	if (cfg->cmd == CMD_TOP && !cfg->batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		pr_err("top needs a terminal: use --batch for plain text");
+		return 2;
+	}
 	w.tab = conntab__new(cfg->max_conns);
 	w.ae = alert_engine__new(&cfg->alerts, on_alert, &w);
 	if (!w.tab || !w.ae) {
@@ -589,10 +593,6 @@ int cmd_watch(const struct tcpfsm_config *cfg)
 	if (cfg->cmd == CMD_TOP) {
 		w.top = true;
 		hist_set_init(&w.hs, TCPFSM_BY_NONE, 0);
-		if (!cfg->batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
-			pr_err("top needs a terminal: use --batch for plain text");
-			return 2;
-		}
 		if (!cfg->batch) {
 			sink.extra_fd = STDIN_FILENO;
 			sink.on_extra = top_keys;

@@ -170,9 +170,11 @@ static void test_interactive_filter_and_quit(void **state)
 		msleep(100);
 	assert_non_null(strstr(pane(), "filter: state=CLOSE-WAIT"));
 	assert_int_equal(tmux("tmux send-keys -t tcpfsmtop q"), 0);
-	for (i = 0; i < 50 && !strstr(pane(), "EXITED="); i++)
+	for (i = 0; i < 300 && !strstr(pane(), "EXITED=0"); i++)
 		msleep(100);
 	p = pane();
+	if (!strstr(p, "EXITED=0"))
+		fprintf(stderr, "pane:\n%s\n", p);
 	assert_non_null(strstr(p, "EXITED=0"));
 	/* the screen was given back: no top header left on it */
 	assert_null(strstr(p, "tcpfsm top - "));
