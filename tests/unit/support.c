@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Helpers shared by the unit tests: see support.h. */
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 #include "support.h"
 
 struct jp {
@@ -199,4 +204,99 @@ struct tcpfsm_event client_event(uint64_t cookie, uint64_t ts_ns, int old, int n
 	};
 
 	return e;
+}
+
+void event_drop_owner(struct tcpfsm_event *e)
+{
+	e->pid = 0;
+	e->cgroup_id = 0;
+	memset(e->comm, 0, sizeof(e->comm));
+}
+
+void data_path(char *buf, size_t len, const char *name)
+{
+	const char *dir = getenv("TCPFSM_DATA");
+	FILE *f;
+
+	snprintf(buf, len, "tests/data/%s", name);
+	f = fopen(buf, "rb");
+	if (f) {
+		fclose(f);
+		return;
+	}
+	if (dir)
+		snprintf(buf, len, "%s/%s", dir, name);
+}
+
+char *data_slurp(const char *name, size_t *len)
+{
+	char path[512], *p;
+	FILE *f;
+	long n;
+
+	data_path(path, sizeof(path), name);
+	f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open %s (run from the repository root or set TCPFSM_DATA)", path);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	p = malloc(n + 1);
+	assert_non_null(p);
+	assert_int_equal(fread(p, 1, n, f), n);
+	p[n] = 0;
+	fclose(f);
+	*len = n;
+	return p;
+}
+
+struct tcpfsm_event *data_records(const char *name, struct record_header *h, size_t *n)
+{
+	char path[512], err[512];
+	struct record_reader *r;
+	struct tcpfsm_event *v = NULL;
+	size_t cap = 0;
+	int ret;
+
+	data_path(path, sizeof(path), name);
+	r = record_reader__open(path, err, sizeof(err));
+	if (!r)
+		fail_msg("%s (run from the repository root or set TCPFSM_DATA)", err);
+	*h = *record_reader__header(r);
+	*n = 0;
+	for (;;) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = realloc(v, cap * sizeof(*v));
+			assert_non_null(v);
+		}
+		ret = record_reader__next(r, &v[*n], err, sizeof(err));
+		if (ret < 0)
+			fail_msg("%s", err);
+		if (!ret)
+			break;
+		(*n)++;
+	}
+	record_reader__close(r);
+	return v;
+}
+
+void assert_same_text(const char *what, const char *got, size_t got_len, const char *want,
+		      size_t want_len)
+{
+	size_t i = 0, line = 1, bol = 0;
+
+	if (got_len == want_len && !memcmp(got, want, got_len))
+		return;
+	while (i < got_len && i < want_len && got[i] == want[i]) {
+		if (got[i] == '\n') {
+			line++;
+			bol = i + 1;
+		}
+		i++;
+	}
+	fail_msg("%s differs from the golden file at line %zu:\n got: %.*s\nwant: %.*s", what, line,
+		 (int)strcspn(got + bol, "\n"), got + bol, (int)strcspn(want + bol, "\n"),
+		 want + bol);
 }

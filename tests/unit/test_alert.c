@@ -22,25 +22,6 @@
 
 #define SEC 1000000000ULL
 #define MS 1000000ULL
-#define UNKNOWN TCPFSM_DURATION_UNKNOWN
-
-enum {
-	ESTABLISHED = TCPFSM_ESTABLISHED,
-	SYN_SENT = TCPFSM_SYN_SENT,
-	SYN_RECV = TCPFSM_SYN_RECV,
-	FIN_WAIT1 = TCPFSM_FIN_WAIT1,
-	FIN_WAIT2 = TCPFSM_FIN_WAIT2,
-	TIME_WAIT = TCPFSM_TIME_WAIT,
-	CLOSE = TCPFSM_CLOSE,
-	CLOSE_WAIT = TCPFSM_CLOSE_WAIT,
-	LAST_ACK = TCPFSM_LAST_ACK,
-	LISTEN = TCPFSM_LISTEN,
-	CLOSING = TCPFSM_CLOSING,
-	NEW_SYN_RECV = TCPFSM_NEW_SYN_RECV,
-};
-
-#define OWNER TCPFSM_F_OWNER
-#define SOFTIRQ TCPFSM_F_SOFTIRQ
 #define CLIENT_NETNS 4026531840u
 #define SERVER_NETNS 4026532000u
 
@@ -169,9 +150,7 @@ static struct tcpfsm_event irq(uint64_t cookie, uint64_t ts, int old, int new)
 	struct tcpfsm_event e = client_event(cookie, ts, old, new);
 
 	e.flags = SOFTIRQ;
-	e.pid = 0;
-	e.cgroup_id = 0;
-	memset(e.comm, 0, sizeof(e.comm));
+	event_drop_owner(&e);
 	return e;
 }
 
@@ -193,9 +172,7 @@ static struct tcpfsm_event evidence(uint64_t cookie, uint64_t ts, uint16_t retra
 	e.syn_retrans = retrans;
 	e.evidence = ev;
 	e.flags = SOFTIRQ;
-	e.pid = 0;
-	e.cgroup_id = 0;
-	memset(e.comm, 0, sizeof(e.comm));
+	event_drop_owner(&e);
 	return e;
 }
 
@@ -750,9 +727,7 @@ static void test_diagnose_close_wait(void **unused)
 	lookup_ret = 7;
 	e = seed(5, 150 * SEC, CLOSE_WAIT);
 	e.flags = 0;
-	e.pid = 0;
-	e.cgroup_id = 0;
-	memset(e.comm, 0, sizeof(e.comm));
+	event_drop_owner(&e);
 	feed(&f, e);
 	feed(&f, seed(6, 150 * SEC, CLOSE_WAIT));
 	sweep(&f, 210 * SEC - 1);
@@ -1784,7 +1759,7 @@ static void test_idle_groups_forgotten(void **unused)
 	feed(&f, to(1, 1 * SEC, TCPFSM_CLOSE, TCPFSM_SYN_SENT, 2, 80, 0));
 	sweep(&f, 5 * SEC);
 	assert_int_equal(stats(&f)->groups, 1);
-	feed(&f, to(1, 6 * SEC, TCPFSM_SYN_SENT, TCPFSM_CLOSE, 5 * SEC, 80, 1000));
+	feed(&f, to(1, 6 * SEC, TCPFSM_SYN_SENT, TCPFSM_CLOSE, 2, 80, 1000));
 	sweep(&f, 7 * SEC);
 	assert_int_equal(stats(&f)->groups, 1); /* recently used */
 	sweep(&f, 5 * SEC + 601 * SEC);

@@ -19,25 +19,6 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define SEC 1000000000ULL
-#define UNKNOWN TCPFSM_DURATION_UNKNOWN
-
-enum {
-	ESTABLISHED = TCPFSM_ESTABLISHED,
-	SYN_SENT = TCPFSM_SYN_SENT,
-	SYN_RECV = TCPFSM_SYN_RECV,
-	FIN_WAIT1 = TCPFSM_FIN_WAIT1,
-	FIN_WAIT2 = TCPFSM_FIN_WAIT2,
-	TIME_WAIT = TCPFSM_TIME_WAIT,
-	CLOSE = TCPFSM_CLOSE,
-	CLOSE_WAIT = TCPFSM_CLOSE_WAIT,
-	LAST_ACK = TCPFSM_LAST_ACK,
-	LISTEN = TCPFSM_LISTEN,
-	CLOSING = TCPFSM_CLOSING,
-	NEW_SYN_RECV = TCPFSM_NEW_SYN_RECV,
-};
-
-#define OWNER TCPFSM_F_OWNER
-#define SOFTIRQ TCPFSM_F_SOFTIRQ
 
 /* What the emit callback was handed, copied. */
 struct emitted {
@@ -72,11 +53,8 @@ static struct tcpfsm_event tr(uint64_t cookie, uint64_t ts_ns, int old, int new,
 
 	e.old_duration_ns = dur;
 	e.flags = flags;
-	if (!(flags & OWNER)) {
-		e.pid = 0;
-		e.cgroup_id = 0;
-		memset(e.comm, 0, sizeof(e.comm));
-	}
+	if (!(flags & OWNER))
+		event_drop_owner(&e);
 	return e;
 }
 

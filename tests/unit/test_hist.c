@@ -1606,90 +1606,26 @@ static void test_by_names(void **unused)
 
 /* --- the committed recording --- */
 
-/* tests/data/NAME from the repository root, else $TCPFSM_DATA/NAME */
-static void data_path(char *buf, size_t len, const char *name)
-{
-	const char *dir = getenv("TCPFSM_DATA");
-	FILE *f;
-
-	snprintf(buf, len, "tests/data/%s", name);
-	f = fopen(buf, "rb");
-	if (f) {
-		fclose(f);
-		return;
-	}
-	if (dir)
-		snprintf(buf, len, "%s/%s", dir, name);
-}
-
-static char *slurp(const char *name, size_t *len)
-{
-	char path[512], *p;
-	FILE *f;
-	long n;
-
-	data_path(path, sizeof(path), name);
-	f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s (run from the repository root or set TCPFSM_DATA)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	p = malloc(n + 1);
-	assert_non_null(p);
-	assert_int_equal(fread(p, 1, n, f), n);
-	p[n] = 0;
-	fclose(f);
-	*len = n;
-	return p;
-}
-
-/* Report the first differing line, not just "not equal". */
-static void assert_same_text(const char *what, const char *got, size_t got_len, const char *want,
-			     size_t want_len)
-{
-	size_t i = 0, line = 1, bol = 0;
-
-	if (got_len == want_len && !memcmp(got, want, got_len))
-		return;
-	while (i < got_len && i < want_len && got[i] == want[i]) {
-		if (got[i] == '\n') {
-			line++;
-			bol = i + 1;
-		}
-		i++;
-	}
-	fail_msg("%s differs from the golden file at line %zu:\n got: %.*s\nwant: %.*s", what, line,
-		 (int)strcspn(got + bol, "\n"), got + bol, (int)strcspn(want + bol, "\n"),
-		 want + bol);
-}
-
 /* `tcpfsm hist -r tests/data/exchange.tfr --json` without time and interval */
 static void test_golden_exchange(void **unused)
 {
 	struct hist_set *s = calloc(1, sizeof(*s));
 	struct capture c = {};
-	struct record_reader *r;
-	struct tcpfsm_event e;
-	char path[512], err[512], *want;
+	struct record_header h;
+	struct tcpfsm_event *ev;
+	char *want;
 	uint64_t transitions = 0, timed = 0, untimed = 0;
-	size_t want_len;
-	int n, records = 0;
+	size_t want_len, n;
+	int records = 0;
 
 	assert_non_null(s);
 	hist_set_init(s, TCPFSM_BY_NONE, 256);
-	data_path(path, sizeof(path), "exchange.tfr");
-	r = record_reader__open(path, err, sizeof(err));
-	if (!r)
-		fail_msg("%s (run from the repository root or set TCPFSM_DATA)", err);
-	while ((n = record_reader__next(r, &e, err, sizeof(err))) > 0) {
+	ev = data_records("exchange.tfr", &h, &n);
+	for (size_t i = 0; i < n; i++) {
 		records++;
-		assert_int_equal(hist_set_account(s, &e), 0);
+		assert_int_equal(hist_set_account(s, &ev[i]), 0);
 	}
-	if (n < 0)
-		fail_msg("%s", err);
-	record_reader__close(r);
+	free(ev);
 	assert_int_equal(records, 52);
 	for (int i = 0; i < TCPFSM_STATE_MAX; i++) {
 		timed += s->state[i].count;
@@ -1704,7 +1640,7 @@ static void test_golden_exchange(void **unused)
 
 	assert_int_equal(hist_set_print(s, true, 0, 0, true, capture_out, &c), 0);
 	assert_json_lines(c.p);
-	want = slurp("exchange.hist.json", &want_len);
+	want = data_slurp("exchange.hist.json", &want_len);
 	assert_same_text("JSON", c.p, c.len, want, want_len);
 	free(want);
 	free(c.p);

@@ -578,93 +578,29 @@ static void golden_emit(void *ctx, const struct conn *c, const struct conn_end *
 	g->conns++;
 }
 
-/* tests/data/NAME from the repository root, else $TCPFSM_DATA/NAME */
-static void data_path(char *buf, size_t len, const char *name)
-{
-	const char *dir = getenv("TCPFSM_DATA");
-	FILE *f;
-
-	snprintf(buf, len, "tests/data/%s", name);
-	f = fopen(buf, "rb");
-	if (f) {
-		fclose(f);
-		return;
-	}
-	if (dir)
-		snprintf(buf, len, "%s/%s", dir, name);
-}
-
-static char *slurp(const char *name, size_t *len)
-{
-	char path[512], *p;
-	FILE *f;
-	long n;
-
-	data_path(path, sizeof(path), name);
-	f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s (run from the repository root or set TCPFSM_DATA)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	p = malloc(n + 1);
-	assert_non_null(p);
-	assert_int_equal(fread(p, 1, n, f), n);
-	p[n] = 0;
-	fclose(f);
-	*len = n;
-	return p;
-}
-
-/* Report the first differing line, not just "not equal". */
-static void assert_same_text(const char *what, const char *got, size_t got_len, const char *want,
-			     size_t want_len)
-{
-	size_t i = 0, line = 1, bol = 0;
-
-	if (got_len == want_len && !memcmp(got, want, got_len))
-		return;
-	while (i < got_len && i < want_len && got[i] == want[i]) {
-		if (got[i] == '\n') {
-			line++;
-			bol = i + 1;
-		}
-		i++;
-	}
-	fail_msg("%s differs from the golden file at line %zu:\n got: %.*s\nwant: %.*s", what, line,
-		 (int)strcspn(got + bol, "\n"), got + bol, (int)strcspn(want + bol, "\n"),
-		 want + bol);
-}
-
 static void test_golden_exchange(void **unused)
 {
 	struct golden g = {};
-	struct tcpfsm_event e;
-	struct record_reader *r;
+	struct record_header h;
+	struct tcpfsm_event *ev;
 	struct conntab *t;
-	char path[512], err[512], *want;
+	char *want;
 	uint32_t counts[TCPFSM_STATE_MAX];
 	uint64_t last_ts = 0;
-	size_t want_len;
-	int n, records = 0;
+	size_t want_len, n;
+	int records = 0;
 
-	data_path(path, sizeof(path), "exchange.tfr");
-	r = record_reader__open(path, err, sizeof(err));
-	if (!r)
-		fail_msg("%s (run from the repository root or set TCPFSM_DATA)", err);
-	g.fmt.boot_to_real_ns = record_reader__header(r)->boot_to_real_ns;
+	ev = data_records("exchange.tfr", &h, &n);
+	g.fmt.boot_to_real_ns = h.boot_to_real_ns;
 	t = conntab__new(262144); /* the default --max-conns */
 	assert_non_null(t);
-	while ((n = record_reader__next(r, &e, err, sizeof(err))) > 0) {
+	for (size_t i = 0; i < n; i++) {
 		records++;
-		if (e.ts_ns > last_ts)
-			last_ts = e.ts_ns;
-		assert_int_equal(conntab__apply(t, &e, golden_emit, &g), 0);
+		if (ev[i].ts_ns > last_ts)
+			last_ts = ev[i].ts_ns;
+		assert_int_equal(conntab__apply(t, &ev[i], golden_emit, &g), 0);
 	}
-	if (n < 0)
-		fail_msg("%s", err);
-	record_reader__close(r);
+	free(ev);
 	conntab__expire(t, last_ts);
 
 	assert_int_equal(records, 52);
@@ -678,10 +614,10 @@ static void test_golden_exchange(void **unused)
 	assert_int_equal(conntab__live(t), 4);
 	conntab__free(t);
 
-	want = slurp("exchange.history.json", &want_len);
+	want = data_slurp("exchange.history.json", &want_len);
 	assert_same_text("JSON", g.json.p, g.json.len, want, want_len);
 	free(want);
-	want = slurp("exchange.history.txt", &want_len);
+	want = data_slurp("exchange.history.txt", &want_len);
 	assert_same_text("text", g.text.p, g.text.len, want, want_len);
 	free(want);
 	free(g.json.p);

@@ -37,20 +37,6 @@
 
 #define MICRO "\xc2\xb5" /* µ */
 
-enum {
-	ESTABLISHED = TCPFSM_ESTABLISHED,
-	SYN_SENT = TCPFSM_SYN_SENT,
-	SYN_RECV = TCPFSM_SYN_RECV,
-	FIN_WAIT1 = TCPFSM_FIN_WAIT1,
-	FIN_WAIT2 = TCPFSM_FIN_WAIT2,
-	TIME_WAIT = TCPFSM_TIME_WAIT,
-	CLOSE = TCPFSM_CLOSE,
-	CLOSE_WAIT = TCPFSM_CLOSE_WAIT,
-	LAST_ACK = TCPFSM_LAST_ACK,
-	LISTEN = TCPFSM_LISTEN,
-	CLOSING = TCPFSM_CLOSING,
-};
-
 static int setup_tz(void **unused)
 {
 	setenv("TZ", "UTC", 1);
@@ -93,10 +79,8 @@ static struct tcpfsm_event spec_event(const struct cspec *s)
 		memset(e.comm, 0, sizeof(e.comm));
 		strncpy(e.comm, s->comm, sizeof(e.comm) - 1);
 	} else {
-		e.pid = 0;
-		e.cgroup_id = 0;
+		event_drop_owner(&e);
 		e.flags &= ~TCPFSM_F_OWNER;
-		memset(e.comm, 0, sizeof(e.comm));
 	}
 	return e;
 }
@@ -818,72 +802,37 @@ static void test_small_buffer(void **unused)
 
 /* ---- the recording ---- */
 
-static void data_path(char *buf, size_t len, const char *name)
-{
-	const char *dir = getenv("TCPFSM_DATA");
-	FILE *f;
-
-	snprintf(buf, len, "tests/data/%s", name);
-	f = fopen(buf, "rb");
-	if (f) {
-		fclose(f);
-		return;
-	}
-	if (dir)
-		snprintf(buf, len, "%s/%s", dir, name);
-}
-
 struct replay {
-	struct record_reader *r;
+	struct record_header h;
+	struct tcpfsm_event *ev;
+	size_t n;
 	struct conntab *t;
 	struct hist_set hs;	/* as the kernel would have counted */
-	struct tcpfsm_event next;
-	bool have_next;
-	int records;
+	int records;		/* applied so far: ev[records] is the next */
 };
 
 static void replay_open(struct replay *p)
 {
-	char path[512], err[512];
-
-	data_path(path, sizeof(path), "exchange.tfr");
-	p->r = record_reader__open(path, err, sizeof(err));
-	if (!p->r)
-		fail_msg("%s (run from the repository root or set TCPFSM_DATA)", err);
+	p->ev = data_records("exchange.tfr", &p->h, &p->n);
 	p->t = conntab__new(1024);
 	assert_non_null(p->t);
 	hist_set_init(&p->hs, TCPFSM_BY_NONE, 16);
-	p->have_next = false;
 	p->records = 0;
 }
 
 /* Apply the records up to and including time until (the whole file: UINT64_MAX). */
 static void replay_until(struct replay *p, uint64_t until)
 {
-	char err[512];
-	int n;
-
-	for (;;) {
-		if (!p->have_next) {
-			n = record_reader__next(p->r, &p->next, err, sizeof(err));
-			if (n < 0)
-				fail_msg("%s", err);
-			if (!n)
-				return;
-			p->have_next = true;
-		}
-		if (p->next.ts_ns > until)
-			return;
-		assert_int_equal(conntab__apply(p->t, &p->next, NULL, NULL), 0);
-		assert_int_equal(hist_set_account(&p->hs, &p->next), 0);
-		p->have_next = false;
+	while ((size_t)p->records < p->n && p->ev[p->records].ts_ns <= until) {
+		assert_int_equal(conntab__apply(p->t, &p->ev[p->records], NULL, NULL), 0);
+		assert_int_equal(hist_set_account(&p->hs, &p->ev[p->records]), 0);
 		p->records++;
 	}
 }
 
 static void replay_close(struct replay *p)
 {
-	record_reader__close(p->r);
+	free(p->ev);
 	hist_set_free(&p->hs);
 	conntab__free(p->t);
 }
@@ -901,7 +850,7 @@ static void test_exchange(void **unused)
 	int64_t b2r;
 
 	replay_open(&p);
-	b2r = record_reader__header(p.r)->boot_to_real_ns;
+	b2r = p.h.boot_to_real_ns;
 	assert_int_equal(b2r, 1795791590394603501LL);
 
 	/* the IPv6 pair: the server in LAST_ACK that instant, the client in
