@@ -505,8 +505,8 @@ int loader__stats(const struct loader *ld, uint64_t stats[TCPFSM_STAT_MAX])
 	return 0;
 }
 
-/* Sum a per-CPU array element of `size` bytes into out via add(). */
-static int read_percpu(const struct loader *ld, int fd, const void *key, void *vals)
+/* One element of a per-CPU map: a value per possible CPU into vals. */
+static int read_percpu(int fd, const void *key, void *vals)
 {
 	return bpf_map_lookup_elem(fd, key, vals) ? -errno : 0;
 }
@@ -523,19 +523,19 @@ int loader__read_hists(const struct loader *ld, struct hist_set *out)
 		goto cleanup;
 	hist_set_reset(out);
 	for (__u32 st = 0; st < TCPFSM_STATE_MAX; st++) {
-		err = read_percpu(ld, bpf_map__fd(ld->skel->maps.hists), &st, vals);
+		err = read_percpu(bpf_map__fd(ld->skel->maps.hists), &st, vals);
 		if (err)
 			goto cleanup;
 		for (int c = 0; c < ld->ncpus; c++)
 			hist_merge(&out->state[st], &vals[c]);
-		err = read_percpu(ld, bpf_map__fd(ld->skel->maps.hists_other), &st, vals);
+		err = read_percpu(bpf_map__fd(ld->skel->maps.hists_other), &st, vals);
 		if (err)
 			goto cleanup;
 		for (int c = 0; c < ld->ncpus; c++)
 			hist_merge(&out->other[st], &vals[c]);
 	}
 	for (__u32 i = 0; i < TCPFSM_STATE_MAX * TCPFSM_STATE_MAX; i++) {
-		err = read_percpu(ld, bpf_map__fd(ld->skel->maps.transitions), &i, cnt);
+		err = read_percpu(bpf_map__fd(ld->skel->maps.transitions), &i, cnt);
 		if (err)
 			goto cleanup;
 		for (int c = 0; c < ld->ncpus; c++)

@@ -85,7 +85,7 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 		.on_extra = sink->on_extra ? live_extra : NULL,
 		.on_hup = sink->on_hup ? live_hup : NULL,
 	};
-	struct source_info info = { .live = true };
+	struct source_info info = {};
 	uint64_t stats[TCPFSM_STAT_MAX] = {};
 	char seeded[96] = "";
 	struct loader *ld;

@@ -12,7 +12,6 @@
 struct source_info {
 	int64_t boot_to_real_ns; /* to turn record times into wall-clock */
 	uint64_t start_boot_ns;	 /* when tracing (or the recording) began */
-	bool live;
 	struct loader *loader;	/* live only: for reading the kernel's maps */
 };
 
