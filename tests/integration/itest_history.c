@@ -267,8 +267,11 @@ static void test_connect_timeout(void **state)
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), -1);
 	assert_int_equal(errno, ETIMEDOUT);
 	close(fd);
-	msleep(100);
+	/* the record, once tcpfsm has it (a loaded machine may take a while) */
+	tracer_wait_output(&t, "\"type\":\"connection\"", 5000);
 	assert_int_equal(tracer_stop(&t), 0);
+	if (t.n_events != 1)
+		fprintf(stderr, "tcpfsm stderr: %s\n", t.err_text);
 	assert_int_equal(t.n_events, 1);
 	expect_conn(t.events[0], "SYN_SENT>CLOSE", "timeout", true);
 	/* how many the kernel sends in its time budget depends on its version */
