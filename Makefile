@@ -59,6 +59,7 @@ ITEST_BINS := $(patsubst tests/integration/%.c,$(OUTPUT)/tests/%,$(ITEST_SRCS))
 
 .DELETE_ON_ERROR:
 .PHONY: all clean deps run test check unit integration install vmlinux format bench fuzz soak
+.PHONY: kernel-test
 all: $(APP)
 
 $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
@@ -171,6 +172,11 @@ fuzz: $(FUZZ_BINS)
 			$(OUTPUT)/fuzz/corpus-$$t tests/fuzz/corpus/$$t > $(OUTPUT)/fuzz/$$t.log 2>&1; \
 		rc=$$?; tail -n 2 $(OUTPUT)/fuzz/$$t.log; [ $$rc -eq 0 ] || exit 1; \
 	done
+
+# Boot Debian 12's Linux 6.1 in qemu (software emulation) with a static
+# tcpfsm and run tests/kernel/driver.c there (root; not part of test).
+kernel-test:
+	$(Q)KT_OUT=$(OUTPUT)/kernel-test ./tests/kernel/run.sh
 
 # Regenerate the committed vmlinux.h from the running kernel.
 vmlinux:
