@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@ struct alert_exec {
 	struct job queue[MAX_QUEUED];
 	unsigned int qhead, qlen;
 	struct alert_exec_stats st;
+	struct runas user;
 };
 
 static void put(char *buf, size_t len, size_t *pos, char **envp, size_t max, int *n, bool *full,
@@ -131,6 +133,32 @@ struct alert_exec *alert_exec__new(const char *cmd, uint64_t timeout_ns)
 	return x;
 }
 
+void alert_exec__run_as(struct alert_exec *x, const struct runas *u)
+{
+	x->user = *u;
+}
+
+/*
+ * In the forked child. No new privileges, ever: a setuid program or one
+ * with file capabilities gets no more than the hook has. With a user, the
+ * hook has no capabilities at all. Never returns on failure.
+ */
+static void hook_privs(const struct alert_exec *x)
+{
+	const char *what = "PR_SET_NO_NEW_PRIVS";
+	int err = 0;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		err = -errno;
+	else if (x->user.set)
+		err = runas_switch(&x->user, &what);
+	if (!err)
+		return;
+	fprintf(stderr, "tcpfsm: --alert-exec %s%s%s: %s: %s\n", x->argv[0],
+		x->user.set ? " as " : "", x->user.set ? x->user.spec : "", what, strerror(-err));
+	_exit(126);
+}
+
 static void start(struct alert_exec *x, struct job *j, int slot, uint64_t now)
 {
 	static char envbuf[8192];
@@ -160,6 +188,7 @@ static void start(struct alert_exec *x, struct job *j, int slot, uint64_t now)
 		dup2(p[0], 0);
 		dup2(2, 1);
 		close_range(3, ~0U, 0);
+		hook_privs(x);
 		execvpe(x->argv[0], x->argv, envp);
 		fprintf(stderr, "tcpfsm: --alert-exec %s: %s\n", x->argv[0], strerror(errno));
 		_exit(127);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "alert.h"
+#include "runas.h"
 
 /*
  * --alert-exec CMD: run CMD for each alert, directly (execvp of CMD split at
@@ -12,7 +13,10 @@
  * on stdin and as TCPFSM_* environment variables, its stdout sent to our
  * stderr. Never blocks the event loop: children are reaped and killed on
  * timeout from the loop's tick; at most max_running at once, then a bounded
- * queue, then drops (counted).
+ * queue, then drops (counted). No hook gains privileges at execve
+ * (PR_SET_NO_NEW_PRIVS: setuid programs and file capabilities do not apply):
+ * it runs as tcpfsm's user with at most the capabilities tcpfsm still has,
+ * or as another user with none (alert_exec__run_as).
  */
 
 struct alert_exec_stats {
@@ -23,6 +27,8 @@ struct alert_exec;
 
 /* NULL with errno (EINVAL: empty command). */
 struct alert_exec *alert_exec__new(const char *cmd, uint64_t timeout_ns);
+/* Run hooks as u (copied; u->set false: as tcpfsm's own user). */
+void alert_exec__run_as(struct alert_exec *x, const struct runas *u);
 void alert_exec__submit(struct alert_exec *x, const struct alert *a, const char *json, size_t n,
 			uint64_t now_ns);
 /* Reap, kill what ran too long, start what is queued. now: CLOCK_BOOTTIME. */

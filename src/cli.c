@@ -41,6 +41,7 @@ enum {
 	OPT_SYSLOG,
 	OPT_ALERT_EXEC,
 	OPT_ALERT_EXEC_TIMEOUT,
+	OPT_ALERT_EXEC_USER,
 	OPT_SWEEP,
 	OPT_ALERT_RATE,
 	OPT_LISTEN,
@@ -126,6 +127,11 @@ static const struct argp_option options[] = {
 	  "Run CMD (no shell) for each alert: JSON on stdin, TCPFSM_* in the environment", 5 },
 	{ "alert-exec-timeout", OPT_ALERT_EXEC_TIMEOUT, "DURATION", 0,
 	  "Kill an --alert-exec command after DURATION (default 10s)", 5 },
+	{ "alert-exec-user", OPT_ALERT_EXEC_USER, "USER[:GROUP]", 0,
+	  "Run --alert-exec commands as USER (name or id) with its groups, or GROUP, and no "
+	  "capabilities (needs CAP_SETUID and CAP_SETGID; default: tcpfsm's own user, with at "
+	  "most the capabilities tcpfsm keeps)",
+	  5 },
 	{ "sweep", OPT_SWEEP, "DURATION", 0, "How often to check for stuck sockets (default 1s)",
 	  5 },
 	{ "alert-rate", OPT_ALERT_RATE, "N", 0,
@@ -491,6 +497,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (duration_parse(arg, &cfg->alert_exec_timeout_ns) || !cfg->alert_exec_timeout_ns)
 			FAIL(ps, "bad --alert-exec-timeout '%s': a positive duration", arg);
 		break;
+	case OPT_ALERT_EXEC_USER:
+		if (runas_parse(arg, &cfg->alert_exec_user, ps->err, ps->errlen))
+			return EINVAL;
+		break;
 	case OPT_SWEEP:
 		if (duration_parse(arg, &cfg->sweep_ns) || cfg->sweep_ns < 10000000)
 			FAIL(ps, "bad --sweep '%s': a duration of at least 10ms", arg);
@@ -524,8 +534,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case ARGP_KEY_END:
 		if (cfg->cmd != CMD_WATCH && cfg->cmd != CMD_SERVE && cfg->cmd != CMD_TOP &&
-		    (cfg->alerts_given || cfg->syslog || cfg->alert_exec))
-			FAIL(ps, "--alert, --syslog and --alert-exec are for watch, serve and top");
+		    (cfg->alerts_given || cfg->syslog || cfg->alert_exec || cfg->alert_exec_user.set))
+			FAIL(ps, "--alert, --syslog, --alert-exec and --alert-exec-user are for watch, "
+				 "serve and top");
+		if (cfg->alert_exec_user.set && !cfg->alert_exec)
+			FAIL(ps, "--alert-exec-user goes with --alert-exec CMD");
 		if ((cfg->cmd == CMD_SERVE || cfg->cmd == CMD_TOP) && cfg->replay)
 			FAIL(ps, "%s reads the kernel, not -r FILE",
 			     cfg->cmd == CMD_TOP ? "top" : "serve");

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <linux/types.h>
 #include "alert.h"
+#include "runas.h"
 #include "tcpfsm.h"
 
 enum tcpfsm_cmd {
@@ -59,6 +60,7 @@ struct tcpfsm_config {
 	bool syslog;		/* watch --syslog */
 	const char *alert_exec;	/* watch --alert-exec CMD */
 	uint64_t alert_exec_timeout_ns;
+	struct runas alert_exec_user; /* watch --alert-exec-user (resolved) */
 	uint64_t sweep_ns;	/* watch --sweep */
 	struct sockaddr_storage listen; /* serve --listen */
 	const char *log_path;	/* serve --log */

@@ -75,6 +75,32 @@ static int live_tick(void *ctx)
 	return l->sink->on_tick ? l->sink->on_tick(l->sink->ctx, clock_ns(CLOCK_BOOTTIME)) : 0;
 }
 
+/*
+ * watch/serve/top still enter namespaces (request sweeps) and read other
+ * users' /proc/PID/fd (the fd of a CLOSE_WAIT leak); --alert-exec-user
+ * hooks raise CAP_SETUID/CAP_SETGID from the permitted set to switch users.
+ * Nothing else stays, not even in the bounding set, so a hook run as root
+ * cannot regain more at execve.
+ */
+static void drop_privileges(const struct tcpfsm_config *cfg)
+{
+	uint64_t keep = 0, setid = 0, left = 0;
+	int err;
+
+	if (cfg->cmd == CMD_WATCH || cfg->cmd == CMD_SERVE || cfg->cmd == CMD_TOP)
+		keep = PRIV_BIT(PRIV_SYS_ADMIN) | PRIV_BIT(PRIV_SYS_PTRACE) |
+		       PRIV_BIT(PRIV_DAC_READ_SEARCH);
+	if (cfg->alert_exec_user.set)
+		setid = PRIV_BIT(PRIV_SETUID) | PRIV_BIT(PRIV_SETGID);
+	err = privs_drop(keep, setid, &left);
+	if (err)
+		pr_warn("cannot drop capabilities: %s", strerror(-err));
+	else if (left)
+		/* no CAP_SETPCAP: hooks still gain nothing (no_new_privs) */
+		pr_debug("capability bounding set not reduced (no CAP_SETPCAP): 0x%llx left",
+			 (unsigned long long)left);
+}
+
 static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 		    struct source_result *res)
 {
@@ -129,17 +155,8 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 				 (unsigned long long)res->seeds, res->seeds == 1 ? "" : "s", st.netns);
 		}
 	}
-	/*
-	 * Loaded, attached, seeded: the fds are all the BPF side needs now.
-	 * watch/serve still enter namespaces (request sweeps) and read other
-	 * users' /proc/PID/fd (the fd of a CLOSE_WAIT leak).
-	 */
-	err = privs_drop(cfg->cmd == CMD_WATCH || cfg->cmd == CMD_SERVE || cfg->cmd == CMD_TOP ?
-				 (1ULL << PRIV_SYS_ADMIN) | (1ULL << PRIV_SYS_PTRACE) |
-					 (1ULL << PRIV_DAC_READ_SEARCH) :
-				 0);
-	if (err)
-		pr_warn("cannot drop capabilities: %s", strerror(-err));
+	/* loaded, attached, seeded: the fds are all the BPF side needs now */
+	drop_privileges(cfg);
 	pr_info("tracing TCP state transitions (%s%s%s), Ctrl-C to end", loader__mode(ld),
 		loader__ctx_tracking(ld) ? "" : ", owners at syscalls only", seeded);
 	err = loop_run(ld, cfg->duration_ns, &ops, &l);
@@ -174,6 +191,8 @@ static int run_replay(const struct tcpfsm_config *cfg, const struct sink *sink,
 		pr_err("%s", err);
 		return -EINVAL;
 	}
+	/* a recording needs no privilege at all; hooks get no more than live */
+	drop_privileges(cfg);
 	h = record_reader__header(r);
 	info.boot_to_real_ns = h->boot_to_real_ns;
 	info.start_boot_ns = h->start_boot_ns;

@@ -25,6 +25,7 @@
 #include "loader.h"
 #include "log.h"
 #include "output.h"
+#include "privs.h"
 #include "snapshot.h"
 #include "source.h"
 #include "topview.h"
@@ -565,6 +566,12 @@ int cmd_watch(const struct tcpfsm_config *cfg)
 		pr_err("top needs a terminal: use --batch for plain text");
 		return 2;
 	}
+	/* hooks switch users with these: fail now, not at the first alert */
+	if (cfg->alert_exec_user.set &&
+	    !privs_permitted(PRIV_BIT(PRIV_SETUID) | PRIV_BIT(PRIV_SETGID))) {
+		pr_err("--alert-exec-user needs CAP_SETUID and CAP_SETGID: run as root or grant them");
+		return 1;
+	}
 	w.tab = conntab__new(cfg->max_conns);
 	w.ae = alert_engine__new(&cfg->alerts, on_alert, &w);
 	if (!w.tab || !w.ae) {
@@ -578,6 +585,7 @@ int cmd_watch(const struct tcpfsm_config *cfg)
 			pr_err("bad --alert-exec '%s'", cfg->alert_exec);
 			return 2;
 		}
+		alert_exec__run_as(w.exec, &cfg->alert_exec_user);
 	}
 	if (cfg->syslog)
 		openlog("tcpfsm", LOG_PID, LOG_DAEMON);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The binary's behaviour at its edges: bad options and their exit codes,
- * missing privileges or BTF, -d, and output that is live through a pipe.
+ * missing privileges or BTF, -d, output that is live through a pipe, the
+ * capabilities kept after load, and --alert-exec-user's startup errors.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -183,9 +184,11 @@ static void test_output_is_live(void **state)
 	close(e[0]);
 }
 
-static uint64_t cap_eff(pid_t pid)
+/* A capability set of pid: "CapEff", "CapBnd", ... */
+static uint64_t caps_of(pid_t pid, const char *set)
 {
 	char path[64], line[256];
+	size_t n = strlen(set);
 	uint64_t v = ~0ULL;
 	FILE *f;
 
@@ -193,10 +196,15 @@ static uint64_t cap_eff(pid_t pid)
 	f = fopen(path, "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "CapEff:", 7))
-			v = strtoull(line + 7, NULL, 16);
+		if (!strncmp(line, set, n) && line[n] == ':')
+			v = strtoull(line + n + 1, NULL, 16);
 	fclose(f);
 	return v;
+}
+
+static uint64_t cap_eff(pid_t pid)
+{
+	return caps_of(pid, "CapEff");
 }
 
 /* After load and attach only what is still needed is kept. */
@@ -208,11 +216,15 @@ static void test_drops_capabilities(void **state)
 	assert_int_equal(netns_enter_new(&ns), 0);
 	assert_int_equal(tracer_start(&t, ns, NULL), 0);
 	assert_int_equal(cap_eff(t.pid), 0);
+	/* nothing it could exec would get any back */
+	assert_int_equal(caps_of(t.pid, "CapBnd"), 0);
 	assert_int_equal(tracer_stop(&t), 0);
 	tracer_free(&t);
 	/* watch keeps setns (request sweeps) and reading others' /proc fds */
 	assert_int_equal(tracer_start_cmd(&t, "watch", ns, NULL), 0);
 	assert_int_equal(cap_eff(t.pid), (1ULL << 21) | (1ULL << 19) | (1ULL << 2));
+	assert_int_equal(caps_of(t.pid, "CapPrm"), (1ULL << 21) | (1ULL << 19) | (1ULL << 2));
+	assert_int_equal(caps_of(t.pid, "CapBnd"), (1ULL << 21) | (1ULL << 19) | (1ULL << 2));
 	assert_int_equal(tracer_stop(&t), 0);
 	tracer_free(&t);
 }
@@ -306,6 +318,46 @@ static void test_serve_startup_errors(void **state)
 	close(fd);
 }
 
+/*
+ * --alert-exec-user: an unknown user is a usage error; without CAP_SETUID
+ * and CAP_SETGID (not root) a clear error. Either way before any loading.
+ */
+static void test_alert_exec_user_errors(void **state)
+{
+	char dir[] = "/tmp/tcpfsm-itest-XXXXXX", bin[64], cmd[160];
+	char *argv[] = { bin, "watch", "--alert-exec", "/bin/true", "--alert-exec-user", "daemon",
+			 "-d", "1", NULL };
+	int rc;
+
+	expect_usage_error("--alert-exec-user: no such user 'tcpfsm-no-such-user'",
+			   tcpfsm(0, "watch", "--alert-exec", "/bin/true", "--alert-exec-user",
+				  "tcpfsm-no-such-user", "-d", "1", NULL));
+	assert_null(strstr(out, "tracing TCP"));
+	expect_usage_error("--alert-exec-user: no such group 'tcpfsm-no-such-group'",
+			   tcpfsm(0, "serve", "--alert-exec", "/bin/true", "--alert-exec-user",
+				  "nobody:tcpfsm-no-such-group", "-d", "1", NULL));
+	expect_usage_error("--alert-exec-user goes with --alert-exec CMD",
+			   tcpfsm(0, "watch", "--alert-exec-user", "nobody", "-d", "1", NULL));
+	expect_usage_error("are for watch, serve and top",
+			   tcpfsm(0, "trace", "--alert-exec-user", "nobody", "-d", "1", NULL));
+
+	/* a copy that uid 65534 can run */
+	assert_non_null(mkdtemp(dir));
+	snprintf(bin, sizeof(bin), "%s/tcpfsm", dir);
+	snprintf(cmd, sizeof(cmd), "cp %s %s && chmod 755 %s %s", tcpfsm_path(), bin, dir, bin);
+	assert_int_equal(system(cmd), 0);
+	rc = run_capture(argv, out, sizeof(out), 65534);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	if (!strstr(out, "--alert-exec-user needs CAP_SETUID and CAP_SETGID"))
+		fprintf(stderr, "output was: %s\n", out);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "--alert-exec-user needs CAP_SETUID and CAP_SETGID"));
+	/* it said so before trying to load anything */
+	assert_null(strstr(out, "needs root, or the capabilities"));
+	assert_null(strstr(out, "tracing TCP"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_drops_capabilities),
 		cmocka_unit_test(test_sigkill_leaves_nothing),
 		cmocka_unit_test(test_serve_startup_errors),
+		cmocka_unit_test(test_alert_exec_user_errors),
 	};
 
 	return cmocka_run_group_tests_name("itest_cli", tests, NULL, NULL);

@@ -4,7 +4,7 @@
  * pairs this test creates (198.18.0.1 client, 198.18.0.2 server) with nft
  * rules inside them: SYN dropped at the server, SYN/ACK dropped at the
  * client, a CLOSE_WAIT leak (new and pre-existing), a healthy burst, and the
- * --alert-exec hook.
+ * --alert-exec hook: its input, and the user and capabilities it runs with.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -466,6 +466,161 @@ static void test_exec_hook(void **state)
 	tracer_free(&t);
 }
 
+/* watch/serve/top keep CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH */
+#define KEPT ((1ULL << 21) | (1ULL << 19) | (1ULL << 2))
+#define SETID ((1ULL << 7) | (1ULL << 6))
+
+/* What a process is: ids and capability sets (-1 when missing). */
+struct ident {
+	long uid, gid;
+	uint64_t inh, prm, eff, bnd, amb;
+	long nnp;
+};
+
+/* "Name:\tvalue" lines (/proc/PID/status, or the hook's copy of its own). */
+static void read_ident(const char *path, struct ident *id)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	memset(id, 0xff, sizeof(*id));
+	id->uid = id->gid = id->nnp = -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *v = strchr(line, ':');
+
+		if (!v)
+			continue;
+		*v++ = 0;
+		if (!strcmp(line, "Uid"))
+			id->uid = strtol(v, NULL, 10);
+		else if (!strcmp(line, "Gid"))
+			id->gid = strtol(v, NULL, 10);
+		else if (!strcmp(line, "CapInh"))
+			id->inh = strtoull(v, NULL, 16);
+		else if (!strcmp(line, "CapPrm"))
+			id->prm = strtoull(v, NULL, 16);
+		else if (!strcmp(line, "CapEff"))
+			id->eff = strtoull(v, NULL, 16);
+		else if (!strcmp(line, "CapBnd"))
+			id->bnd = strtoull(v, NULL, 16);
+		else if (!strcmp(line, "CapAmb"))
+			id->amb = strtoull(v, NULL, 16);
+		else if (!strcmp(line, "NoNewPrivs"))
+			id->nnp = strtol(v, NULL, 10);
+	}
+	fclose(f);
+}
+
+/*
+ * watch with a hook that writes `id -u`, `id -g` and its capability lines;
+ * user: --alert-exec-user (NULL: none). What the hook was into *hook, what
+ * tcpfsm itself held meanwhile into *self.
+ */
+static void hook_ident(const char *user, struct ident *hook, struct ident *self)
+{
+	char dir[] = "/tmp/tcpfsm-hookid-XXXXXX", script[128], path[128], status[64];
+	const char *more[6] = { "--alert-exec", script, NULL };
+	struct tracer t;
+	uint32_t ns;
+	int lfd, sfd;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	/* the hook may run as nobody */
+	assert_int_equal(chmod(dir, 0777), 0);
+	snprintf(script, sizeof(script), "%s/hook.sh", dir);
+	snprintf(path, sizeof(path), "%s/id", dir);
+	f = fopen(script, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\ncat >/dev/null\n"
+		   "{ echo \"Uid: $(id -u)\"; echo \"Gid: $(id -g)\"; "
+		   "grep -E '^(Cap[A-Za-z]+|NoNewPrivs):' /proc/self/status; } > %s.$$ && "
+		   "mv %s.$$ %s\n",
+		path, path, path);
+	fclose(f);
+	assert_int_equal(chmod(script, 0755), 0);
+	if (user) {
+		more[1] = script;
+		more[2] = "--alert-exec-user";
+		more[3] = user;
+		more[4] = NULL;
+	}
+	assert_int_equal(netns_enter_new(&ns), 0);
+	start_watch(&t, ns, 0, "CLOSE_WAIT=300ms", NULL, more);
+	snprintf(status, sizeof(status), "/proc/%d/status", t.pid);
+	read_ident(status, self);
+	leak(&lfd, &sfd);
+	assert_int_equal(tracer_wait_output(&t, "\"firing\"", 5000), 0);
+	for (int i = 0; i < 500 && access(path, F_OK); i++)
+		msleep(10);
+	if (access(path, F_OK)) {
+		tracer_stop(&t);
+		fprintf(stderr, "no output from the hook; tcpfsm said: %s\n", t.err_text);
+	}
+	assert_int_equal(access(path, F_OK), 0);
+	read_ident(path, hook);
+	close(sfd);
+	close(lfd);
+	assert_int_equal(tracer_stop(&t), 0);
+	/* the firing and the resolution: neither failed */
+	assert_non_null(strstr(t.err_text, " run, 0 failed, 0 timed out"));
+	sh("rm -rf %s", dir);
+	tracer_free(&t);
+}
+
+/*
+ * Without --alert-exec-user the hook is root, but with no more than what
+ * tcpfsm kept: the bounding set went too, so execve gives nothing back.
+ */
+static void test_exec_hook_privileges_default(void **state)
+{
+	struct ident hook, self;
+
+	hook_ident(NULL, &hook, &self);
+	assert_int_equal(self.eff, KEPT);
+	assert_int_equal(self.prm, KEPT);
+	assert_int_equal(self.bnd, KEPT);
+	assert_int_equal(self.inh, 0);
+	assert_int_equal(self.amb, 0);
+	assert_int_equal(hook.uid, 0);
+	assert_int_equal(hook.gid, 0);
+	assert_int_equal(hook.eff & ~KEPT, 0);
+	assert_int_equal(hook.prm & ~KEPT, 0);
+	assert_int_equal(hook.bnd & ~KEPT, 0);
+	assert_int_equal(hook.inh, 0);
+	assert_int_equal(hook.amb, 0);
+	assert_int_equal(hook.nnp, 1);
+}
+
+/*
+ * --alert-exec-user nobody: uid/gid 65534 and no capability at all; tcpfsm
+ * keeps CAP_SETUID/CAP_SETGID permitted for the switch, never effective.
+ */
+static void test_exec_hook_as_nobody(void **state)
+{
+	struct ident hook, self;
+
+	hook_ident("nobody", &hook, &self);
+	assert_int_equal(self.eff, KEPT);
+	assert_int_equal(self.prm, KEPT | SETID);
+	assert_int_equal(self.bnd, KEPT);
+	assert_int_equal(hook.uid, 65534);
+	assert_int_equal(hook.gid, 65534);
+	assert_int_equal(hook.eff, 0);
+	assert_int_equal(hook.prm, 0);
+	assert_int_equal(hook.inh, 0);
+	assert_int_equal(hook.amb, 0);
+	assert_int_equal(hook.bnd & ~KEPT, 0);
+	assert_int_equal(hook.nnp, 1);
+	/* uid 0 keeps capabilities across setuid(): they are cleared anyway */
+	hook_ident("0:65534", &hook, &self);
+	assert_int_equal(hook.uid, 0);
+	assert_int_equal(hook.gid, 65534);
+	assert_int_equal(hook.eff, 0);
+	assert_int_equal(hook.prm, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +630,8 @@ int main(void)
 		cmocka_unit_test(test_preexisting_close_wait),
 		cmocka_unit_test(test_no_alert_for_healthy_burst),
 		cmocka_unit_test(test_exec_hook),
+		cmocka_unit_test(test_exec_hook_privileges_default),
+		cmocka_unit_test(test_exec_hook_as_nobody),
 	};
 	FILE *f = fopen("/proc/self/comm", "r");
 

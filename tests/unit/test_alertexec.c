@@ -17,11 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "alert.h"
 #include "alertexec.h"
+#include "privs.h"
+#include "runas.h"
 #include "support.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -575,6 +578,125 @@ static void test_slow_hook_killed_without_blocking(void **unused)
 	tmp_cleanup(&t);
 }
 
+/* A hook that writes its ids and privileges to $1/id (then renames it into place). */
+#define ID_HOOK                                                                        \
+	"#!/bin/sh\n"                                                                  \
+	"{ id -u; id -g; grep -E '^(Cap(Inh|Prm|Eff|Amb)|NoNewPrivs):' /proc/self/status; } " \
+	"> \"$1/id.tmp\" && mv \"$1/id.tmp\" \"$1/id\"\n"
+
+static void run_id_hook(struct alert_exec *x, struct tmp *t)
+{
+	struct alert a = sample();
+
+	alert_exec__submit(x, &a, "{}\n", 3, boot_ns());
+	assert_int_equal(alert_exec__stats(x)->started, 1);
+	tick_until_file(x, t, "id");
+	/* it is done or about to be: free() waits for it */
+	alert_exec__free(x, boot_ns());
+}
+
+/* Whoever runs it, a hook gains no privileges at execve (no root needed). */
+static void test_hook_no_new_privs(void **unused)
+{
+	struct alert_exec *x;
+	char cmd[256], want[64], *s;
+	struct tmp t;
+
+	tmp_init(&t);
+	write_file(&t, "hook", ID_HOOK, 0755);
+	snprintf(cmd, sizeof(cmd), "%s/hook %s", t.dir, t.dir);
+	x = alert_exec__new(cmd, 5 * SEC);
+	assert_non_null(x);
+	run_id_hook(x, &t);
+	s = read_file(&t, "id", NULL);
+	assert_non_null(s);
+	snprintf(want, sizeof(want), "%u\n%u\n", getuid(), getgid());
+	assert_true(!strncmp(s, want, strlen(want)));
+	assert_non_null(strstr(s, "NoNewPrivs:\t1\n"));
+	assert_non_null(strstr(s, "CapAmb:\t0000000000000000\n"));
+	free(s);
+	tmp_cleanup(&t);
+}
+
+/* As another user: its ids and no capability at all (root only). */
+static void test_hook_as_user(void **unused)
+{
+	struct alert_exec *x;
+	char cmd[256], want[64], *s, e[256];
+	struct runas u;
+	struct tmp t;
+
+	if (geteuid())
+		skip();
+	assert_int_equal(runas_parse("nobody", &u, e, sizeof(e)), 0);
+	tmp_init(&t);
+	assert_int_equal(chmod(t.dir, 0777), 0);
+	write_file(&t, "hook", ID_HOOK, 0755);
+	snprintf(cmd, sizeof(cmd), "%s/hook %s", t.dir, t.dir);
+	x = alert_exec__new(cmd, 5 * SEC);
+	assert_non_null(x);
+	alert_exec__run_as(x, &u);
+	run_id_hook(x, &t);
+	s = read_file(&t, "id", NULL);
+	assert_non_null(s);
+	snprintf(want, sizeof(want), "%u\n%u\n", u.uid, u.gid);
+	assert_true(!strncmp(s, want, strlen(want)));
+	assert_non_null(strstr(s, "CapInh:\t0000000000000000\n"));
+	assert_non_null(strstr(s, "CapPrm:\t0000000000000000\n"));
+	assert_non_null(strstr(s, "CapEff:\t0000000000000000\n"));
+	assert_non_null(strstr(s, "CapAmb:\t0000000000000000\n"));
+	assert_non_null(strstr(s, "NoNewPrivs:\t1\n"));
+	free(s);
+	tmp_cleanup(&t);
+}
+
+/*
+ * Without CAP_SETUID the switch fails in the child: the command never runs
+ * (as the wrong user) and counts as failed. Root only: a child drops them.
+ */
+static void test_hook_switch_fails_closed(void **unused)
+{
+	struct alert a = sample();
+	struct alert_exec *x;
+	char cmd[256], path[128], e[256];
+	struct runas u;
+	struct tmp t;
+	int status;
+	pid_t pid;
+
+	if (geteuid())
+		skip();
+	assert_int_equal(runas_parse("nobody", &u, e, sizeof(e)), 0);
+	tmp_init(&t);
+	assert_int_equal(chmod(t.dir, 0777), 0);
+	write_file(&t, "hook", ID_HOOK, 0755);
+	snprintf(cmd, sizeof(cmd), "%s/hook %s", t.dir, t.dir);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		uint64_t left;
+
+		if (privs_drop(0, 0, &left))
+			_exit(10);
+		x = alert_exec__new(cmd, 5 * SEC);
+		if (!x)
+			_exit(11);
+		alert_exec__run_as(x, &u);
+		alert_exec__submit(x, &a, "{}\n", 3, boot_ns());
+		for (int i = 0; i < 1000 && !alert_exec__stats(x)->failed; i++) {
+			alert_exec__tick(x, boot_ns());
+			usleep(5000);
+		}
+		_exit(alert_exec__stats(x)->failed == 1 ? 0 : 12);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	tmp_path(&t, "id", path, sizeof(path));
+	assert_int_equal(access(path, F_OK), -1);
+	tmp_cleanup(&t);
+}
+
 /* 8 running, 256 queued, the rest dropped */
 static void test_flood_queued_then_dropped(void **unused)
 {
@@ -626,6 +748,9 @@ int main(void)
 		cmocka_unit_test(test_hook_failures),
 		cmocka_unit_test(test_slow_hook_killed_without_blocking),
 		cmocka_unit_test(test_flood_queued_then_dropped),
+		cmocka_unit_test(test_hook_no_new_privs),
+		cmocka_unit_test(test_hook_as_user),
+		cmocka_unit_test(test_hook_switch_fails_closed),
 	};
 
 	/* as the event loop does (loop.c): a hook that exits before reading

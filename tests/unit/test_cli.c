@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pwd.h>
 #include <cmocka.h>
 #include "cli.h"
 
@@ -106,6 +107,8 @@ static void assert_defaults(void)
 	assert_int_equal(cfg.attach, ATTACH_AUTO);
 	assert_null(cfg.btf_path);
 	assert_int_equal(cfg.ringbuf_bytes, 16 << 20);
+	assert_null(cfg.alert_exec);
+	assert_false(cfg.alert_exec_user.set);
 	for (i = 0; i < TCPFSM_MAX_PORTS; i++)
 		assert_int_equal(cfg.ports[i], 0);
 }
@@ -421,6 +424,57 @@ static void test_ringbuf_size(void **unused)
 		    "99999999999999999999", NULL);
 }
 
+static void test_alert_exec_user(void **unused)
+{
+	static const char *const cmds[] = { "watch", "serve", "top" };
+	struct passwd *pw = getpwnam("nobody");
+
+	assert_non_null(pw);
+	parse_ok("watch", "--alert-exec", "/bin/true", NULL);
+	assert_string_equal(cfg.alert_exec, "/bin/true");
+	assert_false(cfg.alert_exec_user.set);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		parse_ok(cmds[i], "--alert-exec", "/bin/true", "--alert-exec-user", "nobody", NULL);
+		assert_true(cfg.alert_exec_user.set);
+		assert_int_equal(cfg.alert_exec_user.uid, pw->pw_uid);
+		assert_int_equal(cfg.alert_exec_user.gid, pw->pw_gid);
+		assert_string_equal(cfg.alert_exec_user.spec, "nobody");
+	}
+	/* numeric ids, a group, the = form, either order */
+	parse_ok("watch", "--alert-exec-user=0:65534", "--alert-exec", "/bin/true", NULL);
+	assert_true(cfg.alert_exec_user.set);
+	assert_int_equal(cfg.alert_exec_user.uid, 0);
+	assert_int_equal(cfg.alert_exec_user.gid, 65534);
+	assert_int_equal(cfg.alert_exec_user.ngroups, 1);
+	parse_ok("serve", "--alert-exec-user", "nobody:root", "--alert-exec", "/bin/true", NULL);
+	assert_int_equal(cfg.alert_exec_user.uid, pw->pw_uid);
+	assert_int_equal(cfg.alert_exec_user.gid, 0);
+
+	parse_fails("--alert-exec-user: no such user 'tcpfsm-no-such-user'", "watch",
+		    "--alert-exec", "/bin/true", "--alert-exec-user", "tcpfsm-no-such-user", NULL);
+	parse_fails("--alert-exec-user: no such group 'tcpfsm-no-such-group'", "watch",
+		    "--alert-exec", "/bin/true", "--alert-exec-user", "nobody:tcpfsm-no-such-group",
+		    NULL);
+	parse_fails("bad --alert-exec-user 'nobody:'", "watch", "--alert-exec", "/bin/true",
+		    "--alert-exec-user", "nobody:", NULL);
+	parse_fails("bad --alert-exec-user ''", "watch", "--alert-exec", "/bin/true",
+		    "--alert-exec-user", "", NULL);
+	parse_fails("uid 4000000000 has no passwd entry", "watch", "--alert-exec", "/bin/true",
+		    "--alert-exec-user", "4000000000", NULL);
+	/* only with a hook, only where there are alerts */
+	parse_fails("--alert-exec-user goes with --alert-exec CMD", "watch", "--alert-exec-user",
+		    "nobody", NULL);
+	parse_fails("--alert-exec-user are for watch, serve and top", "trace", "--alert-exec-user",
+		    "nobody", NULL);
+	parse_fails("are for watch, serve and top", "history", "--alert-exec", "/bin/true",
+		    "--alert-exec-user", "nobody", NULL);
+	/* missing argument */
+	parse_fails("", "watch", "--alert-exec", "/bin/true", "--alert-exec-user", NULL);
+	/* a later parse forgets it */
+	parse_ok(NULL);
+	assert_defaults();
+}
+
 static void test_commands_and_arguments(void **unused)
 {
 	parse_fails("unknown command 'frobnicate'", "frobnicate", NULL);
@@ -483,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_attach),
 		cmocka_unit_test(test_btf),
 		cmocka_unit_test(test_ringbuf_size),
+		cmocka_unit_test(test_alert_exec_user),
 		cmocka_unit_test(test_commands_and_arguments),
 		cmocka_unit_test(test_everything_together),
 	};
