@@ -48,13 +48,27 @@ struct sk_info {
 	__u64 ts_ns;	/* time of the last transition, 0 = unknown */
 	__u64 cgroup_id;
 	__u32 pid;
-	__u16 flags;	/* TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER */
+	__u16 flags;	/* TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER | SKF_* */
 	__u8 evidence;	/* TCPFSM_EV_* */
-	__u8 _pad;
+	__u8 state;	/* since ts_ns */
 	__u32 syn_retrans;
 	__u32 ino;	/* socket inode, once it has a file */
 	char comm[TCPFSM_COMM_LEN];
 };
+
+/* sk_info.flags beyond the event's owner flags */
+#define SKF_TRACKED 0x8000	/* lazy mode: userspace follows this socket */
+#define SKF_BIRTH 0x4000	/* born with its listener's cookie: event deferred */
+
+/*
+ * Lazy tracking (watch, serve): a socket's transitions go to userspace only
+ * once it is tracked, that is once a sweep (iter_track, every --sweep) has
+ * found it in one state for track_after_ns, or when it predates us.
+ * Connections that come and go between two sweeps, nearly all of them, cost
+ * the in-kernel histograms and nothing else.
+ */
+const volatile bool lazy = false;
+__u64 track_after_ns = 0;	/* set by userspace before each sweep */
 
 /* BPF_F_CLONE: a passively opened child inherits its listener's owner. */
 struct {
@@ -220,6 +234,42 @@ int softirq_exit_tp(void *ctx)
 	return set_softirq(0);
 }
 
+/*
+ * The cheaper way, used with tp_btf on x86-64 (userspace sets ctx_by_stack):
+ * there a softirq always runs on the CPU's IRQ stack (irq_exit and
+ * do_softirq_own_stack switch to it), never on the task stack of whatever it
+ * interrupted. The tracepoint's argument array, our ctx, is in its caller's
+ * frame: it lies inside current->stack exactly when the transition runs in
+ * task context. ksoftirqd serves softirqs on its own task stack: a kthread
+ * known by name. No extra program runs, nothing per softirq.
+ */
+const volatile bool ctx_by_stack = false;
+const volatile __u64 task_stack_size = 16384; /* THREAD_SIZE: 32 KiB with KASAN */
+
+#define TCPFSM_PF_KTHREAD 0x00200000
+#define KSOFTIRQ_COMM 0x71726974666f736bULL /* "ksoftirq", little endian */
+
+static __always_inline int stack_context(void *ctx)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 lo = (__u64)t->stack, hi = lo + task_stack_size, comm;
+	int in = 0;
+
+	if (t->flags & TCPFSM_PF_KTHREAD) {
+		__builtin_memcpy(&comm, t->comm, sizeof(comm));
+		if (comm == KSOFTIRQ_COMM)
+			return 0;
+	}
+	/* compared, never subtracted: the verifier lets a privileged program
+	 * compare a pointer with a number, not turn it into one */
+	asm volatile("if %[p] < %[lo] goto +2\n\t"
+		     "if %[p] >= %[hi] goto +1\n\t"
+		     "%[in] = 1\n\t"
+		     : [in] "+r"(in)
+		     : [p] "r"(ctx), [lo] "r"(lo), [hi] "r"(hi));
+	return in;
+}
+
 /* 1 in task context, 0 serving a softirq, -1 when we cannot tell. */
 static __always_inline int task_context(void)
 {
@@ -303,7 +353,7 @@ static __always_inline void set_owner(struct sk_info *info, __u32 flags)
 	info->pid = bpf_get_current_pid_tgid() >> 32;
 	info->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(info->comm, sizeof(info->comm));
-	info->flags = flags;
+	info->flags = flags | (info->flags & SKF_TRACKED);
 }
 
 /* To this CPU's ring (else the shared one), waking userspace per batch. */
@@ -327,8 +377,12 @@ static __always_inline long output(struct tcpfsm_event *e)
 
 static __always_inline void hist_add(struct tcpfsm_hist *h, __u64 d)
 {
-	__u32 b = tcpfsm_hist_bucket(d);
+	__u64 b = tcpfsm_hist_bucket(d);
 
+	/* one register for the check and the index: clang may otherwise
+	 * check one copy and index with another, which Linux 6.1's verifier
+	 * cannot relate */
+	asm volatile("" : "+r"(b));
 	if (b >= TCPFSM_HIST_BUCKETS)
 		return;
 	h->buckets[b]++;
@@ -412,17 +466,21 @@ static __always_inline void account(const struct tcpfsm_event *e)
  * the remaining filters and submits e.
  */
 static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, bool fresh,
-				  const struct sk_info *listener)
+				  const struct sk_info *listener, int ctx)
 {
-	__u64 now = e->ts_ns;
-	int ctx = task_context();
-	bool owner_here;
+	__u64 now = e->ts_ns, born = 0;
+	bool owner_here, birth = e->oldstate == TCPFSM_LISTEN && e->newstate == TCPFSM_SYN_RECV;
 
 	if (info) {
 		if (!info->cookie) {
 			/* only evidence so far: a socket new to us */
 			fresh = true;
-		} else if (info->cookie != e->cookie) {
+		} else if (info->flags & SKF_BIRTH) {
+			/* the first event with the child's own cookie: its
+			 * birth, deferred, goes out first */
+			info->flags &= ~SKF_BIRTH;
+			born = info->ts_ns;
+		} else if (info->cookie != e->cookie || birth) {
 			/* cloned from the listener: a new passive child */
 			info->ts_ns = 0;
 			info->flags = (info->flags & TCPFSM_F_OWNER) ?
@@ -430,6 +488,11 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 			info->evidence = 0;
 			info->syn_retrans = 0;
 			info->ino = 0; /* the listener's, not ours */
+			/* Linux 6.1 (not 6.18) announces a child before it gives
+			 * it a cookie of its own: the event has its listener's,
+			 * so it waits for the child's next one */
+			if (info->cookie == e->cookie)
+				info->flags |= SKF_BIRTH;
 		}
 		if (fresh && listener && (listener->flags & TCPFSM_F_OWNER)) {
 			info->pid = listener->pid;
@@ -444,6 +507,13 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 			e->flags |= TCPFSM_F_PREEXISTING;
 		info->cookie = e->cookie;
 		info->ts_ns = now;
+		info->state = e->newstate;
+		/* a socket older than us is tracked from its first transition
+		 * (userspace may hold it from the startup snapshot); so is a
+		 * listener's close, a new child's birth is not */
+		if (lazy && (e->flags & TCPFSM_F_PREEXISTING ||
+			     (fresh && e->oldstate == TCPFSM_LISTEN && e->newstate != TCPFSM_SYN_RECV)))
+			info->flags |= SKF_TRACKED;
 
 		/* these transitions never run in softirq: trust them even if
 		 * the context flag were wrong */
@@ -481,8 +551,22 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 	stat_inc(TCPFSM_STAT_EVENTS);
 	/* counted before the ring buffer can refuse the event: exact */
 	account(e);
-	if (!emit_events)
+	if (!emit_events || (lazy && !(info && (info->flags & SKF_TRACKED))) ||
+	    (birth && info && (info->flags & SKF_BIRTH)))
 		return 0;
+	if (born) {
+		/* the deferred birth, with this event's cookie and ports */
+		struct tcpfsm_event saved = *e;
+
+		e->ts_ns = born;
+		e->oldstate = TCPFSM_LISTEN;
+		e->newstate = TCPFSM_SYN_RECV;
+		e->old_duration_ns = TCPFSM_DURATION_UNKNOWN;
+		e->flags &= ~TCPFSM_F_PREEXISTING;
+		if (output(e))
+			stat_inc(TCPFSM_STAT_LOST);
+		*e = saved;
+	}
 	/*
 	 * Built on the stack and copied (bpf_ringbuf_output), not reserved
 	 * first: the socket's storage and the histograms must be updated even
@@ -552,7 +636,7 @@ int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, co
 	 * (an accepted child gets one after its first transitions) */
 	if (info && !info->ino && sk->sk_socket)
 		info->ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
-	return finish(e, info, fresh, NULL);
+	return finish(e, info, fresh, NULL, ctx_by_stack ? stack_context(ctx) : task_context());
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
@@ -623,7 +707,7 @@ int handle_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (e->oldstate == TCPFSM_LISTEN && e->newstate == TCPFSM_SYN_RECV)
 		listener = bpf_map_lookup_elem(&listeners, &lk);
 
-	finish(e, info, fresh, listener);
+	finish(e, info, fresh, listener, task_context());
 
 	if (info && ctx->newstate == TCPFSM_LISTEN)
 		bpf_map_update_elem(&listeners, &lk, info, BPF_ANY);
@@ -791,8 +875,21 @@ int rst_recv_tp(struct trace_event_raw_tcp_event_sk *ctx)
 	return 0;
 }
 
+/*
+ * tcp_send_reset and tcp_retransmit_skb records begin alike on every kernel
+ * we know (they were both of the tcp_event_sk_skb class until 6.x gave them
+ * their own): read by this fixed layout, not by CO-RE against types an
+ * older kernel does not have.
+ */
+struct tcp_sk_skb_record {
+	__u64 common;
+	const void *skbaddr;
+	const void *skaddr;
+	int state;
+};
+
 SEC("tracepoint/tcp/tcp_send_reset")
-int rst_sent_tp(struct trace_event_raw_tcp_send_reset *ctx)
+int rst_sent_tp(struct tcp_sk_skb_record *ctx)
 {
 	struct sk_info *info = evidence_info_tp(ctx->skaddr);
 
@@ -802,7 +899,7 @@ int rst_sent_tp(struct trace_event_raw_tcp_send_reset *ctx)
 }
 
 SEC("tracepoint/tcp/tcp_retransmit_skb")
-int retransmit_tp(struct trace_event_raw_tcp_retransmit_skb *ctx)
+int retransmit_tp(struct tcp_sk_skb_record *ctx)
 {
 	struct sk_info *info;
 
@@ -814,12 +911,87 @@ int retransmit_tp(struct trace_event_raw_tcp_retransmit_skb *ctx)
 	return 0;
 }
 
-/* Set by userspace for the periodic sweep of half-open requests. */
-bool iter_requests_only = false;
+/* What the next iterator run is for: set by userspace before each run. */
+__u32 iter_what = TCPFSM_ITER_ALL;
+/* TCPFSM_ITER_TRACK: sockets per state (filters applied), by the last run */
+__u64 sweep_states[TCPFSM_STATE_MAX] = {};
+
+static __always_inline void sweep_count(__u8 state)
+{
+	if (state < TCPFSM_STATE_MAX)
+		sweep_states[state]++;
+}
 
 /*
- * Startup snapshot: every TCP socket of the iterator's network namespace,
- * one TCPFSM_KIND_SNAPSHOT record each, written to the seq_file.
+ * The lazy-tracking sweep, for one socket (identity in e): count it by
+ * state, and make it tracked if it has been in one state (not CLOSE) for
+ * track_after_ns: one TCPFSM_KIND_SNAPSHOT record with that state, the
+ * exact time it entered it (ts_ns), owner and evidence; its transitions
+ * follow as events.
+ */
+static __always_inline void track_one(struct seq_file *seq, struct sock_common *skc, __u8 state,
+				      struct tcpfsm_event *e)
+{
+	struct tcp_timewait_sock *tw;
+	struct sk_info *info;
+	struct tcp_sock *tp;
+	__u64 cgroup;
+
+	if (!netns_passes(e->netns) || (filter_family && e->family != filter_family) ||
+	    !ports_pass(e))
+		return;
+	if (state == TCPFSM_TIME_WAIT || state == TCPFSM_NEW_SYN_RECV) {
+		/* no owner there: counted unless a cgroup is asked for */
+		if (filter_cgroup)
+			return;
+		if (state == TCPFSM_NEW_SYN_RECV) {
+			state = TCPFSM_SYN_RECV;
+		} else {
+			tw = bpf_skc_to_tcp_timewait_sock(skc);
+			if (tw && tw->tw_sk.tw_substate == TCPFSM_FIN_WAIT2)
+				state = TCPFSM_FIN_WAIT2;
+		}
+		sweep_count(state);
+		return;
+	}
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return;
+	info = bpf_sk_storage_get(&sk_infos, tp, 0, 0);
+	if (filter_cgroup) {
+		cgroup = info && (info->flags & TCPFSM_F_OWNER) ?
+				 info->cgroup_id :
+				 BPF_CORE_READ(&tp->inet_conn.icsk_inet.sk, sk_cgrp_data.cgroup, kn, id);
+		if (cgroup != filter_cgroup)
+			return;
+	}
+	sweep_count(state);
+	if (!info || !info->cookie || !info->ts_ns || (info->flags & SKF_TRACKED) ||
+	    state == TCPFSM_CLOSE || info->ts_ns + track_after_ns > bpf_ktime_get_boot_ns())
+		return;
+	info->flags |= SKF_TRACKED;
+	/* a transition racing with us that did not see the flag yet updated
+	 * the storage first: read state and time only now */
+	asm volatile("" ::: "memory");
+	e->kind = TCPFSM_KIND_SNAPSHOT;
+	e->flags = 0; /* not "at least": we know when it entered its state */
+	e->ts_ns = info->ts_ns;
+	e->cookie = info->cookie;
+	e->old_duration_ns = TCPFSM_DURATION_UNKNOWN;
+	e->oldstate = e->newstate = info->state;
+	e->evidence = info->evidence;
+	e->syn_retrans = info->syn_retrans > 0xffff ? 0xffff : info->syn_retrans;
+	e->ino = info->ino;
+	if (!e->ino && tp->inet_conn.icsk_inet.sk.sk_socket)
+		e->ino = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_socket, file, f_inode, i_ino);
+	copy_owner(e, info);
+	bpf_seq_write(seq, e, sizeof(*e));
+}
+
+/*
+ * Every TCP socket of the iterator's network namespace, for what iter_what
+ * asks: the startup snapshot (one TCPFSM_KIND_SNAPSHOT record each), the
+ * half-open requests, the lazy-tracking sweep.
  */
 SEC("iter/tcp")
 int snapshot_tcp(struct bpf_iter__tcp *ctx)
@@ -833,15 +1005,24 @@ int snapshot_tcp(struct bpf_iter__tcp *ctx)
 
 	if (!skc)
 		return 0;
+	state = skc->skc_state;
+	if (!(iter_what & TCPFSM_ITER_ALL) &&
+	    !((iter_what & TCPFSM_ITER_REQUESTS) && state == TCPFSM_NEW_SYN_RECV) &&
+	    !(iter_what & TCPFSM_ITER_TRACK))
+		return 0;
+	fill_identity(&e, skc);
+	if (iter_what & TCPFSM_ITER_TRACK)
+		track_one(seq, skc, state, &e);
+	if (!(iter_what & TCPFSM_ITER_ALL) &&
+	    !((iter_what & TCPFSM_ITER_REQUESTS) && state == TCPFSM_NEW_SYN_RECV))
+		return 0;
+	__builtin_memset(&e, 0, sizeof(e));
+	fill_identity(&e, skc);
 	e.kind = TCPFSM_KIND_SNAPSHOT;
 	e.ts_ns = bpf_ktime_get_boot_ns();
 	e.cookie = bpf_get_socket_cookie(skc);
 	e.old_duration_ns = TCPFSM_DURATION_UNKNOWN;
 	e.flags = TCPFSM_F_PREEXISTING;
-	state = skc->skc_state;
-	if (iter_requests_only && state != TCPFSM_NEW_SYN_RECV)
-		return 0;
-	fill_identity(&e, skc);
 	if (state == TCPFSM_NEW_SYN_RECV) {
 		struct tcp_request_sock *treq = bpf_skc_to_tcp_request_sock(skc);
 
@@ -855,7 +1036,7 @@ int snapshot_tcp(struct bpf_iter__tcp *ctx)
 		/* a timewait socket still waiting for the peer's FIN */
 		if (tw && tw->tw_sk.tw_substate == TCPFSM_FIN_WAIT2)
 			state = TCPFSM_FIN_WAIT2;
-	} else if (state != TCPFSM_NEW_SYN_RECV) {
+	} else {
 		tp = bpf_skc_to_tcp_sock(skc);
 		if (tp) {
 			struct socket *sock = tp->inet_conn.icsk_inet.sk.sk_socket;

@@ -169,6 +169,13 @@ static inline __u32 tcpfsm_hist_bucket(__u64 ns)
 	       ((ns >> (msb - TCPFSM_HIST_SUB_BITS)) & (TCPFSM_HIST_SUBS - 1)) + 1;
 }
 
+/* What the iter/tcp program reports (bss iter_what, a mask) */
+enum {
+	TCPFSM_ITER_ALL = 1 << 0,	/* startup snapshot: every socket */
+	TCPFSM_ITER_REQUESTS = 1 << 1,	/* half-open requests (NEW_SYN_RECV) */
+	TCPFSM_ITER_TRACK = 1 << 2,	/* lazy tracking sweep */
+};
+
 /* --by: what a histogram is keyed by besides the state */
 enum tcpfsm_by {
 	TCPFSM_BY_NONE = 0,

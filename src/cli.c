@@ -558,6 +558,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			FAIL(ps, "-w/--write is for the record command");
 		if (cfg->cmd == CMD_RECORD && cfg->replay)
 			FAIL(ps, "record reads the kernel, not -r FILE");
+		/* alerts and gauges need only sockets that stay in one state
+		 * a while; a --log of every connection needs them all */
+		cfg->lazy = cfg->cmd == CMD_WATCH || (cfg->cmd == CMD_SERVE && !cfg->log_path);
 		if (cfg->cmd != CMD_HISTORY && cfg->min_duration_ns)
 			FAIL(ps, "--min-duration is for the history command");
 		break;

@@ -55,6 +55,8 @@ struct tcpfsm_config {
 	int by;			/* hist --by: enum tcpfsm_by */
 	uint32_t by_limit;	/* hist --by-limit */
 	bool aggregate_only;	/* internal: the kernel sends no events */
+	bool lazy;		/* internal: watch, serve without --log: the kernel
+				 * sends a socket's events once it is tracked */
 	struct alert_cfg alerts; /* watch: thresholds (defaults unless --alert) */
 	bool alerts_given;
 	bool syslog;		/* watch --syslog */

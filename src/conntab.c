@@ -355,7 +355,11 @@ static int apply_snapshot(struct conntab *t, const struct tcpfsm_event *e, conn_
 	if (err)
 		return err;
 	update_identity(c, e);
-	c->flags |= CONN_SEEDED | CONN_FIRST_LOWER;
+	c->flags |= CONN_SEEDED;
+	/* a socket older than us: its age is a lower bound; one the lazy
+	 * sweep started tracking: ts_ns is when it entered its state */
+	if (e->flags & TCPFSM_F_PREEXISTING)
+		c->flags |= CONN_FIRST_LOWER;
 	if (e->flags & TCPFSM_F_TIMEWAIT) {
 		/* a connection that already ended: only its timewait socket is
 		 * left, and it expires at the latest TCP_TIMEWAIT_LEN from now */

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <zlib.h>
 #include "hist.h"
 #include "loader.h"
 #include "log.h"
@@ -220,7 +222,42 @@ static void set_filters(struct tcpfsm_bpf *skel, const struct tcpfsm_config *cfg
 	ro->wakeup_bytes = cfg->ringbuf_bytes / 16;
 	ro->percpu_rings = true;
 	ro->emit_events = !cfg->aggregate_only;
+	ro->lazy = cfg->lazy && !cfg->aggregate_only;
 	ro->hist_by = cfg->by;
+}
+
+/*
+ * Whether the BPF program can tell softirq from task context by the stack it
+ * runs on: on x86-64 softirqs always run on the per-CPU IRQ stack (see
+ * stack_context() in the BPF program). Elsewhere: the softirq tracepoints.
+ */
+static bool stack_context_works(void)
+{
+#if defined(__x86_64__)
+	return !getenv("TCPFSM_SOFTIRQ_TRACKING"); /* tests compare both ways */
+#else
+	return false;
+#endif
+}
+
+/* KASAN doubles x86-64's task stacks (THREAD_SIZE 32 KiB). */
+static bool kernel_has_kasan(void)
+{
+	char path[128], line[256];
+	struct utsname u;
+	bool kasan = false;
+	gzFile f = gzopen("/proc/config.gz", "r");
+
+	if (!f && !uname(&u)) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		f = gzopen(path, "r"); /* reads plain files too */
+	}
+	if (!f)
+		return false;
+	while (!kasan && gzgets(f, line, sizeof(line)))
+		kasan = !strcmp(line, "CONFIG_KASAN=y\n");
+	gzclose(f);
+	return kasan;
 }
 
 static void destroy_links(struct loader *ld)
@@ -277,6 +314,14 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 		for (i = 0; i < 4; i++)
 			evidence[i] = use[3 + i];
 	}
+	if (mode == ATTACH_TP_BTF && stack_context_works()) {
+		/* softirq or task told by the stack: no softirq programs */
+		skel->rodata->ctx_by_stack = true;
+		skel->rodata->task_stack_size = kernel_has_kasan() ? 32768 : 16384;
+		bpf_program__set_autoload(sirq_in, false);
+		bpf_program__set_autoload(sirq_out, false);
+		sirq_in = sirq_out = NULL;
+	}
 	if (mode == ATTACH_TP_BTF) {
 		/* the fallback's preallocated hashes are not needed */
 		bpf_map__set_autocreate(skel->maps.sk_infos_hash, false);
@@ -285,6 +330,8 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 		bpf_map__set_autocreate(skel->maps.sk_infos, false);
 		/* iter/tcp needs what tp_btf needs: no snapshot on this path */
 		bpf_program__set_autoload(skel->progs.snapshot_tcp, false);
+		/* nor lazy tracking: its sweep is that iterator */
+		skel->rodata->lazy = false;
 		err = ensure_tracefs();
 		if (err)
 			return err;
@@ -341,9 +388,10 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 	 * attach cannot leave its CPU flagged "in softirq" with no exit to clear
 	 * it.
 	 */
-	ld->links[2] = bpf_program__attach(sirq_out);
-	ld->links[1] = ld->links[2] ? bpf_program__attach(sirq_in) : NULL;
-	if (ld->links[1] && ld->links[2]) {
+	if (!sirq_in) {
+		ld->ctx_tracking = true;
+	} else if ((ld->links[2] = bpf_program__attach(sirq_out)) &&
+		   (ld->links[1] = bpf_program__attach(sirq_in))) {
 		skel->bss->ctx_tracking = true;
 		ld->ctx_tracking = true;
 	} else {
@@ -601,9 +649,22 @@ int loader__iter_fd(struct loader *ld)
 	return bpf_link__fd(ld->iter);
 }
 
-void loader__iter_requests_only(struct loader *ld, bool on)
+bool loader__lazy(const struct loader *ld)
 {
-	ld->skel->bss->iter_requests_only = on;
+	return ld->skel->rodata->lazy;
+}
+
+void loader__iter_what(struct loader *ld, uint32_t what, uint64_t track_after_ns)
+{
+	ld->skel->data->iter_what = what;
+	ld->skel->bss->track_after_ns = track_after_ns;
+	memset(ld->skel->bss->sweep_states, 0, sizeof(ld->skel->bss->sweep_states));
+}
+
+void loader__sweep_states(const struct loader *ld, uint64_t states[TCPFSM_STATE_MAX])
+{
+	for (int s = 0; s < TCPFSM_STATE_MAX; s++)
+		states[s] = ld->skel->bss->sweep_states[s];
 }
 
 bool loader__ctx_tracking(const struct loader *ld)

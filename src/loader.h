@@ -40,9 +40,20 @@ const char *loader__mode(const struct loader *ld);
 /* Link fd of the iter/tcp snapshot program (tp_btf mode only), or -errno. */
 int loader__iter_fd(struct loader *ld);
 /* Make the iterator report only half-open requests (the periodic sweep). */
-void loader__iter_requests_only(struct loader *ld, bool on);
 /* Whether transitions in softirq are told apart (owner attribution exact). */
 bool loader__ctx_tracking(const struct loader *ld);
+/*
+ * Lazy tracking (cfg->lazy, tp_btf only): the kernel sends a socket's
+ * transitions only once a sweep found it in one state for track_after_ns,
+ * or when it predates us. The sweep is the iter/tcp iterator (loader__iter_fd)
+ * run in every namespace with TCPFSM_ITER_TRACK: one TCPFSM_KIND_SNAPSHOT
+ * record per newly tracked socket (ts_ns: when it entered its state), and
+ * the sockets per state counted (filters applied) for loader__sweep_states.
+ */
+bool loader__lazy(const struct loader *ld);
+/* What the next iterator runs report (TCPFSM_ITER_*); resets the counts. */
+void loader__iter_what(struct loader *ld, uint32_t what, uint64_t track_after_ns);
+void loader__sweep_states(const struct loader *ld, uint64_t states[TCPFSM_STATE_MAX]);
 void loader__free(struct loader *ld);
 
 #endif

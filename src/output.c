@@ -41,6 +41,10 @@ void source_report(const struct tcpfsm_config *cfg, const struct source_result *
 		else
 			pr_info("%llu events replayed (the recording did not end cleanly: losses unknown)",
 				events);
+	} else if (res->lazy) {
+		pr_info("%llu events, %llu lost (%llu of them sent to userspace: the tracked "
+			"sockets')",
+			(unsigned long long)res->kernel_events, (unsigned long long)res->lost, events);
 	} else {
 		pr_info("%llu events, %llu lost", events, (unsigned long long)res->lost);
 	}

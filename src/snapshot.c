@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "log.h"
@@ -40,7 +42,7 @@ static int add_ns(struct ns_ent **list, size_t *n, uint32_t ino, const char *pat
 	return 0;
 }
 
-/* Every distinct network namespace: ours first, then processes', then named. */
+/* Every distinct network namespace: ours first, then named, then processes'. */
 static int list_netns(struct ns_ent **list, size_t *n)
 {
 	char path[64];
@@ -52,21 +54,23 @@ static int list_netns(struct ns_ent **list, size_t *n)
 	if (stat("/proc/self/ns/net", &st))
 		return -errno;
 	err = add_ns(list, n, st.st_ino, "/proc/self/ns/net");
-	dir = opendir("/proc");
-	while (!err && dir && (d = readdir(dir))) {
-		if (d->d_name[0] < '1' || d->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.20s/ns/net", d->d_name);
-		if (!stat(path, &st))
-			err = add_ns(list, n, st.st_ino, path);
-	}
-	if (dir)
-		closedir(dir);
+	/* named ones first: a bind mount stays, a process may be gone
+	 * by the next sweep */
 	dir = opendir("/run/netns");
 	while (!err && dir && (d = readdir(dir))) {
 		if (d->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/run/netns/%.40s", d->d_name);
+		if (!stat(path, &st))
+			err = add_ns(list, n, st.st_ino, path);
+	}
+	if (dir)
+		closedir(dir);
+	dir = opendir("/proc");
+	while (!err && dir && (d = readdir(dir))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/ns/net", d->d_name);
 		if (!stat(path, &st))
 			err = add_ns(list, n, st.st_ino, path);
 	}
@@ -130,7 +134,7 @@ static uint64_t resolve_owners(struct vec *recs)
 	if (!inos || !own)
 		goto out;
 	for (size_t i = 0; i < recs->n; i++)
-		if (recs->v[i].ino)
+		if (recs->v[i].ino && !(recs->v[i].flags & TCPFSM_F_OWNER))
 			inos[n++] = recs->v[i].ino;
 	if (!n)
 		goto out;
@@ -189,7 +193,7 @@ static uint64_t resolve_owners(struct vec *recs)
 		struct tcpfsm_event *e = &recs->v[i];
 		uint32_t *hit;
 
-		if (!e->ino)
+		if (!e->ino || (e->flags & TCPFSM_F_OWNER))
 			continue;
 		hit = bsearch(&e->ino, inos, n, sizeof(*inos), cmp_ino);
 		while (hit && hit > inos && hit[-1] == e->ino)
@@ -207,18 +211,58 @@ out:
 	return found;
 }
 
-int snapshot_run(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
-		 void *ctx, struct snapshot_stats *st)
+/*
+ * Sweeps reuse the namespaces found last time for up to NS_CACHE_NS:
+ * finding them stats /proc/PID/ns/net of every process, too much to do
+ * every second on a busy host. A namespace that appeared since is swept
+ * from the next refresh on.
+ */
+#define NS_CACHE_NS (5 * 1000000000LL)
+static struct {
+	struct ns_ent *v;
+	size_t n;
+	int64_t at;
+} ns_cache;
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* An open namespace file that is (still) the namespace ino. */
+static int open_ns(const struct ns_ent *ns)
+{
+	int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd >= 0 && (fstat(fd, &st) || st.st_ino != ns->ino)) {
+		close(fd);
+		errno = ESTALE; /* the process left, or its pid was reused */
+		return -1;
+	}
+	return fd;
+}
+
+static int walk(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
+		void *ctx, struct snapshot_stats *st, bool sweep)
 {
 	struct ns_ent *ns = NULL;
 	struct vec recs = {};
 	size_t nns = 0;
-	int self = -1, err;
+	int self = -1, err = 0;
 
 	memset(st, 0, sizeof(*st));
-	err = list_netns(&ns, &nns);
-	if (err)
-		goto cleanup;
+	if (sweep && ns_cache.v && mono_ns() - ns_cache.at < NS_CACHE_NS) {
+		ns = ns_cache.v;
+		nns = ns_cache.n;
+	} else {
+		err = list_netns(&ns, &nns);
+		if (err)
+			goto cleanup;
+	}
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0) {
 		err = -errno;
@@ -234,13 +278,15 @@ int snapshot_run(int iter_link_fd, const uint32_t *only, unsigned int n_only, sn
 		if (n_only && k == n_only)
 			continue;
 		if (i > 0) {
-			fd = open(ns[i].path, O_RDONLY | O_CLOEXEC);
+			fd = open_ns(&ns[i]);
 			if (fd < 0 || setns(fd, CLONE_NEWNET)) {
 				pr_debug("snapshot: skipping netns %u (%s): %s", ns[i].ino,
 					 ns[i].path, strerror(errno));
 				if (fd >= 0)
 					close(fd);
 				st->netns_failed++;
+				if (sweep)
+					ns_cache.at = 0; /* look again next time */
 				continue;
 			}
 			close(fd);
@@ -265,7 +311,32 @@ int snapshot_run(int iter_link_fd, const uint32_t *only, unsigned int n_only, sn
 cleanup:
 	if (self >= 0)
 		close(self);
-	free(ns);
+	if (sweep && ns && ns != ns_cache.v) {
+		free(ns_cache.v);
+		ns_cache.v = ns;
+		ns_cache.n = nns;
+		ns_cache.at = mono_ns();
+	} else if (ns != ns_cache.v) {
+		free(ns);
+	}
 	free(recs.v);
 	return err;
+}
+
+int snapshot_run(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
+		 void *ctx, struct snapshot_stats *st)
+{
+	return walk(iter_link_fd, only, n_only, fn, ctx, st, false);
+}
+
+int snapshot_sweep(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
+		   void *ctx, struct snapshot_stats *st)
+{
+	return walk(iter_link_fd, only, n_only, fn, ctx, st, true);
+}
+
+void snapshot_forget(void)
+{
+	free(ns_cache.v);
+	memset(&ns_cache, 0, sizeof(ns_cache));
 }

@@ -25,5 +25,11 @@ struct snapshot_stats {
  */
 int snapshot_run(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
 		 void *ctx, struct snapshot_stats *st);
+/* The same for periodic sweeps: the namespaces found by the last call are
+ * reused for a few seconds (finding them reads all of /proc). */
+int snapshot_sweep(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
+		   void *ctx, struct snapshot_stats *st);
+/* Free what sweeps keep between calls. */
+void snapshot_forget(void);
 
 #endif

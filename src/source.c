@@ -164,10 +164,12 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 		err = sink->on_end(sink->ctx, clock_ns(CLOCK_BOOTTIME));
 	loader__stats(ld, stats);
 	res->missed = loader__missed(ld);
+	res->lazy = loader__lazy(ld);
+	res->kernel_events = stats[TCPFSM_STAT_EVENTS];
 	loader__free(ld);
 	res->lost = stats[TCPFSM_STAT_LOST] + res->missed;
 	res->lost_known = true;
-	if (!err && !cfg->aggregate_only &&
+	if (!err && !cfg->aggregate_only && !res->lazy &&
 	    res->records - res->seeds - res->evidence != stats[TCPFSM_STAT_EVENTS])
 		pr_warn("received %llu events but the kernel sent %llu",
 			(unsigned long long)(res->records - res->seeds - res->evidence),

@@ -42,6 +42,10 @@ struct source_result {
 	uint64_t lost;		/* events the kernel could not deliver (incl. missed) */
 	uint64_t missed;	/* of those, never seen: our program was busy */
 	bool lost_known;	/* false for a recording that did not end cleanly */
+	/* lazy tracking: the kernel counted kernel_events transitions and
+	 * sent only the tracked sockets' */
+	bool lazy;
+	uint64_t kernel_events;
 };
 
 /* CLOCK_REALTIME - CLOCK_BOOTTIME, read as closely together as we can. */

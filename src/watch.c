@@ -45,6 +45,10 @@ struct wcmd {
 	struct alert_exec *exec;
 	uint64_t next_sweep, next_req_sweep, now;
 	int err;
+	/* lazy tracking (watch, serve): see loader__track_sweep */
+	bool lazy;
+	uint64_t track_after_ns;
+	uint64_t states[TCPFSM_STATE_MAX];	/* sockets per state, last sweep */
 	/* serve */
 	struct http_server *http;
 	FILE *log;
@@ -177,6 +181,40 @@ static void reply_text(struct http_reply *r, int status, const char *type, char 
 	r->len = n;
 }
 
+static int track_seen(void *ctx, const struct tcpfsm_event *e)
+{
+	struct wcmd *w = ctx;
+
+	return alert_engine__apply(w->ae, w->tab, e, on_conn, w);
+}
+
+/*
+ * One iterator pass over every namespace: in lazy mode it tracks the
+ * sockets that stayed in one state track_after_ns or longer and counts
+ * every socket by state; it also reports the half-open requests when the
+ * engine follows some (they vanish without an event).
+ */
+static void iter_sweep(struct wcmd *w, bool track, uint64_t track_after_ns, bool requests)
+{
+	struct snapshot_stats st;
+	int fd = loader__iter_fd(w->ld), err;
+
+	if (fd < 0)
+		return;
+	loader__iter_what(w->ld, (track ? TCPFSM_ITER_TRACK : 0) |
+					 (requests ? TCPFSM_ITER_REQUESTS : 0),
+			  track_after_ns);
+	if (requests)
+		alert_engine__requests_begin(w->ae);
+	err = snapshot_sweep(fd, w->cfg->netns, w->cfg->n_netns, track_seen, w, &st);
+	if (err)
+		pr_warn("socket sweep: %s", strerror(-err));
+	else if (requests)
+		alert_engine__requests_end(w->ae, clock_ns(CLOCK_BOOTTIME));
+	if (track && !err)
+		loader__sweep_states(w->ld, w->states);
+}
+
 static void metrics(struct wcmd *w, struct http_reply *r)
 {
 	const struct alert_stats *as = alert_engine__stats(w->ae);
@@ -202,9 +240,17 @@ static void metrics(struct wcmd *w, struct http_reply *r)
 	}
 	in.events_total = stats[TCPFSM_STAT_EVENTS];
 	in.events_lost = stats[TCPFSM_STAT_LOST] + loader__missed(w->ld);
-	conntab__count_states(w->tab, conns);
-	/* half-open requests are connections in SYN_RECV too */
-	conns[TCPFSM_SYN_RECV] += as->half_open;
+	if (w->lazy) {
+		/* counted by the kernel's sweep: the table holds only the
+		 * tracked ones */
+		iter_sweep(w, true, w->track_after_ns, false);
+		for (int s = 0; s < TCPFSM_STATE_MAX; s++)
+			conns[s] = w->states[s] > UINT32_MAX ? UINT32_MAX : w->states[s];
+	} else {
+		conntab__count_states(w->tab, conns);
+		/* half-open requests are connections in SYN_RECV too */
+		conns[TCPFSM_SYN_RECV] += as->half_open;
+	}
 	for (;;) {
 		buf = malloc(cap);
 		if (!buf) {
@@ -280,6 +326,9 @@ static void connections(struct wcmd *w, const char *state, struct http_reply *r)
 			return;
 		}
 	}
+	/* lazy mode: every socket with storage into the table first */
+	if (w->lazy)
+		iter_sweep(w, true, 0, false);
 	for (;;) {
 		char *buf = malloc(cap);
 
@@ -345,6 +394,7 @@ static int w_start(void *ctx, const struct source_info *info)
 	struct wcmd *w = ctx;
 
 	w->ld = info->loader;
+	w->lazy = w->ld && loader__lazy(w->ld);
 	w->fmt.boot_to_real_ns = info->boot_to_real_ns;
 	if (w->top && !w->cfg->batch) {
 		initscr();
@@ -384,35 +434,21 @@ static int w_record(void *ctx, const struct tcpfsm_event *e)
 	return err ? err : w->err;
 }
 
-static int req_seen(void *ctx, const struct tcpfsm_event *e)
-{
-	struct wcmd *w = ctx;
-
-	return alert_engine__apply(w->ae, w->tab, e, NULL, NULL);
-}
-
 static void top_render_now(struct wcmd *w, uint64_t now);
 
 static int w_tick(void *ctx, uint64_t now)
 {
 	struct wcmd *w = ctx;
+	bool requests, track;
 
 	w->now = now;
-	/* the sweep only has to notice tracked requests vanish: none, none */
-	if (w->ld && now >= w->next_req_sweep && alert_engine__stats(w->ae)->half_open) {
-		int fd = loader__iter_fd(w->ld);
-
-		if (fd >= 0) {
-			struct snapshot_stats st;
-
-			loader__iter_requests_only(w->ld, true);
-			alert_engine__requests_begin(w->ae);
-			if (!snapshot_run(fd, w->cfg->netns, w->cfg->n_netns, req_seen, w, &st))
-				alert_engine__requests_end(w->ae, now);
-			loader__iter_requests_only(w->ld, false);
-		}
+	/* requests: only to notice tracked ones vanish (none, none) */
+	requests = w->ld && now >= w->next_req_sweep && alert_engine__stats(w->ae)->half_open;
+	track = w->ld && w->lazy && now >= w->next_sweep;
+	if (requests || track)
+		iter_sweep(w, track, w->track_after_ns, requests);
+	if (requests)
 		w->next_req_sweep = now + REQUEST_SWEEP_NS;
-	}
 	if (w->ld && now >= w->next_sweep) {
 		sweep(w, now);
 		w->next_sweep = now + w->cfg->sweep_ns;
@@ -572,6 +608,12 @@ int cmd_watch(const struct tcpfsm_config *cfg)
 		pr_err("--alert-exec-user needs CAP_SETUID and CAP_SETGID: run as root or grant them");
 		return 1;
 	}
+	/* lazy mode: a socket is tracked well before its state's threshold,
+	 * and within a second (for /connections and the peers diagnoses name) */
+	w.track_after_ns = 1000000000ULL;
+	for (int i = 0; i < TCPFSM_STATE_MAX; i++)
+		if (cfg->alerts.threshold_ns[i] && cfg->alerts.threshold_ns[i] / 2 < w.track_after_ns)
+			w.track_after_ns = cfg->alerts.threshold_ns[i] / 2;
 	w.tab = conntab__new(cfg->max_conns);
 	w.ae = alert_engine__new(&cfg->alerts, on_alert, &w);
 	if (!w.tab || !w.ae) {

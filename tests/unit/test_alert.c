@@ -155,11 +155,22 @@ static struct tcpfsm_event irq(uint64_t cookie, uint64_t ts, int old, int new)
 }
 
 /* a socket the startup snapshot saw in state at ts */
+/* a socket the startup snapshot found: older than us, age "at least" */
 static struct tcpfsm_event seed(uint64_t cookie, uint64_t ts, int state)
 {
 	struct tcpfsm_event e = client_event(cookie, ts, state, state);
 
 	e.kind = TCPFSM_KIND_SNAPSHOT;
+	e.flags |= TCPFSM_F_PREEXISTING;
+	return e;
+}
+
+/* a socket the lazy-tracking sweep took up: ts is when it entered state */
+static struct tcpfsm_event tracked(uint64_t cookie, uint64_t ts, int state)
+{
+	struct tcpfsm_event e = seed(cookie, ts, state);
+
+	e.flags &= ~TCPFSM_F_PREEXISTING;
 	return e;
 }
 
@@ -726,7 +737,7 @@ static void test_diagnose_close_wait(void **unused)
 	/* seeded: one without owner or inode, one with an owner but no inode */
 	lookup_ret = 7;
 	e = seed(5, 150 * SEC, CLOSE_WAIT);
-	e.flags = 0;
+	e.flags = TCPFSM_F_PREEXISTING;
 	event_drop_owner(&e);
 	feed(&f, e);
 	feed(&f, seed(6, 150 * SEC, CLOSE_WAIT));
@@ -775,6 +786,30 @@ static void test_diagnose_close_wait(void **unused)
 	assert_int_equal(lookup_calls, 2);
 	assert_int_equal(stats(&f)->fired[CLOSE_WAIT], 4);
 	assert_int_equal(stats(&f)->firing[CLOSE_WAIT], 2);
+	fx_free(&f);
+}
+
+/* lazy tracking: a socket taken up by a sweep has an exact age, and its
+ * later transitions resolve its alert like any other's */
+static void test_lazily_tracked_socket(void **unused)
+{
+	const struct alert *a;
+	struct fx f;
+
+	fx_init(&f, false);
+	feed(&f, tracked(31, 100 * SEC, CLOSE_WAIT));
+	sweep(&f, 160 * SEC - 1);
+	assert_int_equal(f.got.n, 0);
+	sweep(&f, 160 * SEC);
+	assert_int_equal(f.got.n, 1);
+	a = find(&f, 0, 31, false);
+	assert_int_equal(a->state, CLOSE_WAIT);
+	assert_false(a->age_at_least);
+	assert_int_equal(a->age_ns, 60 * SEC);
+	feed(&f, client_event(31, 170 * SEC, CLOSE_WAIT, LAST_ACK));
+	assert_int_equal(f.got.n, 2);
+	a = find(&f, 1, 31, false);
+	assert_int_equal(a->status, ALERT_RESOLVED);
 	fx_free(&f);
 }
 
@@ -1777,6 +1812,7 @@ int main(void)
 		cmocka_unit_test(test_diagnose_syn_sent_peers),
 		cmocka_unit_test(test_diagnose_close_wait),
 		cmocka_unit_test(test_diagnose_closing_states),
+		cmocka_unit_test(test_lazily_tracked_socket),
 		cmocka_unit_test(test_half_open_fires_and_completes),
 		cmocka_unit_test(test_half_open_names_client),
 		cmocka_unit_test(test_half_open_gone),

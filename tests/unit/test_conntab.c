@@ -402,11 +402,12 @@ static void test_seeds_and_duplicates(void **unused)
 	struct tcpfsm_event e;
 
 	apply_ok(t, seed(1, 100 * SEC, ESTABLISHED, OWNER | TCPFSM_F_PREEXISTING), &s);
-	apply_ok(t, seed(2, 100 * SEC, TIME_WAIT, TCPFSM_F_TIMEWAIT), &s);
+	apply_ok(t, seed(2, 100 * SEC, TIME_WAIT, TCPFSM_F_TIMEWAIT | TCPFSM_F_PREEXISTING), &s);
 	/* a timewait socket still in its FIN_WAIT2 substate counts as TIME_WAIT */
-	e = seed(3, 100 * SEC, FIN_WAIT2, TCPFSM_F_TIMEWAIT);
+	e = seed(3, 100 * SEC, FIN_WAIT2, TCPFSM_F_TIMEWAIT | TCPFSM_F_PREEXISTING);
 	e.cgroup_id = 99; /* known without an owner */
 	apply_ok(t, e, &s);
+	/* taken up by the lazy-tracking sweep: in LISTEN since exactly then */
 	apply_ok(t, seed(4, 100 * SEC, LISTEN, OWNER), &s);
 	/* half-open requests are the alert engine's, not the table's */
 	apply_ok(t, seed(5, 100 * SEC, NEW_SYN_RECV, 0), &s);
@@ -431,6 +432,9 @@ static void test_seeds_and_duplicates(void **unused)
 	assert_int_equal(c->cgroup_id, 99);
 	assert_int_equal(c->pid, 0);
 	PATH(c, TIME_WAIT);
+	c = conntab__lookup(t, 4);
+	assert_int_equal(c->flags, CONN_SEEDED | CONN_OWNER); /* an exact age */
+	ENTER(c, 100 * SEC);
 	counts[ESTABLISHED] = 1;
 	counts[TIME_WAIT] = 2;
 	counts[LISTEN] = 1;
