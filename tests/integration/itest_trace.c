@@ -5,6 +5,7 @@
  * plain sockets and checks the exact transition sequence of every socket.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -256,25 +257,74 @@ static void test_tracepoint_refused_connect(void **state)
 	refused(tracepoint_args);
 }
 
+/* Whether process pid holds a BPF program whose name starts with prefix
+ * (its fds' prog_id in /proc/PID/fdinfo, named by bpftool). */
+static bool holds_program(pid_t pid, const char *prefix)
+{
+	char dir[64], path[300], line[128], sid[16], out[4096], want[64];
+	char *argv[] = { "/usr/sbin/bpftool", "prog", "show", "id", sid, NULL };
+	struct dirent *d;
+	bool found = false;
+	DIR *dp;
+
+	snprintf(want, sizeof(want), " name %s", prefix);
+	snprintf(dir, sizeof(dir), "/proc/%d/fdinfo", pid);
+	dp = opendir(dir);
+	assert_non_null(dp);
+	while (!found && (d = readdir(dp))) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%.200s", dir, d->d_name);
+		f = fopen(path, "r");
+		while (f && !found && fgets(line, sizeof(line), f)) {
+			if (strncmp(line, "prog_id:", 8))
+				continue;
+			snprintf(sid, sizeof(sid), "%d", atoi(line + 8));
+			found = !run_capture(argv, out, sizeof(out), 0) && strstr(out, want);
+		}
+		if (f)
+			fclose(f);
+	}
+	closedir(dp);
+	return found;
+}
+
 /*
  * Client and server in different processes. On loopback the server's
  * SYN_RECV->ESTABLISHED runs in softirq on the *client's* stack: a tracer that
  * reads the current task (tcpstates) blames the client. tcpfsm must name the
- * server, and mark those events softirq.
+ * server, and mark those events softirq. Both ways of telling softirq from
+ * task context are run: by the stack (tp_btf on x86-64, the default) and by
+ * the softirq_entry/exit tracepoints (the classic path, other arches, or
+ * TCPFSM_SOFTIRQ_TRACKING=1).
  */
-static void cross_process(const char *const *extra)
+static void cross_process(const char *const *extra, bool softirq_env)
 {
 	struct tracer t;
 	struct exchange x;
-	int p[2], cfd, status;
+	int p[2], cfd, status, err;
 	uint32_t ns;
 	pid_t srv;
 	char buf[8];
 	json_object *evs[MAX_EV];
 	size_t n, softirq = 0;
+	bool by_stack;
 
 	assert_int_equal(netns_enter_new(&ns), 0);
-	assert_int_equal(tracer_start(&t, ns, extra), 0);
+	/* the tracer inherits our environment; unset before any assertion */
+	if (softirq_env)
+		setenv("TCPFSM_SOFTIRQ_TRACKING", "1", 1);
+	err = tracer_start(&t, ns, extra);
+	unsetenv("TCPFSM_SOFTIRQ_TRACKING");
+	assert_int_equal(err, 0);
+#if defined(__x86_64__)
+	by_stack = !extra && !softirq_env;
+#else
+	by_stack = false;
+#endif
+	/* the softirq programs are loaded exactly when they are the way */
+	assert_int_equal(holds_program(t.pid, "softirq_entry"), !by_stack);
+	assert_int_equal(holds_program(t.pid, "softirq_exit"), !by_stack);
 	assert_int_equal(pipe(p), 0);
 	srv = fork();
 	assert_true(srv >= 0);
@@ -313,12 +363,17 @@ static void cross_process(const char *const *extra)
 
 static void test_owner_across_processes(void **state)
 {
-	cross_process(NULL);
+	cross_process(NULL, false);
+}
+
+static void test_softirq_tracking_owner_across_processes(void **state)
+{
+	cross_process(NULL, true);
 }
 
 static void test_tracepoint_owner_across_processes(void **state)
 {
-	cross_process(tracepoint_args);
+	cross_process(tracepoint_args, false);
 }
 
 int main(void)
@@ -330,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_server_closes_first),
 		cmocka_unit_test(test_refused_connect),
 		cmocka_unit_test(test_owner_across_processes),
+		cmocka_unit_test(test_softirq_tracking_owner_across_processes),
 		cmocka_unit_test(test_tracepoint_client_closes_first),
 		cmocka_unit_test(test_tracepoint_server_closes_first),
 		cmocka_unit_test(test_tracepoint_ipv6),
