@@ -2,6 +2,7 @@
 /* Pure formatters: an event in, text out. Unit-tested against exact text. */
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -10,6 +11,34 @@
 #include "format.h"
 #include "sbuf.h"
 #include "state.h"
+
+/* An address, IPv4 without inet_ntop (the per-event path). */
+void sb_addr(struct sbuf *b, int family, const uint8_t *addr)
+{
+	char tmp[INET6_ADDRSTRLEN];
+
+	if (family == TCPFSM_AF_INET) {
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				sb_putc(b, '.');
+			sb_putu(b, addr[i]);
+		}
+		return;
+	}
+	if (!inet_ntop(AF_INET6, addr, tmp, sizeof(tmp)))
+		sb_putc(b, '?');
+	else
+		sb_puts(b, tmp);
+}
+
+void sb_endpoint(struct sbuf *b, int family, const uint8_t *addr, uint16_t port)
+{
+	if (family != TCPFSM_AF_INET)
+		sb_putc(b, '[');
+	sb_addr(b, family, addr);
+	sb_puts(b, family == TCPFSM_AF_INET ? ":" : "]:");
+	sb_putu(b, port);
+}
 
 int format_addr(char *buf, size_t len, int family, const uint8_t *addr)
 {
@@ -30,19 +59,88 @@ int format_endpoint(char *buf, size_t len, int family, const uint8_t *addr, uint
 	return snprintf(buf, len, "[%s]:%u", a, port);
 }
 
-int format_rfc3339(char *buf, size_t len, int64_t ns)
+/*
+ * Calendar time of one second, formatted once: events come thousands a
+ * second, and gmtime_r/localtime_r with printf cost more than the rest of a
+ * line. A cache per thread and per kind; the output is the same.
+ */
+struct sec_cache {
+	time_t sec;
+	long zone;	/* localtime: the zone it was made in (tzset) */
+	bool valid;
+	char s[24];
+	size_t n;
+};
+
+static const char *utc_second(time_t sec, size_t *n)
+{
+	static __thread struct sec_cache c;
+	struct tm tm;
+
+	if (!c.valid || c.sec != sec) {
+		gmtime_r(&sec, &tm);
+		c.n = snprintf(c.s, sizeof(c.s), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+			       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		c.sec = sec;
+		c.valid = true;
+	}
+	*n = c.n;
+	return c.s;
+}
+
+/* localtime: made anew when tzset() changed the zone too */
+static const char *local_second(time_t sec, size_t *n)
+{
+	static __thread struct sec_cache c;
+	struct tm tm;
+
+	if (!c.valid || c.sec != sec || c.zone != timezone) {
+		c.zone = timezone;
+		localtime_r(&sec, &tm);
+		c.n = snprintf(c.s, sizeof(c.s), "%02d:%02d:%02d", tm.tm_hour, tm.tm_min,
+			       tm.tm_sec);
+		c.sec = sec;
+		c.valid = true;
+	}
+	*n = c.n;
+	return c.s;
+}
+
+void sb_rfc3339(struct sbuf *b, int64_t ns)
 {
 	time_t sec = ns / 1000000000LL;
 	long nsec = ns % 1000000000LL;
-	struct tm tm;
+	const char *d;
+	size_t n;
 
 	if (nsec < 0) {
 		nsec += 1000000000L;
 		sec--;
 	}
-	gmtime_r(&sec, &tm);
-	return snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
-			tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nsec);
+	d = utc_second(sec, &n);
+	sb_put(b, d, n);
+	sb_putc(b, '.');
+	sb_putu0(b, nsec, 9);
+	sb_putc(b, 'Z');
+}
+
+void sb_local_time_us(struct sbuf *b, int64_t ns)
+{
+	size_t n;
+	const char *t = local_second(ns / 1000000000LL, &n);
+
+	sb_put(b, t, n);
+	sb_putc(b, '.');
+	sb_putu0(b, (ns % 1000000000LL) / 1000, 6);
+}
+
+int format_rfc3339(char *buf, size_t len, int64_t ns)
+{
+	struct sbuf b;
+
+	sb_init(&b, buf, len);
+	sb_rfc3339(&b, ns);
+	return b.pos;
 }
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
@@ -79,7 +177,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return need;
 }
 
-static void sb_json_string(struct sbuf *b, const char *s, size_t n)
+void sb_json_string(struct sbuf *b, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, k;
@@ -89,13 +187,13 @@ static void sb_json_string(struct sbuf *b, const char *s, size_t n)
 		unsigned char c = u[i];
 
 		switch (c) {
-		case '"': sb_printf(b, "\\\""); break;
-		case '\\': sb_printf(b, "\\\\"); break;
-		case '\n': sb_printf(b, "\\n"); break;
-		case '\r': sb_printf(b, "\\r"); break;
-		case '\t': sb_printf(b, "\\t"); break;
-		case '\b': sb_printf(b, "\\b"); break;
-		case '\f': sb_printf(b, "\\f"); break;
+		case '"': sb_puts(b, "\\\""); break;
+		case '\\': sb_puts(b, "\\\\"); break;
+		case '\n': sb_puts(b, "\\n"); break;
+		case '\r': sb_puts(b, "\\r"); break;
+		case '\t': sb_puts(b, "\\t"); break;
+		case '\b': sb_puts(b, "\\b"); break;
+		case '\f': sb_puts(b, "\\f"); break;
 		default:
 			if (c < 0x20 || c == 0x7f) {
 				sb_printf(b, "\\u%04x", c);
@@ -160,60 +258,95 @@ int format_text_header(char *buf, size_t len)
 int format_event_text(char *buf, size_t len, const struct tcpfsm_event *e,
 		      const struct fmt_opts *o)
 {
-	char l[64], r[64], tr[40], dur[32], comm[TCPFSM_COMM_LEN], pid[16];
+	char dur[32], comm[TCPFSM_COMM_LEN];
 	int64_t ns = (int64_t)e->ts_ns + o->boot_to_real_ns;
-	time_t sec = ns / 1000000000LL;
-	struct tm tm;
+	struct sbuf b;
+	size_t at;
 
-	localtime_r(&sec, &tm);
-	format_endpoint(l, sizeof(l), e->family, e->saddr, e->sport);
-	format_endpoint(r, sizeof(r), e->family, e->daddr, e->dport);
-	snprintf(tr, sizeof(tr), "%s -> %s", state_or_unknown(e->oldstate),
-		 state_or_unknown(e->newstate));
-	if (e->old_duration_ns == TCPFSM_DURATION_UNKNOWN)
-		snprintf(dur, sizeof(dur), "\xe2\x80\x94"); /* — */
+	sb_init(&b, buf, len);
+	sb_local_time_us(&b, ns);
+	sb_putc(&b, ' ');
+	at = b.pos;
+	if (e->flags & TCPFSM_F_OWNER)
+		sb_putu(&b, e->pid);
 	else
-		duration_format(dur, sizeof(dur), e->old_duration_ns);
+		sb_putc(&b, '-');
+	sb_pad(&b, at, 7);
+	sb_putc(&b, ' ');
+	at = b.pos;
 	if (e->flags & TCPFSM_F_OWNER) {
-		snprintf(pid, sizeof(pid), "%u", e->pid);
 		safe_comm(comm, e->comm);
+		sb_puts(&b, comm);
 	} else {
-		snprintf(pid, sizeof(pid), "-");
-		snprintf(comm, sizeof(comm), "-");
+		sb_putc(&b, '-');
 	}
-	return snprintf(buf, len, "%02d:%02d:%02d.%06ld %-7s %-15s %-26s %-26s %-28s %s\n",
-			tm.tm_hour, tm.tm_min, tm.tm_sec, (long)((ns % 1000000000LL) / 1000), pid,
-			comm, l, r, tr, dur);
+	sb_pad(&b, at, 15);
+	sb_putc(&b, ' ');
+	at = b.pos;
+	sb_endpoint(&b, e->family, e->saddr, e->sport);
+	sb_pad(&b, at, 26);
+	sb_putc(&b, ' ');
+	at = b.pos;
+	sb_endpoint(&b, e->family, e->daddr, e->dport);
+	sb_pad(&b, at, 26);
+	sb_putc(&b, ' ');
+	at = b.pos;
+	sb_puts(&b, state_or_unknown(e->oldstate));
+	sb_puts(&b, " -> ");
+	sb_puts(&b, state_or_unknown(e->newstate));
+	sb_pad(&b, at, 28);
+	sb_putc(&b, ' ');
+	if (e->old_duration_ns == TCPFSM_DURATION_UNKNOWN) {
+		sb_puts(&b, "\xe2\x80\x94"); /* — */
+	} else {
+		duration_format(dur, sizeof(dur), e->old_duration_ns);
+		sb_puts(&b, dur);
+	}
+	sb_putc(&b, '\n');
+	return b.pos;
 }
 
 int format_event_json(char *buf, size_t len, const struct tcpfsm_event *e,
 		      const struct fmt_opts *o)
 {
-	char t[48], a[INET6_ADDRSTRLEN];
 	struct sbuf b;
 
 	sb_init(&b, buf, len);
-	format_rfc3339(t, sizeof(t), (int64_t)e->ts_ns + o->boot_to_real_ns);
-	sb_printf(&b, "{\"type\":\"transition\",\"time\":\"%s\",\"cookie\":%llu,", t,
-		  (unsigned long long)e->cookie);
+	sb_puts(&b, "{\"type\":\"transition\",\"time\":\"");
+	sb_rfc3339(&b, (int64_t)e->ts_ns + o->boot_to_real_ns);
+	sb_puts(&b, "\",\"cookie\":");
+	sb_putu(&b, e->cookie);
 	if (e->flags & TCPFSM_F_OWNER) {
-		sb_printf(&b, "\"pid\":%u,\"comm\":", e->pid);
+		sb_puts(&b, ",\"pid\":");
+		sb_putu(&b, e->pid);
+		sb_puts(&b, ",\"comm\":");
 		sb_json_string(&b, e->comm, TCPFSM_COMM_LEN);
 	} else {
-		sb_printf(&b, "\"pid\":null,\"comm\":null");
+		sb_puts(&b, ",\"pid\":null,\"comm\":null");
 	}
-	sb_printf(&b, ",\"family\":\"%s\",", e->family == TCPFSM_AF_INET ? "ipv4" : "ipv6");
-	format_addr(a, sizeof(a), e->family, e->saddr);
-	sb_printf(&b, "\"saddr\":\"%s\",\"sport\":%u,", a, e->sport);
-	format_addr(a, sizeof(a), e->family, e->daddr);
-	sb_printf(&b, "\"daddr\":\"%s\",\"dport\":%u,\"netns\":%u,", a, e->dport, e->netns);
-	sb_printf(&b, "\"old\":\"%s\",\"new\":\"%s\",", state_or_unknown(e->oldstate),
-		  state_or_unknown(e->newstate));
-	if (e->old_duration_ns == TCPFSM_DURATION_UNKNOWN)
-		sb_printf(&b, "\"old_duration_ns\":null,");
-	else
-		sb_printf(&b, "\"old_duration_ns\":%llu,", (unsigned long long)e->old_duration_ns);
-	sb_printf(&b, "\"cgroup_id\":%llu,\"softirq\":%s}\n", (unsigned long long)e->cgroup_id,
-		  (e->flags & TCPFSM_F_SOFTIRQ) ? "true" : "false");
+	sb_puts(&b, e->family == TCPFSM_AF_INET ? ",\"family\":\"ipv4\",\"saddr\":\"" :
+						 ",\"family\":\"ipv6\",\"saddr\":\"");
+	sb_addr(&b, e->family, e->saddr);
+	sb_puts(&b, "\",\"sport\":");
+	sb_putu(&b, e->sport);
+	sb_puts(&b, ",\"daddr\":\"");
+	sb_addr(&b, e->family, e->daddr);
+	sb_puts(&b, "\",\"dport\":");
+	sb_putu(&b, e->dport);
+	sb_puts(&b, ",\"netns\":");
+	sb_putu(&b, e->netns);
+	sb_puts(&b, ",\"old\":\"");
+	sb_puts(&b, state_or_unknown(e->oldstate));
+	sb_puts(&b, "\",\"new\":\"");
+	sb_puts(&b, state_or_unknown(e->newstate));
+	if (e->old_duration_ns == TCPFSM_DURATION_UNKNOWN) {
+		sb_puts(&b, "\",\"old_duration_ns\":null");
+	} else {
+		sb_puts(&b, "\",\"old_duration_ns\":");
+		sb_putu(&b, e->old_duration_ns);
+	}
+	sb_puts(&b, ",\"cgroup_id\":");
+	sb_putu(&b, e->cgroup_id);
+	sb_puts(&b, (e->flags & TCPFSM_F_SOFTIRQ) ? ",\"softirq\":true}\n" : ",\"softirq\":false}\n");
 	return b.pos;
 }

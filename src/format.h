@@ -37,4 +37,13 @@ int format_rfc3339(char *buf, size_t len, int64_t realtime_ns);
  * become \u00XX so the output is always valid JSON. */
 int format_json_string(char *buf, size_t len, const char *s, size_t n);
 
+/* The same pieces appended to an sbuf (the per-event paths): an address,
+ * address:port, RFC 3339 UTC time, local HH:MM:SS.uuuuuu, a JSON string. */
+struct sbuf;
+void sb_addr(struct sbuf *b, int family, const uint8_t *addr);
+void sb_endpoint(struct sbuf *b, int family, const uint8_t *addr, uint16_t port);
+void sb_rfc3339(struct sbuf *b, int64_t realtime_ns);
+void sb_local_time_us(struct sbuf *b, int64_t realtime_ns);
+void sb_json_string(struct sbuf *b, const char *s, size_t n);
+
 #endif

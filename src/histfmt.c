@@ -2,7 +2,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include "duration.h"
 #include "histfmt.h"
 #include "sbuf.h"
@@ -60,132 +59,164 @@ static uint64_t entry_duration(const struct conn *c, const struct conn_end *end,
 
 static void fmt_ep(struct sbuf *b, const struct conn *c, bool local)
 {
-	char ep[64];
-
-	format_endpoint(ep, sizeof(ep), c->family, local ? c->saddr : c->daddr,
-			local ? c->sport : c->dport);
-	sb_printf(b, "%s", ep);
+	sb_endpoint(b, c->family, local ? c->saddr : c->daddr, local ? c->sport : c->dport);
 }
 
 int format_conn_text(char *buf, size_t len, const struct conn *c, const struct conn_end *end,
 		     const struct fmt_opts *o)
 {
-	char d[32], comm[TCPFSM_COMM_LEN], pid[16];
+	char d[32], comm[TCPFSM_COMM_LEN];
 	struct sbuf b;
 	bool exact, known, lower;
 	uint64_t start = conn_start_ns(c, &exact);
 	int64_t ns = (int64_t)(start ? start : end->end_ns) + o->boot_to_real_ns;
-	time_t sec = ns / 1000000000LL;
-	struct tm tm;
-	size_t i;
+	size_t i, at;
 
 	sb_init(&b, buf, len);
-	localtime_r(&sec, &tm);
+	sb_local_time_us(&b, ns);
+	sb_putc(&b, ' ');
+	at = b.pos;
+	if (c->flags & CONN_OWNER)
+		sb_putu(&b, c->pid);
+	else
+		sb_putc(&b, '-');
+	sb_pad(&b, at, 7);
+	sb_putc(&b, ' ');
+	at = b.pos;
 	if (c->flags & CONN_OWNER) {
-		snprintf(pid, sizeof(pid), "%u", c->pid);
 		for (i = 0; i < TCPFSM_COMM_LEN - 1 && c->comm[i]; i++)
 			comm[i] = (c->comm[i] >= 0x20 && c->comm[i] < 0x7f) ? c->comm[i] : '?';
 		comm[i] = 0;
+		sb_puts(&b, comm);
 	} else {
-		strcpy(pid, "-");
-		strcpy(comm, "-");
+		sb_putc(&b, '-');
 	}
-	sb_printf(&b, "%02d:%02d:%02d.%06ld %-7s %-15s ", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		  (long)((ns % 1000000000LL) / 1000), pid, comm);
+	sb_pad(&b, at, 15);
+	sb_putc(&b, ' ');
 	fmt_ep(&b, c, true);
-	sb_printf(&b, " -> ");
+	sb_puts(&b, " -> ");
 	fmt_ep(&b, c, false);
 	if (start && end->end_ns >= start) {
 		duration_format(d, sizeof(d), end->end_ns - start);
 		/* a lower bound when it began earlier or still goes on (evicted) */
-		sb_printf(&b, "  %s%s ", exact && end->reason != END_EVICTED ? "" : ">=", d);
+		sb_puts(&b, exact && end->reason != END_EVICTED ? "  " : "  >=");
+		sb_puts(&b, d);
+		sb_putc(&b, ' ');
 	} else {
-		sb_printf(&b, "  ? ");
+		sb_puts(&b, "  ? ");
 	}
 	for (int k = 0; k < c->npath; k++) {
 		uint64_t du = entry_duration(c, end, k, &known, &lower);
 
 		if (k)
-			sb_printf(&b, " \xe2\x86\x92 "); /* → */
-		if (k == CONN_PATH_MAX - 1 && c->skipped)
-			sb_printf(&b, "(%u more) \xe2\x86\x92 ", c->skipped);
-		sb_printf(&b, "%s", sname(c->states[k]));
+			sb_puts(&b, " \xe2\x86\x92 "); /* → */
+		if (k == CONN_PATH_MAX - 1 && c->skipped) {
+			sb_putc(&b, '(');
+			sb_putu(&b, c->skipped);
+			sb_puts(&b, " more) \xe2\x86\x92 ");
+		}
+		sb_puts(&b, sname(c->states[k]));
 		if (known) {
 			duration_format(d, sizeof(d), du);
-			sb_printf(&b, " %s%s", lower ? ">=" : "", d);
+			sb_puts(&b, lower ? " >=" : " ");
+			sb_puts(&b, d);
 		} else if (k < c->npath - 1 || end->reason == END_EVICTED) {
-			sb_printf(&b, " ?");
+			sb_puts(&b, " ?");
 		}
 	}
-	sb_printf(&b, "  (%s", end_reason_text(end->reason));
-	if (c->syn_retrans)
-		sb_printf(&b, ", %u SYN retransmits", c->syn_retrans);
+	sb_puts(&b, "  (");
+	sb_puts(&b, end_reason_text(end->reason));
+	if (c->syn_retrans) {
+		sb_puts(&b, ", ");
+		sb_putu(&b, c->syn_retrans);
+		sb_puts(&b, " SYN retransmits");
+	}
 	if (!(c->flags & CONN_COMPLETE))
-		sb_printf(&b, ", began before tracing");
-	sb_printf(&b, ")\n");
+		sb_puts(&b, ", began before tracing");
+	sb_puts(&b, ")\n");
 	return b.pos;
 }
 
 static void json_time(struct sbuf *b, uint64_t boot_ns, const struct fmt_opts *o)
 {
-	char t[48];
-
 	if (!boot_ns) {
-		sb_printf(b, "null");
+		sb_puts(b, "null");
 		return;
 	}
-	format_rfc3339(t, sizeof(t), (int64_t)boot_ns + o->boot_to_real_ns);
-	sb_printf(b, "\"%s\"", t);
+	sb_putc(b, '"');
+	sb_rfc3339(b, (int64_t)boot_ns + o->boot_to_real_ns);
+	sb_putc(b, '"');
+}
+
+static void json_u64_or_null(struct sbuf *b, const char *key, bool known, uint64_t v)
+{
+	sb_puts(b, key);
+	if (known)
+		sb_putu(b, v);
+	else
+		sb_puts(b, "null");
 }
 
 int format_conn_json(char *buf, size_t len, const struct conn *c, const struct conn_end *end,
 		     const struct fmt_opts *o)
 {
-	/* every byte of comm may take a 6-byte escape ("\u00XX"), plus quotes */
-	char a[64], comm[6 * TCPFSM_COMM_LEN + 3];
 	struct sbuf b;
 	bool exact, known, lower;
 	uint64_t start = conn_start_ns(c, &exact);
 
 	sb_init(&b, buf, len);
-	sb_printf(&b, "{\"type\":\"connection\",\"cookie\":%llu,", (unsigned long long)c->cookie);
+	sb_puts(&b, "{\"type\":\"connection\",\"cookie\":");
+	sb_putu(&b, c->cookie);
 	if (c->flags & CONN_OWNER) {
-		format_json_string(comm, sizeof(comm), c->comm, TCPFSM_COMM_LEN);
-		sb_printf(&b, "\"pid\":%u,\"comm\":%s,", c->pid, comm);
+		sb_puts(&b, ",\"pid\":");
+		sb_putu(&b, c->pid);
+		sb_puts(&b, ",\"comm\":");
+		sb_json_string(&b, c->comm, TCPFSM_COMM_LEN);
+		sb_putc(&b, ',');
 	} else {
-		sb_printf(&b, "\"pid\":null,\"comm\":null,");
+		sb_puts(&b, ",\"pid\":null,\"comm\":null,");
 	}
-	sb_printf(&b, "\"family\":\"%s\",", c->family == TCPFSM_AF_INET ? "ipv4" : "ipv6");
-	format_addr(a, sizeof(a), c->family, c->saddr);
-	sb_printf(&b, "\"saddr\":\"%s\",\"sport\":%u,", a, c->sport);
-	format_addr(a, sizeof(a), c->family, c->daddr);
-	sb_printf(&b, "\"daddr\":\"%s\",\"dport\":%u,\"netns\":%u,", a, c->dport, c->netns);
-	sb_printf(&b, "\"start\":");
+	sb_puts(&b, c->family == TCPFSM_AF_INET ? "\"family\":\"ipv4\",\"saddr\":\"" :
+						 "\"family\":\"ipv6\",\"saddr\":\"");
+	sb_addr(&b, c->family, c->saddr);
+	sb_puts(&b, "\",\"sport\":");
+	sb_putu(&b, c->sport);
+	sb_puts(&b, ",\"daddr\":\"");
+	sb_addr(&b, c->family, c->daddr);
+	sb_puts(&b, "\",\"dport\":");
+	sb_putu(&b, c->dport);
+	sb_puts(&b, ",\"netns\":");
+	sb_putu(&b, c->netns);
+	sb_puts(&b, ",\"start\":");
 	json_time(&b, start, o);
-	sb_printf(&b, ",\"end\":");
+	sb_puts(&b, ",\"end\":");
 	json_time(&b, end->end_ns, o);
-	if (start && end->end_ns >= start)
-		sb_printf(&b, ",\"duration_ns\":%llu", (unsigned long long)(end->end_ns - start));
-	else
-		sb_printf(&b, ",\"duration_ns\":null");
-	sb_printf(&b, ",\"complete\":%s,\"path\":[", (c->flags & CONN_COMPLETE) ? "true" : "false");
+	json_u64_or_null(&b, ",\"duration_ns\":", start && end->end_ns >= start,
+			 end->end_ns - start);
+	sb_puts(&b, (c->flags & CONN_COMPLETE) ? ",\"complete\":true,\"path\":[" :
+						 ",\"complete\":false,\"path\":[");
 	for (int k = 0; k < c->npath; k++) {
 		uint64_t du = entry_duration(c, end, k, &known, &lower);
 
-		sb_printf(&b, "%s{\"state\":\"%s\",\"enter\":", k ? "," : "", sname(c->states[k]));
+		sb_puts(&b, k ? ",{\"state\":\"" : "{\"state\":\"");
+		sb_puts(&b, sname(c->states[k]));
+		sb_puts(&b, "\",\"enter\":");
 		json_time(&b, c->enter_ns[k], o);
-		if (known)
-			sb_printf(&b, ",\"duration_ns\":%llu", (unsigned long long)du);
-		else
-			sb_printf(&b, ",\"duration_ns\":null");
+		json_u64_or_null(&b, ",\"duration_ns\":", known, du);
 		if (known && lower)
-			sb_printf(&b, ",\"at_least\":true");
-		sb_printf(&b, "}");
+			sb_puts(&b, ",\"at_least\":true");
+		sb_putc(&b, '}');
 	}
-	sb_printf(&b, "],\"end_reason\":\"%s\",\"syn_retransmits\":%u", end_reason_name(end->reason),
-		  c->syn_retrans);
-	if (c->skipped)
-		sb_printf(&b, ",\"skipped_states\":%u", c->skipped);
-	sb_printf(&b, ",\"cgroup_id\":%llu}\n", (unsigned long long)c->cgroup_id);
+	sb_puts(&b, "],\"end_reason\":\"");
+	sb_puts(&b, end_reason_name(end->reason));
+	sb_puts(&b, "\",\"syn_retransmits\":");
+	sb_putu(&b, c->syn_retrans);
+	if (c->skipped) {
+		sb_puts(&b, ",\"skipped_states\":");
+		sb_putu(&b, c->skipped);
+	}
+	sb_puts(&b, ",\"cgroup_id\":");
+	sb_putu(&b, c->cgroup_id);
+	sb_puts(&b, "}\n");
 	return b.pos;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "sbuf.h"
 
 void sb_init(struct sbuf *b, char *buf, size_t len)
@@ -32,4 +33,50 @@ void sb_putc(struct sbuf *b, char c)
 		b->p[b->pos + 1] = 0;
 	}
 	b->pos++;
+}
+
+void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->pos < b->len) {
+		size_t room = b->len - b->pos - 1, k = n < room ? n : room;
+
+		memcpy(b->p + b->pos, s, k);
+		b->p[b->pos + k] = 0;
+	}
+	b->pos += n;
+}
+
+void sb_puts(struct sbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+void sb_putu0(struct sbuf *b, unsigned long long v, unsigned int width)
+{
+	char d[20];
+	unsigned int n = 0;
+
+	do {
+		d[sizeof(d) - 1 - n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	for (; width > n; width--)
+		sb_putc(b, '0');
+	sb_put(b, d + sizeof(d) - n, n);
+}
+
+void sb_putu(struct sbuf *b, unsigned long long v)
+{
+	sb_putu0(b, v, 1);
+}
+
+void sb_pad(struct sbuf *b, size_t from, size_t width)
+{
+	static const char spaces[] = "                                ";
+
+	while (b->pos - from < width) {
+		size_t n = width - (b->pos - from);
+
+		sb_put(b, spaces, n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1);
+	}
 }

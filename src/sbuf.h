@@ -16,5 +16,13 @@ struct sbuf {
 void sb_init(struct sbuf *b, char *buf, size_t len);
 void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_putc(struct sbuf *b, char c);
+/* The same without printf, for the per-event formatters: n bytes of s; a
+ * string; an unsigned number; one zero-padded to width digits; spaces until
+ * what was written since `from` is width wide (printf's %-*s). */
+void sb_put(struct sbuf *b, const char *s, size_t n);
+void sb_puts(struct sbuf *b, const char *s);
+void sb_putu(struct sbuf *b, unsigned long long v);
+void sb_putu0(struct sbuf *b, unsigned long long v, unsigned int width);
+void sb_pad(struct sbuf *b, size_t from, size_t width);
 
 #endif
