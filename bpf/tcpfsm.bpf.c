@@ -70,6 +70,15 @@ struct sk_info {
 const volatile bool lazy = false;
 __u64 track_after_ns = 0;	/* set by userspace before each sweep */
 
+/* lazy mode: the network namespaces sockets are made in, so that a sweep
+ * enters a new one at once (userspace deletes what it cannot enter) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} netns_seen SEC(".maps");
+
 /* BPF_F_CLONE: a passively opened child inherits its listener's owner. */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -628,6 +637,11 @@ int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, co
 	if (filter_family && e->family != filter_family)
 		return 0;
 
+	if (lazy && oldstate == TCPFSM_CLOSE && !bpf_map_lookup_elem(&netns_seen, &netns)) {
+		__u8 one = 1;
+
+		bpf_map_update_elem(&netns_seen, &netns, &one, BPF_ANY);
+	}
 	info = bpf_sk_storage_get(&sk_infos, (void *)sk, 0, 0);
 	fresh = !info;
 	if (!info)

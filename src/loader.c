@@ -15,6 +15,7 @@
 #include <zlib.h>
 #include "hist.h"
 #include "loader.h"
+#include "privs.h"
 #include "log.h"
 #include "tcpfsm.skel.h"
 
@@ -222,7 +223,13 @@ static void set_filters(struct tcpfsm_bpf *skel, const struct tcpfsm_config *cfg
 	ro->wakeup_bytes = cfg->ringbuf_bytes / 16;
 	ro->percpu_rings = true;
 	ro->emit_events = !cfg->aggregate_only;
+	/* its sweep enters every namespace: setns needs CAP_SYS_ADMIN */
 	ro->lazy = cfg->lazy && !cfg->aggregate_only;
+	if (ro->lazy && !privs_permitted(PRIV_BIT(PRIV_SYS_ADMIN))) {
+		pr_debug("no CAP_SYS_ADMIN to enter network namespaces: every event goes to "
+			 "userspace (no lazy tracking)");
+		ro->lazy = false;
+	}
 	ro->hist_by = cfg->by;
 }
 
@@ -659,6 +666,27 @@ void loader__iter_what(struct loader *ld, uint32_t what, uint64_t track_after_ns
 	ld->skel->data->iter_what = what;
 	ld->skel->bss->track_after_ns = track_after_ns;
 	memset(ld->skel->bss->sweep_states, 0, sizeof(ld->skel->bss->sweep_states));
+}
+
+bool loader__netns_prune(struct loader *ld, bool (*known)(uint32_t ino), bool prune)
+{
+	int fd = bpf_map__fd(ld->skel->maps.netns_seen);
+	uint32_t key, next, *prev = NULL;
+	bool unknown = false;
+
+	if (!ld->skel->rodata->lazy)
+		return false;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (known(key))
+			continue;
+		unknown = true;
+		if (prune) /* cannot be entered: stop asking (until it makes
+			    * a socket again) */
+			bpf_map_delete_elem(fd, &key);
+	}
+	return unknown;
 }
 
 void loader__sweep_states(const struct loader *ld, uint64_t states[TCPFSM_STATE_MAX])

@@ -54,6 +54,9 @@ bool loader__lazy(const struct loader *ld);
 /* What the next iterator runs report (TCPFSM_ITER_*); resets the counts. */
 void loader__iter_what(struct loader *ld, uint32_t what, uint64_t track_after_ns);
 void loader__sweep_states(const struct loader *ld, uint64_t states[TCPFSM_STATE_MAX]);
+/* Whether sockets were made in a namespace `known` does not know; with
+ * prune, forget those. */
+bool loader__netns_prune(struct loader *ld, bool (*known)(uint32_t ino), bool prune);
 void loader__free(struct loader *ld);
 
 #endif

@@ -335,6 +335,14 @@ int snapshot_sweep(int iter_link_fd, const uint32_t *only, unsigned int n_only, 
 	return walk(iter_link_fd, only, n_only, fn, ctx, st, true);
 }
 
+bool snapshot_ns_known(uint32_t ino)
+{
+	for (size_t i = 0; i < ns_cache.n; i++)
+		if (ns_cache.v[i].ino == ino)
+			return true;
+	return false;
+}
+
 void snapshot_forget(void)
 {
 	free(ns_cache.v);

@@ -29,7 +29,9 @@ int snapshot_run(int iter_link_fd, const uint32_t *only, unsigned int n_only, sn
  * reused for a few seconds (finding them reads all of /proc). */
 int snapshot_sweep(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
 		   void *ctx, struct snapshot_stats *st);
-/* Free what sweeps keep between calls. */
+/* Whether the namespace list sweeps use has ino. */
+bool snapshot_ns_known(uint32_t ino);
+/* Free what sweeps keep between calls (the next sweep looks afresh). */
 void snapshot_forget(void);
 
 #endif

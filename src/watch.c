@@ -206,7 +206,12 @@ static void iter_sweep(struct wcmd *w, bool track, uint64_t track_after_ns, bool
 			  track_after_ns);
 	if (requests)
 		alert_engine__requests_begin(w->ae);
+	/* sockets made in a namespace new to us: look for namespaces now,
+	 * not at the next refresh */
+	if (loader__netns_prune(w->ld, snapshot_ns_known, false))
+		snapshot_forget();
 	err = snapshot_sweep(fd, w->cfg->netns, w->cfg->n_netns, track_seen, w, &st);
+	loader__netns_prune(w->ld, snapshot_ns_known, true);
 	if (err)
 		pr_warn("socket sweep: %s", strerror(-err));
 	else if (requests)

@@ -242,7 +242,7 @@ static int raw_request(const char *req, size_t n)
 
 static void test_serve(void **state)
 {
-	char logarg[160], logpath[160], rotated[160];
+	char logarg[176], logpath[160], rotated[160];
 	const char *args[] = { "--listen", LISTEN, "--alert", "CLOSE_WAIT=1s", "--sweep", "200ms",
 			       logarg, NULL };
 	char *promtool[] = { "/bin/sh", "-c", NULL, NULL }, cmd[256], out[4096];
