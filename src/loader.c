@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -33,10 +35,26 @@ struct ringq {
  * not yet committed): older ones are released in time order. */
 #define REORDER_NS (10 * 1000000ULL)
 
+/*
+ * One BPF ring buffer mapped for reading, as libbpf's ring_buffer does it
+ * but for one thing: the consumer position is published once per batch, not
+ * once per record. Each store to it is a cache line the producing CPU must
+ * fetch back before its next record; per record, that miss was a large part
+ * of the BPF program's cost under a connection storm.
+ */
+struct ring {
+	int fd;
+	unsigned long *consumer_pos;	/* the page we write */
+	const unsigned long *producer_pos;
+	const uint8_t *data;		/* mapped twice: records never wrap */
+	size_t size, page;
+	struct ringq *q;
+};
+
 struct loader {
 	struct tcpfsm_bpf *skel;
-	struct ring_buffer *rb;
-	int *cpu_rings;		/* fds of the per-CPU ring buffers */
+	int epfd;
+	struct ring *rings;		/* [0]: the shared ring, [1 + cpu] */
 	uint64_t ring_bytes;	/* size of each */
 	int tmpl_fd;		/* inner map template, until loaded */
 	struct ringq *q;	/* [0]: the shared ring, [1 + cpu]: per CPU */
@@ -141,10 +159,8 @@ static int ensure_tracefs(void)
 	return 0;
 }
 
-static int on_sample(void *ctx, void *data, size_t size)
+static int on_sample(struct ringq *q, const void *data, size_t size)
 {
-	struct ringq *q = ctx;
-
 	if (size < sizeof(struct tcpfsm_event))
 		return 0;
 	if (q->head == q->n) {
@@ -439,6 +455,41 @@ static void unload(struct loader *ld)
 	ld->ctx_tracking = false;
 }
 
+/* Map ring buffer fd (ours to close) of size bytes as ring i, polled by epfd. */
+static int ring_map(struct loader *ld, int i, int fd, size_t size)
+{
+	struct ring *r = &ld->rings[i];
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+	void *p;
+
+	r->fd = fd;
+	r->q = &ld->q[i];
+	r->size = size;
+	r->page = sysconf(_SC_PAGESIZE);
+	if (fd < 0)
+		return -EBADF;
+	p = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	r->consumer_pos = p;
+	p = mmap(NULL, r->page + 2 * size, PROT_READ, MAP_SHARED, fd, r->page);
+	if (p == MAP_FAILED)
+		return -errno;
+	r->producer_pos = p;
+	r->data = (const uint8_t *)p + r->page;
+	return epoll_ctl(ld->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static void ring_unmap(struct ring *r)
+{
+	if (r->consumer_pos)
+		munmap(r->consumer_pos, r->page);
+	if (r->producer_pos)
+		munmap((void *)r->producer_pos, r->page + 2 * r->size);
+	if (r->fd >= 0)
+		close(r->fd);
+}
+
 struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, void *ctx)
 {
 	struct loader *ld;
@@ -459,6 +510,7 @@ struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, 
 	ld->fn = fn;
 	ld->ctx = ctx;
 	ld->tmpl_fd = -1;
+	ld->epfd = -1;
 	ld->ncpus = libbpf_num_possible_cpus();
 	if (ld->ncpus <= 0) {
 		err = ld->ncpus ? ld->ncpus : -EINVAL;
@@ -487,26 +539,28 @@ struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, 
 	}
 	for (int i = 0; i < ld->nq; i++)
 		ld->q[i].ld = ld;
-	ld->rb = ring_buffer__new(bpf_map__fd(ld->skel->maps.events), on_sample, &ld->q[0], NULL);
-	if (!ld->rb) {
-		err = -errno;
-		pr_err("cannot map the ring buffer: %s", strerror(-err));
+	ld->rings = calloc(ld->nq, sizeof(*ld->rings));
+	ld->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!ld->rings || ld->epfd < 0) {
+		err = ld->rings ? -errno : -ENOMEM;
 		goto cleanup;
 	}
-	ld->cpu_rings = calloc(ld->ncpus, sizeof(int));
-	if (!ld->cpu_rings) {
-		err = -ENOMEM;
+	for (int i = 0; i < ld->nq; i++)
+		ld->rings[i].fd = -1;
+	err = ring_map(ld, 0, dup(bpf_map__fd(ld->skel->maps.events)), 256 * 1024);
+	if (err) {
+		pr_err("cannot map the ring buffer: %s", strerror(-err));
 		goto cleanup;
 	}
 	for (int cpu = 0; cpu < ld->ncpus; cpu++) {
 		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "tcpfsm_cpu_rb", 0, 0, ld->ring_bytes,
 					NULL);
 
-		ld->cpu_rings[cpu] = fd;
-		if (fd < 0 ||
-		    bpf_map_update_elem(bpf_map__fd(ld->skel->maps.cpu_events), &cpu, &fd, 0) ||
-		    ring_buffer__add(ld->rb, fd, on_sample, &ld->q[1 + cpu])) {
-			err = fd < 0 ? fd : -errno;
+		err = fd < 0 ? fd : ring_map(ld, 1 + cpu, fd, ld->ring_bytes);
+		if (!err &&
+		    bpf_map_update_elem(bpf_map__fd(ld->skel->maps.cpu_events), &cpu, &fd, 0))
+			err = -errno;
+		if (err) {
 			pr_err("cannot set up the ring buffer of CPU %d: %s", cpu, strerror(-err));
 			goto cleanup;
 		}
@@ -521,15 +575,50 @@ cleanup:
 
 int loader__fd(const struct loader *ld)
 {
-	return ring_buffer__epoll_fd(ld->rb);
+	return ld->epfd;
+}
+
+/* Every committed record of ring r; the consumer position published once. */
+static int ring_consume(struct ring *r)
+{
+	unsigned long cons = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE), prod;
+	int n = 0, err = 0;
+
+	while ((prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE)) > cons && !err) {
+		while (cons < prod) {
+			const uint32_t *hdr = (const uint32_t *)(r->data + (cons & (r->size - 1)));
+			uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+
+			if (len & BPF_RINGBUF_BUSY_BIT)
+				goto out; /* not committed yet: the next round */
+			if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
+				err = on_sample(r->q, (const uint8_t *)hdr + BPF_RINGBUF_HDR_SZ,
+						len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT));
+				n++;
+			}
+			len &= ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+			cons += (len + BPF_RINGBUF_HDR_SZ + 7) / 8 * 8;
+			if (err)
+				break;
+		}
+	}
+out:
+	__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
+	return err ? err : n;
 }
 
 int loader__consume(struct loader *ld)
 {
-	int n = ring_buffer__consume(ld->rb), err;
+	int n = 0, k, err;
 
-	if (n < 0)
-		return n;
+	for (int i = 0; i < ld->nq; i++) {
+		if (!ld->rings[i].consumer_pos)
+			continue;
+		k = ring_consume(&ld->rings[i]);
+		if (k < 0)
+			return k;
+		n += k;
+	}
 	err = release(ld);
 	return err ? err : n;
 }
@@ -704,11 +793,11 @@ void loader__free(struct loader *ld)
 {
 	if (!ld)
 		return;
-	ring_buffer__free(ld->rb);
-	for (int cpu = 0; ld->cpu_rings && cpu < ld->ncpus; cpu++)
-		if (ld->cpu_rings[cpu] > 0)
-			close(ld->cpu_rings[cpu]);
-	free(ld->cpu_rings);
+	for (int i = 0; ld->rings && i < ld->nq; i++)
+		ring_unmap(&ld->rings[i]);
+	free(ld->rings);
+	if (ld->epfd >= 0)
+		close(ld->epfd);
 	for (int i = 0; ld->q && i < ld->nq; i++)
 		free(ld->q[i].v);
 	free(ld->q);
