@@ -619,12 +619,12 @@ int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, co
 	e->family = family;
 	e->oldstate = oldstate;
 	e->newstate = newstate;
-	/* inet_sport as the tracepoint has it: skc_num is already 0 when a
-	 * connection is unhashed on its way to CLOSE; a bound-but-unconnected
-	 * socket has only skc_num */
-	e->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	/* the local port; skc_num is already 0 when a connection is unhashed
+	 * on its way to CLOSE, inet_sport (what the tracepoint shows) still
+	 * has it: read only then */
+	e->sport = sk->__sk_common.skc_num;
 	if (!e->sport)
-		e->sport = sk->__sk_common.skc_num;
+		e->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	e->dport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (family == TCPFSM_AF_INET) {
 		__builtin_memcpy(e->saddr, &sk->__sk_common.skc_rcv_saddr, 4);
@@ -642,10 +642,10 @@ int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, co
 
 		bpf_map_update_elem(&netns_seen, &netns, &one, BPF_ANY);
 	}
-	info = bpf_sk_storage_get(&sk_infos, (void *)sk, 0, 0);
+	/* one call: storage made here is zeroed, and finish() takes a zero
+	 * cookie for a socket new to us */
+	info = bpf_sk_storage_get(&sk_infos, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	fresh = !info;
-	if (!info)
-		info = bpf_sk_storage_get(&sk_infos, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	/* the inode names the socket in /proc/PID/fd: read once it has a file
 	 * (an accepted child gets one after its first transitions) */
 	if (info && !info->ino && sk->sk_socket)
