@@ -578,10 +578,18 @@ int loader__fd(const struct loader *ld)
 	return ld->epfd;
 }
 
-/* Every committed record of ring r; the consumer position published once. */
+/*
+ * Every committed record of ring r. The consumer position is published
+ * every RING_RELEASE_BYTES, not per record: often enough that draining a
+ * full ring (after a stall) frees room as it goes, rarely enough that the
+ * producer seldom has to fetch the line back.
+ */
+#define RING_RELEASE_BYTES (64 * 1024)
+
 static int ring_consume(struct ring *r)
 {
 	unsigned long cons = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE), prod;
+	unsigned long published = cons;
 	int n = 0, err = 0;
 
 	while ((prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE)) > cons && !err) {
@@ -598,6 +606,10 @@ static int ring_consume(struct ring *r)
 			}
 			len &= ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
 			cons += (len + BPF_RINGBUF_HDR_SZ + 7) / 8 * 8;
+			if (cons - published >= RING_RELEASE_BYTES) {
+				__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
+				published = cons;
+			}
 			if (err)
 				break;
 		}
