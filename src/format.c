@@ -12,6 +12,16 @@
 #include "sbuf.h"
 #include "state.h"
 
+/* comm for a terminal: printable ASCII only, others as '?' */
+static void safe_comm(char *out, const char *comm)
+{
+	size_t i;
+
+	for (i = 0; i < TCPFSM_COMM_LEN - 1 && comm[i]; i++)
+		out[i] = (comm[i] >= 0x20 && comm[i] < 0x7f) ? comm[i] : '?';
+	out[i] = 0;
+}
+
 /* An address, IPv4 without inet_ntop (the per-event path). */
 void sb_addr(struct sbuf *b, int family, const uint8_t *addr)
 {
@@ -124,6 +134,32 @@ void sb_rfc3339(struct sbuf *b, int64_t ns)
 	sb_putc(b, 'Z');
 }
 
+void sb_time_owner_cols(struct sbuf *b, int64_t realtime_ns, bool owner, uint32_t pid,
+			const char *comm)
+{
+	char c[TCPFSM_COMM_LEN];
+	size_t at;
+
+	sb_local_time_us(b, realtime_ns);
+	sb_putc(b, ' ');
+	at = b->pos;
+	if (owner)
+		sb_putu(b, pid);
+	else
+		sb_putc(b, '-');
+	sb_pad(b, at, 7);
+	sb_putc(b, ' ');
+	at = b->pos;
+	if (owner) {
+		safe_comm(c, comm);
+		sb_puts(b, c);
+	} else {
+		sb_putc(b, '-');
+	}
+	sb_pad(b, at, 15);
+	sb_putc(b, ' ');
+}
+
 void sb_local_time_us(struct sbuf *b, int64_t ns)
 {
 	size_t n;
@@ -232,15 +268,6 @@ int format_json_string(char *buf, size_t len, const char *s, size_t n)
 	return b.pos;
 }
 
-/* comm for a terminal: printable ASCII only, others as '?' */
-static void safe_comm(char *out, const char *comm)
-{
-	size_t i;
-
-	for (i = 0; i < TCPFSM_COMM_LEN - 1 && comm[i]; i++)
-		out[i] = (comm[i] >= 0x20 && comm[i] < 0x7f) ? comm[i] : '?';
-	out[i] = 0;
-}
 
 static const char *state_or_unknown(int s)
 {
@@ -258,30 +285,13 @@ int format_text_header(char *buf, size_t len)
 int format_event_text(char *buf, size_t len, const struct tcpfsm_event *e,
 		      const struct fmt_opts *o)
 {
-	char dur[32], comm[TCPFSM_COMM_LEN];
+	char dur[32];
 	int64_t ns = (int64_t)e->ts_ns + o->boot_to_real_ns;
 	struct sbuf b;
 	size_t at;
 
 	sb_init(&b, buf, len);
-	sb_local_time_us(&b, ns);
-	sb_putc(&b, ' ');
-	at = b.pos;
-	if (e->flags & TCPFSM_F_OWNER)
-		sb_putu(&b, e->pid);
-	else
-		sb_putc(&b, '-');
-	sb_pad(&b, at, 7);
-	sb_putc(&b, ' ');
-	at = b.pos;
-	if (e->flags & TCPFSM_F_OWNER) {
-		safe_comm(comm, e->comm);
-		sb_puts(&b, comm);
-	} else {
-		sb_putc(&b, '-');
-	}
-	sb_pad(&b, at, 15);
-	sb_putc(&b, ' ');
+	sb_time_owner_cols(&b, ns, e->flags & TCPFSM_F_OWNER, e->pid, e->comm);
 	at = b.pos;
 	sb_endpoint(&b, e->family, e->saddr, e->sport);
 	sb_pad(&b, at, 26);

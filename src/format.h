@@ -44,6 +44,9 @@ void sb_addr(struct sbuf *b, int family, const uint8_t *addr);
 void sb_endpoint(struct sbuf *b, int family, const uint8_t *addr, uint16_t port);
 void sb_rfc3339(struct sbuf *b, int64_t realtime_ns);
 void sb_local_time_us(struct sbuf *b, int64_t realtime_ns);
+/* the text lines' first columns: time, pid (7), comm (15), or "-" */
+void sb_time_owner_cols(struct sbuf *b, int64_t realtime_ns, bool owner, uint32_t pid,
+			const char *comm);
 void sb_json_string(struct sbuf *b, const char *s, size_t n);
 
 #endif

@@ -65,34 +65,14 @@ static void fmt_ep(struct sbuf *b, const struct conn *c, bool local)
 int format_conn_text(char *buf, size_t len, const struct conn *c, const struct conn_end *end,
 		     const struct fmt_opts *o)
 {
-	char d[32], comm[TCPFSM_COMM_LEN];
+	char d[32];
 	struct sbuf b;
 	bool exact, known, lower;
 	uint64_t start = conn_start_ns(c, &exact);
 	int64_t ns = (int64_t)(start ? start : end->end_ns) + o->boot_to_real_ns;
-	size_t i, at;
 
 	sb_init(&b, buf, len);
-	sb_local_time_us(&b, ns);
-	sb_putc(&b, ' ');
-	at = b.pos;
-	if (c->flags & CONN_OWNER)
-		sb_putu(&b, c->pid);
-	else
-		sb_putc(&b, '-');
-	sb_pad(&b, at, 7);
-	sb_putc(&b, ' ');
-	at = b.pos;
-	if (c->flags & CONN_OWNER) {
-		for (i = 0; i < TCPFSM_COMM_LEN - 1 && c->comm[i]; i++)
-			comm[i] = (c->comm[i] >= 0x20 && c->comm[i] < 0x7f) ? c->comm[i] : '?';
-		comm[i] = 0;
-		sb_puts(&b, comm);
-	} else {
-		sb_putc(&b, '-');
-	}
-	sb_pad(&b, at, 15);
-	sb_putc(&b, ' ');
+	sb_time_owner_cols(&b, ns, c->flags & CONN_OWNER, c->pid, c->comm);
 	fmt_ep(&b, c, true);
 	sb_puts(&b, " -> ");
 	fmt_ep(&b, c, false);
