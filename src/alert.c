@@ -835,7 +835,7 @@ void alert_engine__sweep(struct alert_engine *ae, struct conntab *tab, uint64_t 
 
 int format_alert_text(char *buf, size_t len, const struct alert *a, const struct fmt_opts *o)
 {
-	int64_t ns = (int64_t)a->time_ns + o->boot_to_real_ns;
+	int64_t ns = fmt_realtime(a->time_ns, o->boot_to_real_ns);
 	time_t sec = ns / 1000000000LL;
 	char l[64], r[64], comm[TCPFSM_COMM_LEN];
 	struct sbuf b;
@@ -870,7 +870,7 @@ int format_alert_json(char *buf, size_t len, const struct alert *a, const struct
 	struct sbuf b;
 
 	sb_init(&b, buf, len);
-	format_rfc3339(t, sizeof(t), (int64_t)a->time_ns + o->boot_to_real_ns);
+	format_rfc3339(t, sizeof(t), fmt_realtime(a->time_ns, o->boot_to_real_ns));
 	sb_printf(&b, "{\"type\":\"alert\",\"time\":\"%s\",\"status\":\"%s\",\"state\":\"%s\",", t,
 		  a->status == ALERT_FIRING ? "firing" : "resolved", sname(a->state));
 	sb_printf(&b, "\"half_open\":%s,", a->half_open ? "true" : "false");

@@ -286,7 +286,7 @@ int format_event_text(char *buf, size_t len, const struct tcpfsm_event *e,
 		      const struct fmt_opts *o)
 {
 	char dur[32];
-	int64_t ns = (int64_t)e->ts_ns + o->boot_to_real_ns;
+	int64_t ns = fmt_realtime(e->ts_ns, o->boot_to_real_ns);
 	struct sbuf b;
 	size_t at;
 
@@ -323,7 +323,7 @@ int format_event_json(char *buf, size_t len, const struct tcpfsm_event *e,
 
 	sb_init(&b, buf, len);
 	sb_puts(&b, "{\"type\":\"transition\",\"time\":\"");
-	sb_rfc3339(&b, (int64_t)e->ts_ns + o->boot_to_real_ns);
+	sb_rfc3339(&b, fmt_realtime(e->ts_ns, o->boot_to_real_ns));
 	sb_puts(&b, "\",\"cookie\":");
 	sb_putu(&b, e->cookie);
 	if (e->flags & TCPFSM_F_OWNER) {

@@ -20,6 +20,13 @@ struct fmt_opts {
  * All formatters write a NUL-terminated string into buf and return the length
  * it has (or would have had: >= len means truncated), like snprintf.
  */
+/* Boot time to wall time, wrapping (never overflowing) on garbage input
+ * such as a damaged recording. */
+static inline int64_t fmt_realtime(uint64_t boot_ns, int64_t boot_to_real_ns)
+{
+	return (int64_t)(boot_ns + (uint64_t)boot_to_real_ns);
+}
+
 int format_text_header(char *buf, size_t len);
 int format_event_text(char *buf, size_t len, const struct tcpfsm_event *e,
 		      const struct fmt_opts *o);

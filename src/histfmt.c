@@ -69,7 +69,7 @@ int format_conn_text(char *buf, size_t len, const struct conn *c, const struct c
 	struct sbuf b;
 	bool exact, known, lower;
 	uint64_t start = conn_start_ns(c, &exact);
-	int64_t ns = (int64_t)(start ? start : end->end_ns) + o->boot_to_real_ns;
+	int64_t ns = fmt_realtime(start ? start : end->end_ns, o->boot_to_real_ns);
 
 	sb_init(&b, buf, len);
 	sb_time_owner_cols(&b, ns, c->flags & CONN_OWNER, c->pid, c->comm);
@@ -124,7 +124,7 @@ static void json_time(struct sbuf *b, uint64_t boot_ns, const struct fmt_opts *o
 		return;
 	}
 	sb_putc(b, '"');
-	sb_rfc3339(b, (int64_t)boot_ns + o->boot_to_real_ns);
+	sb_rfc3339(b, fmt_realtime(boot_ns, o->boot_to_real_ns));
 	sb_putc(b, '"');
 }
 

@@ -1,15 +1,58 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* libFuzzer: the record-file reader, and what it feeds (conntab, hist). */
+/* libFuzzer: the record-file reader, and what it feeds (conntab, hist,
+ * the event and connection formatters). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "conntab.h"
+#include "format.h"
 #include "hist.h"
+#include "histfmt.h"
 #include "record.h"
+
+static const struct fmt_opts opts = { .boot_to_real_ns = 1700000000000000000LL };
+
+/* snprintf semantics: the full length whatever fits, the cut text a prefix */
+static void check(int (*fmt)(char *, size_t, const void *, const void *, const void *),
+		  const void *a, const void *b)
+{
+	static char big[1 << 16], small[1 << 16];
+	int full = fmt(big, sizeof(big), a, b, &opts);
+	size_t cut = (size_t)full / 2;
+
+	if (full <= 0 || (size_t)full >= sizeof(big) || strlen(big) != (size_t)full)
+		abort();
+	if (fmt(small, cut + 1, a, b, &opts) != full || strlen(small) != cut ||
+	    memcmp(small, big, cut))
+		abort();
+}
+
+static int ev_text(char *buf, size_t len, const void *e, const void *unused, const void *o)
+{
+	return format_event_text(buf, len, e, o);
+}
+
+static int ev_json(char *buf, size_t len, const void *e, const void *unused, const void *o)
+{
+	return format_event_json(buf, len, e, o);
+}
+
+static int conn_text(char *buf, size_t len, const void *c, const void *end, const void *o)
+{
+	return format_conn_text(buf, len, c, end, o);
+}
+
+static int conn_json(char *buf, size_t len, const void *c, const void *end, const void *o)
+{
+	return format_conn_json(buf, len, c, end, o);
+}
 
 static void drop(void *ctx, const struct conn *c, const struct conn_end *end)
 {
+	check(conn_text, c, end);
+	check(conn_json, c, end);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -33,6 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t = conntab__new(64);
 	hist_set_init(&hs, TCPFSM_BY_COMM, 8);
 	while (r && t && (n = record_reader__next(r, &e, err, sizeof(err))) > 0) {
+		check(ev_text, &e, NULL);
+		check(ev_json, &e, NULL);
 		/* what the reader accepts, the table and histograms must take */
 		if (conntab__apply(t, &e, drop, NULL))
 			abort();

@@ -510,6 +510,22 @@ static void test_text_local_time(void **unused)
 	assert_memory_equal(buf, "16:00:36.123456 ", 16);
 }
 
+/* fuzz_record found it: a damaged recording's time plus the clock offset
+ * overflowed a signed addition (UBSan); it wraps now, as garbage in does */
+static void test_time_wraps_not_overflows(void **unused)
+{
+	struct tcpfsm_event e;
+	struct fmt_opts o = { .boot_to_real_ns = 1700000000000000000LL };
+	char buf[FORMAT_EVENT_MAX];
+
+	event_v4(&e);
+	e.ts_ns = 8392862525883940864ULL;
+	assert_true(format_event_text(buf, sizeof(buf), &e, &o) > 0);
+	assert_true(format_event_json(buf, sizeof(buf), &e, &o) > 0);
+	assert_int_equal(fmt_realtime(e.ts_ns, o.boot_to_real_ns),
+			 (int64_t)(8392862525883940864ULL + 1700000000000000000ULL));
+}
+
 static void test_text_truncates(void **unused)
 {
 	struct tcpfsm_event e;
@@ -619,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_text_long_fields),
 		cmocka_unit_test(test_text_comm),
 		cmocka_unit_test(test_text_local_time),
+		cmocka_unit_test(test_time_wraps_not_overflows),
 		cmocka_unit_test(test_text_truncates),
 		cmocka_unit_test(test_addr_endpoint),
 		cmocka_unit_test(test_rfc3339),
