@@ -190,6 +190,18 @@ int tracer_wait_output(struct tracer *t, const char *needle, unsigned int timeou
 			return 0;
 		msleep(20);
 	}
+	/* what it did say, for whoever reads the failure */
+	{
+		char *out = slurp(t->out_path, NULL), *err = slurp(t->err_path, NULL);
+		size_t n = out ? strlen(out) : 0;
+
+		fprintf(stderr, "no \"%s\" after %u ms; tcpfsm's stdout (last 2000 bytes):\n%s\n"
+				"its stderr:\n%s\n",
+			needle, timeout_ms, out ? out + (n > 2000 ? n - 2000 : 0) : "(none)",
+			err ? err : "(none)");
+		free(out);
+		free(err);
+	}
 	return -ETIMEDOUT;
 }
 
