@@ -184,6 +184,8 @@ static void start(struct alert_exec *x, struct job *j, int slot, uint64_t now)
 		/* the event loop blocks signals for its signalfd: undo that */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* its own process group: a timeout kills what it started too */
+		setpgid(0, 0);
 		signal(SIGPIPE, SIG_DFL);
 		dup2(p[0], 0);
 		dup2(2, 1);
@@ -193,6 +195,7 @@ static void start(struct alert_exec *x, struct job *j, int slot, uint64_t now)
 		fprintf(stderr, "tcpfsm: --alert-exec %s: %s\n", x->argv[0], strerror(errno));
 		_exit(127);
 	}
+	setpgid(pid, pid); /* as the child does: whichever runs first */
 	close(p[0]);
 	/* one short JSON line: fits the pipe; never wait for a slow reader */
 	fcntl(p[1], F_SETFL, O_NONBLOCK);
@@ -202,6 +205,14 @@ static void start(struct alert_exec *x, struct job *j, int slot, uint64_t now)
 	x->running[slot].pid = pid;
 	x->running[slot].deadline = now + x->timeout_ns;
 	x->st.started++;
+}
+
+/* A hook past its timeout, and whatever it started in its process group
+ * (a child that left the group with setsid is on its own). */
+static void kill_hook(pid_t pid)
+{
+	if (kill(-pid, SIGKILL))
+		kill(pid, SIGKILL);
 }
 
 static int free_slot(struct alert_exec *x)
@@ -248,7 +259,7 @@ void alert_exec__tick(struct alert_exec *x, uint64_t now_ns)
 				x->st.failed++;
 			x->running[i].pid = 0;
 		} else if (now_ns >= x->running[i].deadline) {
-			kill(pid, SIGKILL);
+			kill_hook(pid);
 			waitpid(pid, &status, 0);
 			x->running[i].pid = 0;
 			x->st.timed_out++;
@@ -279,7 +290,7 @@ void alert_exec__free(struct alert_exec *x, uint64_t now_ns)
 
 			clock_gettime(CLOCK_BOOTTIME, &ts);
 			if ((uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec >= x->running[i].deadline) {
-				kill(x->running[i].pid, SIGKILL);
+				kill_hook(x->running[i].pid);
 				waitpid(x->running[i].pid, &status, 0);
 				x->st.timed_out++;
 				break;

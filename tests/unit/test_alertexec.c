@@ -578,6 +578,64 @@ static void test_slow_hook_killed_without_blocking(void **unused)
 	tmp_cleanup(&t);
 }
 
+/* Running, not gone nor a zombie. */
+static bool proc_alive(pid_t pid)
+{
+	char path[64], st[256], *p;
+	FILE *f;
+	bool alive = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (f && fgets(st, sizeof(st), f) && (p = strrchr(st, ')')) && p[1] == ' ')
+		alive = p[2] != 'Z' && p[2] != 'X';
+	if (f)
+		fclose(f);
+	return alive;
+}
+
+/* A timeout kills what the hook started too, not only the hook. */
+static void test_slow_hook_children_killed(void **unused)
+{
+	struct alert a = sample();
+	struct alert_exec *x;
+	char cmd[256], path[300], buf[32];
+	struct tmp t;
+	pid_t child;
+	FILE *f;
+
+	tmp_init(&t);
+	write_file(&t, "parent",
+		   "#!/bin/sh\nsleep 30 &\necho $! > \"$1/child.tmp\"\n"
+		   "mv \"$1/child.tmp\" \"$1/child\"\nwait\n",
+		   0755);
+	snprintf(cmd, sizeof(cmd), "%s/parent %s", t.dir, t.dir);
+	x = alert_exec__new(cmd, 200 * MS);
+	assert_non_null(x);
+	alert_exec__submit(x, &a, "{}\n", 3, boot_ns());
+	tick_until_file(x, &t, "child");
+	snprintf(path, sizeof(path), "%s/child", t.dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	child = atoi(buf);
+	assert_true(child > 0);
+	assert_int_equal(kill(child, 0), 0);
+	for (int i = 0; i < 600 && !alert_exec__stats(x)->timed_out; i++) {
+		tick(x);
+		usleep(5000);
+	}
+	assert_int_equal(alert_exec__stats(x)->timed_out, 1);
+	/* the sleep is dead too: gone, or a zombie its new parent has not
+	 * reaped yet (give it a moment) */
+	for (int i = 0; i < 100 && proc_alive(child); i++)
+		usleep(10000);
+	assert_false(proc_alive(child));
+	alert_exec__free(x, boot_ns());
+	tmp_cleanup(&t);
+}
+
 /* A hook that writes its ids and privileges to $1/id (then renames it into place). */
 #define ID_HOOK                                                                        \
 	"#!/bin/sh\n"                                                                  \
@@ -747,6 +805,7 @@ int main(void)
 		cmocka_unit_test(test_hook_gets_alert_without_shell),
 		cmocka_unit_test(test_hook_failures),
 		cmocka_unit_test(test_slow_hook_killed_without_blocking),
+		cmocka_unit_test(test_slow_hook_children_killed),
 		cmocka_unit_test(test_flood_queued_then_dropped),
 		cmocka_unit_test(test_hook_no_new_privs),
 		cmocka_unit_test(test_hook_as_user),
