@@ -223,13 +223,13 @@ void sb_json_string(struct sbuf *b, const char *s, size_t n)
 		unsigned char c = u[i];
 
 		switch (c) {
-		case '"': sb_puts(b, "\\\""); break;
-		case '\\': sb_puts(b, "\\\\"); break;
-		case '\n': sb_puts(b, "\\n"); break;
-		case '\r': sb_puts(b, "\\r"); break;
-		case '\t': sb_puts(b, "\\t"); break;
-		case '\b': sb_puts(b, "\\b"); break;
-		case '\f': sb_puts(b, "\\f"); break;
+		case '"': sb_lit(b, "\\\""); break;
+		case '\\': sb_lit(b, "\\\\"); break;
+		case '\n': sb_lit(b, "\\n"); break;
+		case '\r': sb_lit(b, "\\r"); break;
+		case '\t': sb_lit(b, "\\t"); break;
+		case '\b': sb_lit(b, "\\b"); break;
+		case '\f': sb_lit(b, "\\f"); break;
 		default:
 			if (c < 0x20 || c == 0x7f) {
 				sb_printf(b, "\\u%04x", c);
@@ -302,12 +302,12 @@ int format_event_text(char *buf, size_t len, const struct tcpfsm_event *e,
 	sb_putc(&b, ' ');
 	at = b.pos;
 	sb_puts(&b, state_or_unknown(e->oldstate));
-	sb_puts(&b, " -> ");
+	sb_lit(&b, " -> ");
 	sb_puts(&b, state_or_unknown(e->newstate));
 	sb_pad(&b, at, 28);
 	sb_putc(&b, ' ');
 	if (e->old_duration_ns == TCPFSM_DURATION_UNKNOWN) {
-		sb_puts(&b, "\xe2\x80\x94"); /* — */
+		sb_lit(&b, "\xe2\x80\x94"); /* — */
 	} else {
 		duration_format(dur, sizeof(dur), e->old_duration_ns);
 		sb_puts(&b, dur);
@@ -322,40 +322,40 @@ int format_event_json(char *buf, size_t len, const struct tcpfsm_event *e,
 	struct sbuf b;
 
 	sb_init(&b, buf, len);
-	sb_puts(&b, "{\"type\":\"transition\",\"time\":\"");
+	sb_lit(&b, "{\"type\":\"transition\",\"time\":\"");
 	sb_rfc3339(&b, fmt_realtime(e->ts_ns, o->boot_to_real_ns));
-	sb_puts(&b, "\",\"cookie\":");
+	sb_lit(&b, "\",\"cookie\":");
 	sb_putu(&b, e->cookie);
 	if (e->flags & TCPFSM_F_OWNER) {
-		sb_puts(&b, ",\"pid\":");
+		sb_lit(&b, ",\"pid\":");
 		sb_putu(&b, e->pid);
-		sb_puts(&b, ",\"comm\":");
+		sb_lit(&b, ",\"comm\":");
 		sb_json_string(&b, e->comm, TCPFSM_COMM_LEN);
 	} else {
-		sb_puts(&b, ",\"pid\":null,\"comm\":null");
+		sb_lit(&b, ",\"pid\":null,\"comm\":null");
 	}
 	sb_puts(&b, e->family == TCPFSM_AF_INET ? ",\"family\":\"ipv4\",\"saddr\":\"" :
 						 ",\"family\":\"ipv6\",\"saddr\":\"");
 	sb_addr(&b, e->family, e->saddr);
-	sb_puts(&b, "\",\"sport\":");
+	sb_lit(&b, "\",\"sport\":");
 	sb_putu(&b, e->sport);
-	sb_puts(&b, ",\"daddr\":\"");
+	sb_lit(&b, ",\"daddr\":\"");
 	sb_addr(&b, e->family, e->daddr);
-	sb_puts(&b, "\",\"dport\":");
+	sb_lit(&b, "\",\"dport\":");
 	sb_putu(&b, e->dport);
-	sb_puts(&b, ",\"netns\":");
+	sb_lit(&b, ",\"netns\":");
 	sb_putu(&b, e->netns);
-	sb_puts(&b, ",\"old\":\"");
+	sb_lit(&b, ",\"old\":\"");
 	sb_puts(&b, state_or_unknown(e->oldstate));
-	sb_puts(&b, "\",\"new\":\"");
+	sb_lit(&b, "\",\"new\":\"");
 	sb_puts(&b, state_or_unknown(e->newstate));
 	if (e->old_duration_ns == TCPFSM_DURATION_UNKNOWN) {
-		sb_puts(&b, "\",\"old_duration_ns\":null");
+		sb_lit(&b, "\",\"old_duration_ns\":null");
 	} else {
-		sb_puts(&b, "\",\"old_duration_ns\":");
+		sb_lit(&b, "\",\"old_duration_ns\":");
 		sb_putu(&b, e->old_duration_ns);
 	}
-	sb_puts(&b, ",\"cgroup_id\":");
+	sb_lit(&b, ",\"cgroup_id\":");
 	sb_putu(&b, e->cgroup_id);
 	sb_puts(&b, (e->flags & TCPFSM_F_SOFTIRQ) ? ",\"softirq\":true}\n" : ",\"softirq\":false}\n");
 	return b.pos;

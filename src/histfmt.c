@@ -74,7 +74,7 @@ int format_conn_text(char *buf, size_t len, const struct conn *c, const struct c
 	sb_init(&b, buf, len);
 	sb_time_owner_cols(&b, ns, c->flags & CONN_OWNER, c->pid, c->comm);
 	fmt_ep(&b, c, true);
-	sb_puts(&b, " -> ");
+	sb_lit(&b, " -> ");
 	fmt_ep(&b, c, false);
 	if (start && end->end_ns >= start) {
 		duration_format(d, sizeof(d), end->end_ns - start);
@@ -83,17 +83,17 @@ int format_conn_text(char *buf, size_t len, const struct conn *c, const struct c
 		sb_puts(&b, d);
 		sb_putc(&b, ' ');
 	} else {
-		sb_puts(&b, "  ? ");
+		sb_lit(&b, "  ? ");
 	}
 	for (int k = 0; k < c->npath; k++) {
 		uint64_t du = entry_duration(c, end, k, &known, &lower);
 
 		if (k)
-			sb_puts(&b, " \xe2\x86\x92 "); /* → */
+			sb_lit(&b, " \xe2\x86\x92 "); /* → */
 		if (k == CONN_PATH_MAX - 1 && c->skipped) {
 			sb_putc(&b, '(');
 			sb_putu(&b, c->skipped);
-			sb_puts(&b, " more) \xe2\x86\x92 ");
+			sb_lit(&b, " more) \xe2\x86\x92 ");
 		}
 		sb_puts(&b, sname(c->states[k]));
 		if (known) {
@@ -101,26 +101,26 @@ int format_conn_text(char *buf, size_t len, const struct conn *c, const struct c
 			sb_puts(&b, lower ? " >=" : " ");
 			sb_puts(&b, d);
 		} else if (k < c->npath - 1 || end->reason == END_EVICTED) {
-			sb_puts(&b, " ?");
+			sb_lit(&b, " ?");
 		}
 	}
-	sb_puts(&b, "  (");
+	sb_lit(&b, "  (");
 	sb_puts(&b, end_reason_text(end->reason));
 	if (c->syn_retrans) {
-		sb_puts(&b, ", ");
+		sb_lit(&b, ", ");
 		sb_putu(&b, c->syn_retrans);
-		sb_puts(&b, " SYN retransmits");
+		sb_lit(&b, " SYN retransmits");
 	}
 	if (!(c->flags & CONN_COMPLETE))
-		sb_puts(&b, ", began before tracing");
-	sb_puts(&b, ")\n");
+		sb_lit(&b, ", began before tracing");
+	sb_lit(&b, ")\n");
 	return b.pos;
 }
 
 static void json_time(struct sbuf *b, uint64_t boot_ns, const struct fmt_opts *o)
 {
 	if (!boot_ns) {
-		sb_puts(b, "null");
+		sb_lit(b, "null");
 		return;
 	}
 	sb_putc(b, '"');
@@ -134,7 +134,7 @@ static void json_u64_or_null(struct sbuf *b, const char *key, bool known, uint64
 	if (known)
 		sb_putu(b, v);
 	else
-		sb_puts(b, "null");
+		sb_lit(b, "null");
 }
 
 int format_conn_json(char *buf, size_t len, const struct conn *c, const struct conn_end *end,
@@ -145,31 +145,31 @@ int format_conn_json(char *buf, size_t len, const struct conn *c, const struct c
 	uint64_t start = conn_start_ns(c, &exact);
 
 	sb_init(&b, buf, len);
-	sb_puts(&b, "{\"type\":\"connection\",\"cookie\":");
+	sb_lit(&b, "{\"type\":\"connection\",\"cookie\":");
 	sb_putu(&b, c->cookie);
 	if (c->flags & CONN_OWNER) {
-		sb_puts(&b, ",\"pid\":");
+		sb_lit(&b, ",\"pid\":");
 		sb_putu(&b, c->pid);
-		sb_puts(&b, ",\"comm\":");
+		sb_lit(&b, ",\"comm\":");
 		sb_json_string(&b, c->comm, TCPFSM_COMM_LEN);
 		sb_putc(&b, ',');
 	} else {
-		sb_puts(&b, ",\"pid\":null,\"comm\":null,");
+		sb_lit(&b, ",\"pid\":null,\"comm\":null,");
 	}
 	sb_puts(&b, c->family == TCPFSM_AF_INET ? "\"family\":\"ipv4\",\"saddr\":\"" :
 						 "\"family\":\"ipv6\",\"saddr\":\"");
 	sb_addr(&b, c->family, c->saddr);
-	sb_puts(&b, "\",\"sport\":");
+	sb_lit(&b, "\",\"sport\":");
 	sb_putu(&b, c->sport);
-	sb_puts(&b, ",\"daddr\":\"");
+	sb_lit(&b, ",\"daddr\":\"");
 	sb_addr(&b, c->family, c->daddr);
-	sb_puts(&b, "\",\"dport\":");
+	sb_lit(&b, "\",\"dport\":");
 	sb_putu(&b, c->dport);
-	sb_puts(&b, ",\"netns\":");
+	sb_lit(&b, ",\"netns\":");
 	sb_putu(&b, c->netns);
-	sb_puts(&b, ",\"start\":");
+	sb_lit(&b, ",\"start\":");
 	json_time(&b, start, o);
-	sb_puts(&b, ",\"end\":");
+	sb_lit(&b, ",\"end\":");
 	json_time(&b, end->end_ns, o);
 	json_u64_or_null(&b, ",\"duration_ns\":", start && end->end_ns >= start,
 			 end->end_ns - start);
@@ -180,23 +180,23 @@ int format_conn_json(char *buf, size_t len, const struct conn *c, const struct c
 
 		sb_puts(&b, k ? ",{\"state\":\"" : "{\"state\":\"");
 		sb_puts(&b, sname(c->states[k]));
-		sb_puts(&b, "\",\"enter\":");
+		sb_lit(&b, "\",\"enter\":");
 		json_time(&b, c->enter_ns[k], o);
 		json_u64_or_null(&b, ",\"duration_ns\":", known, du);
 		if (known && lower)
-			sb_puts(&b, ",\"at_least\":true");
+			sb_lit(&b, ",\"at_least\":true");
 		sb_putc(&b, '}');
 	}
-	sb_puts(&b, "],\"end_reason\":\"");
+	sb_lit(&b, "],\"end_reason\":\"");
 	sb_puts(&b, end_reason_name(end->reason));
-	sb_puts(&b, "\",\"syn_retransmits\":");
+	sb_lit(&b, "\",\"syn_retransmits\":");
 	sb_putu(&b, c->syn_retrans);
 	if (c->skipped) {
-		sb_puts(&b, ",\"skipped_states\":");
+		sb_lit(&b, ",\"skipped_states\":");
 		sb_putu(&b, c->skipped);
 	}
-	sb_puts(&b, ",\"cgroup_id\":");
+	sb_lit(&b, ",\"cgroup_id\":");
 	sb_putu(&b, c->cgroup_id);
-	sb_puts(&b, "}\n");
+	sb_lit(&b, "}\n");
 	return b.pos;
 }

@@ -53,13 +53,27 @@ void sb_puts(struct sbuf *b, const char *s)
 
 void sb_putu0(struct sbuf *b, unsigned long long v, unsigned int width)
 {
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
 	char d[20];
 	unsigned int n = 0;
 
-	do {
-		d[sizeof(d) - 1 - n++] = '0' + v % 10;
-		v /= 10;
-	} while (v);
+	/* two digits a division */
+	while (v >= 100) {
+		unsigned int r = v % 100;
+
+		v /= 100;
+		n += 2;
+		memcpy(d + sizeof(d) - n, pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		n += 2;
+		memcpy(d + sizeof(d) - n, pairs + 2 * v, 2);
+	} else {
+		d[sizeof(d) - 1 - n++] = '0' + v;
+	}
 	for (; width > n; width--)
 		sb_putc(b, '0');
 	sb_put(b, d + sizeof(d) - n, n);

@@ -24,5 +24,7 @@ void sb_puts(struct sbuf *b, const char *s);
 void sb_putu(struct sbuf *b, unsigned long long v);
 void sb_putu0(struct sbuf *b, unsigned long long v, unsigned int width);
 void sb_pad(struct sbuf *b, size_t from, size_t width);
+/* a string literal, its length known at compile time */
+#define sb_lit(b, s) sb_put((b), "" s, sizeof(s) - 1)
 
 #endif
