@@ -48,7 +48,7 @@ PURE_SRCS := src/state.c src/duration.c src/sbuf.c src/format.c src/cli.c src/fi
 	src/conntab.c src/histfmt.c src/record.c src/hist.c src/alert.c src/alertexec.c \
 	src/prom.c src/topview.c src/runas.c src/privs.c
 APP_SRCS := $(PURE_SRCS) src/loader.c src/loop.c src/snapshot.c src/source.c src/output.c \
-	src/trace.c src/history.c src/histcmd.c src/watch.c src/http.c src/main.c
+	src/trace.c src/history.c src/histcmd.c src/watch.c src/serve.c src/top.c src/http.c src/main.c
 PURE_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS))
 APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(APP_SRCS))
 
