@@ -1035,6 +1035,75 @@ static bool snapshot_preexisting(void)
 	return ok;
 }
 
+/*
+ * watch tracks lazily (the iter/tcp sweep reads sk_storage): a server that
+ * never closes after its peer did alerts with an exact age and its owner,
+ * resolves when it closes, and a burst of short connections before it
+ * reaches userspace only as counts.
+ */
+static bool watch_lazy_close_wait(void)
+{
+	const char *const extra[] = { "--alert", "CLOSE_WAIT=1s", "--sweep", "200ms", NULL };
+	struct tracer t;
+	json_object *f = NULL, *r = NULL;
+	uint32_t ns;
+	uint16_t port;
+	int lfd, cfd, sfd;
+	bool ok;
+
+	CHECK(!netns_enter_new(&ns), "new netns");
+	if (!tracer_start(&t, "watch", ns, extra)) {
+		tracer_free(&t);
+		return false;
+	}
+	lfd = listen_on(AF_INET);
+	CHECK(lfd >= 0, "listen");
+	port = local_port(lfd);
+	for (int i = 0; i < 50; i++) {
+		cfd = connect_to(AF_INET, port);
+		sfd = accept(lfd, NULL, NULL);
+		close(cfd);
+		close(sfd);
+	}
+	cfd = connect_to(AF_INET, port);
+	sfd = accept(lfd, NULL, NULL);
+	CHECK(cfd >= 0 && sfd >= 0, "connect/accept");
+	close(cfd);
+	msleep(2500);
+	close(sfd);
+	close(lfd);
+	msleep(SETTLE_MS);
+	ok = tracer_stop(&t);
+	for (size_t i = 0; ok && i < t.n; i++) {
+		if (!str_is(ev_str(t.ev[i], "type"), "alert") ||
+		    !str_is(ev_str(t.ev[i], "state"), "CLOSE_WAIT"))
+			continue;
+		if (str_is(ev_str(t.ev[i], "status"), "firing"))
+			f = t.ev[i];
+		else if (str_is(ev_str(t.ev[i], "status"), "resolved"))
+			r = t.ev[i];
+	}
+	if (ok && (!f || !r)) {
+		snprintf(why, sizeof(why), "no CLOSE_WAIT alert %s", f ? "resolved" : "fired");
+		ok = false;
+	} else if (ok && (ev_bool(f, "age_at_least") || ev_int(f, "age_ns") < 1000000000LL ||
+			  ev_int(f, "pid") != getpid() || !str_is(ev_str(f, "comm"), my_comm))) {
+		snprintf(why, sizeof(why), "alert: age %lld (at least: %d), pid %lld, comm %s",
+			 (long long)ev_int(f, "age_ns"), ev_bool(f, "age_at_least"),
+			 (long long)ev_int(f, "pid"), ev_str(f, "comm"));
+		ok = false;
+	} else if (ok && !strstr(t.err_text, "sent to userspace")) {
+		snprintf(why, sizeof(why), "not in lazy mode (no \"sent to userspace\")");
+		ok = false;
+	}
+	if (!ok) {
+		show("tcpfsm stderr", t.err_text, 2000);
+		show_events(&t);
+	}
+	tracer_free(&t);
+	return ok;
+}
+
 /* The fallback path has no snapshot: tcpfsm must say so and still work. */
 static bool snapshot_fallback_warns(void)
 {
@@ -1222,6 +1291,9 @@ int main(int argc, char **argv)
 	report(ok, "history --attach=tracepoint: no snapshot, says so, still records", "%s", why);
 	ok = hist_counts();
 	report(ok, "hist: kernel-side counts equal the transitions made", "%s", why);
+	ok = watch_lazy_close_wait();
+	report(ok, "watch (lazy tracking): CLOSE_WAIT alert with exact age and owner, resolved",
+	       "%s", why);
 
 	printf("%d passed, %d failed\n", passed, failed);
 	fflush(stdout);
