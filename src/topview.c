@@ -175,6 +175,7 @@ int top_render(char *buf, size_t len, const struct top_input *in)
 	time_t sec = real / 1000000000LL;
 	int lines = 0, width = in->width > 0 ? in->width : 80;
 	uint32_t firing = 0;
+	bool narrow;
 	struct sbuf b;
 	struct tm t;
 	size_t i, pos;
@@ -247,8 +248,18 @@ int top_render(char *buf, size_t len, const struct top_input *in)
 		}
 	}
 
-	snprintf(l, sizeof(l), "%-9s %-11s %-7s %-15s %-21s %-21s %s", "AGE", "STATE", "PID",
-		 "COMM", "LOCAL", "REMOTE", "EVIDENCE");
+	/*
+	 * Full width: ... LOCAL REMOTE EVIDENCE (110 columns for IPv4). Below
+	 * that the evidence, which says why a row is there, moves ahead of the
+	 * endpoints in a short form, and the local side shows only its port.
+	 */
+	narrow = width < TOP_FULL_WIDTH;
+	if (narrow)
+		snprintf(l, sizeof(l), "%-9s %-11s %-7s %-15s %-11s %-6s %s", "AGE", "STATE",
+			 "PID", "COMM", "EVIDENCE", "LPORT", "REMOTE");
+	else
+		snprintf(l, sizeof(l), "%-9s %-11s %-7s %-15s %-21s %-21s %s", "AGE", "STATE",
+			 "PID", "COMM", "LOCAL", "REMOTE", "EVIDENCE");
 	line(&b, width, l);
 	lines++;
 	conntab__foreach(in->tab, collect, &k);
@@ -278,13 +289,20 @@ int top_render(char *buf, size_t len, const struct top_input *in)
 			strcpy(comm, "-");
 		}
 		if (c->syn_retrans)
-			snprintf(ev, sizeof(ev), "%u SYN rtx", c->syn_retrans);
+			snprintf(ev, sizeof(ev), narrow ? "%urtx" : "%u SYN rtx", c->syn_retrans);
 		if (c->alert)
-			snprintf(ev + strlen(ev), sizeof(ev) - strlen(ev), "%sALERT", ev[0] ? ", " : "");
+			snprintf(ev + strlen(ev), sizeof(ev) - strlen(ev), "%sALERT",
+				 !ev[0] ? "" : narrow ? " " : ", ");
 		/* the age padded to 9 characters, not bytes: µ is two */
 		pad = (at_least ? 7 : 9) - text_width(d);
-		snprintf(l, sizeof(l), "%s%s%*s %-11s %-7s %-15s %-21s %-21s %s", at_least ? ">=" : "",
-			 d, pad > 0 ? pad : 0, "", short_name(c->state), pid, comm, ep1, ep2, ev);
+		if (narrow)
+			snprintf(l, sizeof(l), "%s%s%*s %-11s %-7s %-15s %-11s :%-5u %s",
+				 at_least ? ">=" : "", d, pad > 0 ? pad : 0, "",
+				 short_name(c->state), pid, comm, ev, c->sport, ep2);
+		else
+			snprintf(l, sizeof(l), "%s%s%*s %-11s %-7s %-15s %-21s %-21s %s",
+				 at_least ? ">=" : "", d, pad > 0 ? pad : 0, "",
+				 short_name(c->state), pid, comm, ep1, ep2, ev);
 		line(&b, width, l);
 	}
 	if (i < k.n) {

@@ -39,6 +39,9 @@ struct top_input {
 	int width, height;		/* characters; height 0: no limit */
 };
 
+/* Narrower screens get the short table: evidence first, local port only. */
+#define TOP_FULL_WIDTH 110
+
 /* snprintf-style; lines end in '\n' and are at most width characters. */
 int top_render(char *buf, size_t len, const struct top_input *in);
 

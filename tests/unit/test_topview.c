@@ -238,6 +238,8 @@ static void assert_screen(const struct top_input *in, const char *want)
 #define EMPTY_COUNTS                                                                              \
 	"LISTEN 0  SYN_SENT 0  SYN_RECV 0  ESTABLISHED 0  FIN_WAIT1 0  FIN_WAIT2 0  CLOSING 0  "     \
 	"TIME_WAIT 0  CLOSE_WAIT 0  LAST_ACK 0\n"
+/* below TOP_FULL_WIDTH: evidence (short) first, the local port only */
+#define NARROW_COLUMNS "AGE       STATE       PID     COMM            EVIDENCE    LPORT  REMOTE\n"
 #define COLUMNS                                                                                   \
 	"AGE       STATE       PID     COMM            LOCAL                 REMOTE                " \
 	"EVIDENCE\n"
@@ -328,14 +330,24 @@ static void test_empty(void **unused)
 
 	assert_non_null(t);
 	assert_screen(&in, TITLE0 EMPTY_COUNTS "\n" COLUMNS);
+	/* the full table from TOP_FULL_WIDTH on, the short one below */
+	{
+		static char got[1 << 16];
+
+		in.width = TOP_FULL_WIDTH;
+		top_render(got, sizeof(got), &in);
+		assert_non_null(strstr(got, "\n" COLUMNS));
+		in.width = TOP_FULL_WIDTH - 1;
+		top_render(got, sizeof(got), &in);
+		assert_non_null(strstr(got, "\n" NARROW_COLUMNS));
+	}
 	/* width 0: 80 */
 	in.width = 0;
 	assert_screen(&in, TITLE0
 			   "LISTEN 0  SYN_SENT 0  SYN_RECV 0  ESTABLISHED 0  FIN_WAIT1 0  FIN_WAIT2 0\n"
 			   "CLOSING 0  TIME_WAIT 0  CLOSE_WAIT 0  LAST_ACK 0\n"
 			   "\n"
-			   "AGE       STATE       PID     COMM            LOCAL                 "
-			   "REMOTE      \n");
+			   NARROW_COLUMNS);
 	conntab__free(t);
 }
 
@@ -435,13 +447,13 @@ static void test_header_wraps(void **unused)
 			   "LISTEN 0  SYN_SENT 0  SYN_RECV 0  ESTABLISHED 0  FIN_WAIT1 0  FIN_WAIT2 0\n"
 			   "CLOSING 0  TIME_WAIT 0  CLOSE_WAIT 0  LAST_ACK 0\n"
 			   "\n"
-			   "AGE       STATE       PID     COMM            LOCAL                 REMOT\n");
+			   NARROW_COLUMNS);
 	in.width = 72;
 	assert_screen(&in, TITLE0
 			   "LISTEN 0  SYN_SENT 0  SYN_RECV 0  ESTABLISHED 0  FIN_WAIT1 0\n"
 			   "FIN_WAIT2 0  CLOSING 0  TIME_WAIT 0  CLOSE_WAIT 0  LAST_ACK 0\n"
 			   "\n"
-			   "AGE       STATE       PID     COMM            LOCAL                 REMO\n");
+			   NARROW_COLUMNS);
 	/* narrower still: four lines of counts, the title cut */
 	in.width = 40;
 	assert_screen(&in, "tcpfsm top - 15:00:36  0 transitions/s  \n"
@@ -667,15 +679,16 @@ static void test_summary(void **unused)
 			   SUM_TIME_WAIT "\n"
 			   SUM_CLOSE_WAIT "\n"
 			   "\n"
-			   "AGE       STATE       PID     COMM            LOCAL          \n"
-			   ">=1h02m   CLOSE_WAIT  -       -               10.0.0.2:8080  \n"
-			   "2m03s     CLOSE_WAIT  100     nginx           10.0.0.2:443   \n"
-			   "30.0s     FIN_WAIT2   4243    curl            10.0.0.1:40002 \n"
-			   "5.00s     SYN_SENT    4242    curl            10.0.0.1:40001 \n"
-			   "3.00s     CLOSING     777     java            10.0.0.2:8080  \n"
-			   "1.50s     SYN_RECV    100     nginx           10.0.0.2:443   \n"
-			   "250ms     FIN_WAIT1   777     java            10.0.0.2:8080  \n"
-			   "812" MICRO "s     LAST_ACK    100     nginx           10.0.0.2:443   \n");
+			   /* narrow: the short evidence ahead of the endpoints */
+			   "AGE       STATE       PID     COMM            EVIDENCE    LPO\n"
+			   ">=1h02m   CLOSE_WAIT  -       -                           :80\n"
+			   "2m03s     CLOSE_WAIT  100     nginx           ALERT       :44\n"
+			   "30.0s     FIN_WAIT2   4243    curl                        :40\n"
+			   "5.00s     SYN_SENT    4242    curl            2rtx ALERT  :40\n"
+			   "3.00s     CLOSING     777     java                        :80\n"
+			   "1.50s     SYN_RECV    100     nginx                       :44\n"
+			   "250ms     FIN_WAIT1   777     java                        :80\n"
+			   "812" MICRO "s     LAST_ACK    100     nginx                       :44\n");
 	hist_set_free(&none);
 	hist_set_free(&hs);
 	conntab__free(t);
@@ -760,8 +773,8 @@ static void test_height(void **unused)
 			   "LISTEN 1  SYN_SENT 1  SYN_RECV 1  ESTABLISHED 2  FIN_WAIT1 1\n"
 			   "FIN_WAIT2 1  CLOSING 1  TIME_WAIT 1  CLOSE_WAIT 2  LAST_ACK 1\n"
 			   "\n"
-			   "AGE       STATE       PID     COMM            LOCAL                 REMO\n"
-			   ">=1h02m   CLOSE_WAIT  -       -               10.0.0.2:8080         10.0\n"
+			   NARROW_COLUMNS
+			   ">=1h02m   CLOSE_WAIT  -       -                           :8080  10.0.0.\n"
 			   "... 7 more\n");
 	hist_set_free(&hs);
 	conntab__free(t);
