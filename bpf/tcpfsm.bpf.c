@@ -834,6 +834,21 @@ int BPF_PROG(retransmit_btf, const struct sock *sk)
 	e.ino = info->ino;
 	fill_identity(&e, &sk->__sk_common);
 	copy_owner(&e, info);
+	/* lazy mode: a SYN retransmit is the first sign of a stuck connect
+	 * (at 1 s): track the socket now, not at the next sweep */
+	if (lazy && info->ts_ns && !(info->flags & SKF_TRACKED) && netns_passes(e.netns) &&
+	    (!filter_family || e.family == filter_family) && ports_pass(&e) &&
+	    (!filter_cgroup || ((info->flags & TCPFSM_F_OWNER) && info->cgroup_id == filter_cgroup))) {
+		info->flags |= SKF_TRACKED;
+		e.kind = TCPFSM_KIND_SNAPSHOT;
+		e.ts_ns = info->ts_ns;
+		e.old_duration_ns = TCPFSM_DURATION_UNKNOWN;
+		if (output(&e))
+			stat_inc(TCPFSM_STAT_LOST);
+		e.kind = TCPFSM_KIND_EVIDENCE;
+		e.ts_ns = bpf_ktime_get_boot_ns();
+		e.old_duration_ns = e.ts_ns - info->ts_ns;
+	}
 	emit_evidence(&e);
 	return 0;
 }

@@ -135,6 +135,23 @@ struct alert_engine {
 	struct conntab *tab; /* during apply/sweep */
 };
 
+uint64_t alert_track_interval(const struct alert_cfg *cfg, uint64_t sweep_ns, uint64_t dur_ns)
+{
+	uint64_t want = dur_ns > UINT64_MAX / 50 ? UINT64_MAX : dur_ns * 50, cap = UINT64_MAX;
+
+	for (int s = 0; s < TCPFSM_STATE_MAX; s++) {
+		uint64_t t = cfg->threshold_ns[s];
+
+		if (!t || s == TCPFSM_SYN_RECV || (s == TCPFSM_SYN_SENT && t >= 2000000000ULL))
+			continue;
+		if (t / 2 < cap)
+			cap = t / 2;
+	}
+	if (want > cap)
+		want = cap;
+	return want > sweep_ns ? want : sweep_ns;
+}
+
 void alert_cfg_defaults(struct alert_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));

@@ -57,6 +57,16 @@ void alert_cfg_defaults(struct alert_cfg *cfg);
 /* "SYN_SENT=3s" into cfg; -EINVAL with a message. */
 int alert_cfg_parse(struct alert_cfg *cfg, const char *spec, char *err, size_t errlen);
 
+/*
+ * Lazy tracking: how long until the next tracking sweep. Every sweep_ns,
+ * unless a sweep costs more than 2% of a CPU (dur_ns each, on a host with
+ * many sockets): then less often, but never later than half the smallest
+ * threshold of the states only a sweep finds. A stuck connect is found by
+ * its first SYN retransmit (1 s) instead, a half-open request by its SYN/ACK
+ * retransmits: SYN_SENT from 2 s on and SYN_RECV do not bound it.
+ */
+uint64_t alert_track_interval(const struct alert_cfg *cfg, uint64_t sweep_ns, uint64_t dur_ns);
+
 typedef void (*alert_fn)(void *ctx, struct alert *a);
 /* find the fd of socket inode ino in process pid; -1 if not found */
 typedef int (*fd_lookup_fn)(uint32_t pid, uint32_t ino);

@@ -202,9 +202,15 @@ static int w_tick(void *ctx, uint64_t now)
 	w->now = now;
 	/* requests: only to notice tracked ones vanish (none, none) */
 	requests = w->ld && now >= w->next_req_sweep && alert_engine__stats(w->ae)->half_open;
-	track = w->ld && w->lazy && now >= w->next_sweep;
-	if (requests || track)
+	track = w->ld && w->lazy && now >= w->next_track;
+	if (requests || track) {
+		uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+
 		iter_sweep(w, track, w->track_after_ns, requests);
+		if (track)
+			w->next_track = now + alert_track_interval(&w->cfg->alerts, w->cfg->sweep_ns,
+								   clock_ns(CLOCK_MONOTONIC) - t0);
+	}
 	if (requests)
 		w->next_req_sweep = now + REQUEST_SWEEP_NS;
 	if (w->ld && now >= w->next_sweep) {

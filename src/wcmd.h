@@ -27,7 +27,7 @@ struct wcmd {
 	struct conntab *tab;
 	struct alert_engine *ae;
 	struct alert_exec *exec;
-	uint64_t next_sweep, next_req_sweep, now;
+	uint64_t next_sweep, next_req_sweep, next_track, now;
 	int err;
 	/* lazy tracking (watch, serve): see loader__track_sweep */
 	bool lazy;

@@ -813,6 +813,31 @@ static void test_lazily_tracked_socket(void **unused)
 	fx_free(&f);
 }
 
+/* lazy tracking's sweep backs off when it is costly, within the thresholds */
+static void test_track_interval(void **unused)
+{
+	struct alert_cfg c;
+
+	alert_cfg_defaults(&c);
+	/* cheap: every --sweep */
+	assert_int_equal(alert_track_interval(&c, SEC, 2 * MS), SEC);
+	/* 130 ms a sweep: 50 times that, 6.5 s */
+	assert_int_equal(alert_track_interval(&c, SEC, 130 * MS), 6500 * MS);
+	/* never later than half the smallest threshold a sweep must find:
+	 * LAST_ACK, FIN_WAIT1, CLOSING 30 s (SYN_SENT 3 s and SYN_RECV are
+	 * found by their retransmits) */
+	assert_int_equal(alert_track_interval(&c, SEC, 2 * SEC), 15 * SEC);
+	/* a SYN_SENT threshold under 2 s comes before its first retransmit */
+	c.threshold_ns[SYN_SENT] = 1500 * MS;
+	assert_int_equal(alert_track_interval(&c, SEC, 2 * SEC), 750 * MS > SEC ? 750 * MS : SEC);
+	c.threshold_ns[SYN_SENT] = 3 * SEC;
+	c.threshold_ns[CLOSE_WAIT] = 4 * SEC;
+	assert_int_equal(alert_track_interval(&c, 100 * MS, 2 * SEC), 2 * SEC);
+	/* no alerts at all: only the cost bounds it */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(alert_track_interval(&c, SEC, 2 * SEC), 100 * SEC);
+}
+
 /* the closing states, seeded before tracing began, and where they go */
 static void test_diagnose_closing_states(void **unused)
 {
@@ -1813,6 +1838,7 @@ int main(void)
 		cmocka_unit_test(test_diagnose_close_wait),
 		cmocka_unit_test(test_diagnose_closing_states),
 		cmocka_unit_test(test_lazily_tracked_socket),
+		cmocka_unit_test(test_track_interval),
 		cmocka_unit_test(test_half_open_fires_and_completes),
 		cmocka_unit_test(test_half_open_names_client),
 		cmocka_unit_test(test_half_open_gone),
