@@ -68,7 +68,9 @@ struct sk_info {
  * the in-kernel histograms and nothing else.
  */
 const volatile bool lazy = false;
-__u64 track_after_ns = 0;	/* set by userspace before each sweep */
+/* set by userspace before each sweep: track sockets that entered their
+ * state at or before this time (CLOCK_BOOTTIME) */
+__u64 track_entered_by_ns = 0;
 
 /* lazy mode: the network namespaces sockets are made in, so that a sweep
  * enters a new one at once (userspace deletes what it cannot enter) */
@@ -243,42 +245,6 @@ int softirq_exit_tp(void *ctx)
 	return set_softirq(0);
 }
 
-/*
- * The cheaper way, used with tp_btf on x86-64 (userspace sets ctx_by_stack):
- * there a softirq always runs on the CPU's IRQ stack (irq_exit and
- * do_softirq_own_stack switch to it), never on the task stack of whatever it
- * interrupted. The tracepoint's argument array, our ctx, is in its caller's
- * frame: it lies inside current->stack exactly when the transition runs in
- * task context. ksoftirqd serves softirqs on its own task stack: a kthread
- * known by name. No extra program runs, nothing per softirq.
- */
-const volatile bool ctx_by_stack = false;
-const volatile __u64 task_stack_size = 16384; /* THREAD_SIZE: 32 KiB with KASAN */
-
-#define TCPFSM_PF_KTHREAD 0x00200000
-#define KSOFTIRQ_COMM 0x71726974666f736bULL /* "ksoftirq", little endian */
-
-static __always_inline int stack_context(void *ctx)
-{
-	struct task_struct *t = bpf_get_current_task_btf();
-	__u64 lo = (__u64)t->stack, hi = lo + task_stack_size, comm;
-	int in = 0;
-
-	if (t->flags & TCPFSM_PF_KTHREAD) {
-		__builtin_memcpy(&comm, t->comm, sizeof(comm));
-		if (comm == KSOFTIRQ_COMM)
-			return 0;
-	}
-	/* compared, never subtracted: the verifier lets a privileged program
-	 * compare a pointer with a number, not turn it into one */
-	asm volatile("if %[p] < %[lo] goto +2\n\t"
-		     "if %[p] >= %[hi] goto +1\n\t"
-		     "%[in] = 1\n\t"
-		     : [in] "+r"(in)
-		     : [p] "r"(ctx), [lo] "r"(lo), [hi] "r"(hi));
-	return in;
-}
-
 /* 1 in task context, 0 serving a softirq, -1 when we cannot tell. */
 static __always_inline int task_context(void)
 {
@@ -371,15 +337,10 @@ static __always_inline long output(struct tcpfsm_event *e)
 	__u32 cpu = bpf_get_smp_processor_id();
 	void *rb = percpu_rings ? bpf_map_lookup_elem(&cpu_events, &cpu) : NULL;
 
-	if (rb)
-		return bpf_ringbuf_output(rb, e, sizeof(*e),
-					  bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) + sizeof(*e) >=
-							  wakeup_bytes ?
-						  BPF_RB_FORCE_WAKEUP :
-						  BPF_RB_NO_WAKEUP);
-	return bpf_ringbuf_output(&events, e, sizeof(*e),
-				  bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + sizeof(*e) >=
-						  wakeup_bytes ?
+	if (!rb)
+		rb = &events;
+	return bpf_ringbuf_output(rb, e, sizeof(*e),
+				  bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) + sizeof(*e) >= wakeup_bytes ?
 					  BPF_RB_FORCE_WAKEUP :
 					  BPF_RB_NO_WAKEUP);
 }
@@ -650,7 +611,7 @@ int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, co
 	 * (an accepted child gets one after its first transitions) */
 	if (info && !info->ino && sk->sk_socket)
 		info->ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
-	return finish(e, info, fresh, NULL, ctx_by_stack ? stack_context(ctx) : task_context());
+	return finish(e, info, fresh, NULL, task_context());
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
@@ -799,6 +760,24 @@ static __always_inline void copy_owner(struct tcpfsm_event *e, const struct sk_i
 	e->flags |= TCPFSM_F_OWNER;
 }
 
+/*
+ * e (identity filled) as the record that starts userspace tracking a socket
+ * (lazy mode): its state, the exact time it entered it, owner, evidence.
+ */
+static __always_inline void make_seed(struct tcpfsm_event *e, const struct sk_info *info)
+{
+	e->kind = TCPFSM_KIND_SNAPSHOT;
+	e->flags = 0; /* not "at least": we know when it entered its state */
+	e->ts_ns = info->ts_ns;
+	e->cookie = info->cookie;
+	e->old_duration_ns = TCPFSM_DURATION_UNKNOWN;
+	e->oldstate = e->newstate = info->state;
+	e->evidence = info->evidence;
+	e->syn_retrans = info->syn_retrans > 0xffff ? 0xffff : info->syn_retrans;
+	e->ino = info->ino;
+	copy_owner(e, info);
+}
+
 static __always_inline void emit_evidence(struct tcpfsm_event *e)
 {
 	if (!emit_events || !netns_passes(e->netns) ||
@@ -839,15 +818,12 @@ int BPF_PROG(retransmit_btf, const struct sock *sk)
 	if (lazy && info->ts_ns && !(info->flags & SKF_TRACKED) && netns_passes(e.netns) &&
 	    (!filter_family || e.family == filter_family) && ports_pass(&e) &&
 	    (!filter_cgroup || ((info->flags & TCPFSM_F_OWNER) && info->cgroup_id == filter_cgroup))) {
+		struct tcpfsm_event seed = e;
+
 		info->flags |= SKF_TRACKED;
-		e.kind = TCPFSM_KIND_SNAPSHOT;
-		e.ts_ns = info->ts_ns;
-		e.old_duration_ns = TCPFSM_DURATION_UNKNOWN;
-		if (output(&e))
+		make_seed(&seed, info);
+		if (output(&seed))
 			stat_inc(TCPFSM_STAT_LOST);
-		e.kind = TCPFSM_KIND_EVIDENCE;
-		e.ts_ns = bpf_ktime_get_boot_ns();
-		e.old_duration_ns = e.ts_ns - info->ts_ns;
 	}
 	emit_evidence(&e);
 	return 0;
@@ -959,8 +935,9 @@ static __always_inline void sweep_count(__u8 state)
  * follow as events.
  */
 static __always_inline void track_one(struct seq_file *seq, struct sock_common *skc, __u8 state,
-				      struct tcpfsm_event *e)
+				      const struct tcpfsm_event *e)
 {
+	struct tcpfsm_event seed;
 	struct tcp_timewait_sock *tw;
 	struct sk_info *info;
 	struct tcp_sock *tp;
@@ -996,25 +973,17 @@ static __always_inline void track_one(struct seq_file *seq, struct sock_common *
 	}
 	sweep_count(state);
 	if (!info || !info->cookie || !info->ts_ns || (info->flags & SKF_TRACKED) ||
-	    state == TCPFSM_CLOSE || info->ts_ns + track_after_ns > bpf_ktime_get_boot_ns())
+	    state == TCPFSM_CLOSE || info->ts_ns > track_entered_by_ns)
 		return;
 	info->flags |= SKF_TRACKED;
 	/* a transition racing with us that did not see the flag yet updated
 	 * the storage first: read state and time only now */
 	asm volatile("" ::: "memory");
-	e->kind = TCPFSM_KIND_SNAPSHOT;
-	e->flags = 0; /* not "at least": we know when it entered its state */
-	e->ts_ns = info->ts_ns;
-	e->cookie = info->cookie;
-	e->old_duration_ns = TCPFSM_DURATION_UNKNOWN;
-	e->oldstate = e->newstate = info->state;
-	e->evidence = info->evidence;
-	e->syn_retrans = info->syn_retrans > 0xffff ? 0xffff : info->syn_retrans;
-	e->ino = info->ino;
-	if (!e->ino && tp->inet_conn.icsk_inet.sk.sk_socket)
-		e->ino = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_socket, file, f_inode, i_ino);
-	copy_owner(e, info);
-	bpf_seq_write(seq, e, sizeof(*e));
+	seed = *e;
+	make_seed(&seed, info);
+	if (!seed.ino && tp->inet_conn.icsk_inet.sk.sk_socket)
+		seed.ino = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_socket, file, f_inode, i_ino);
+	bpf_seq_write(seq, &seed, sizeof(seed));
 }
 
 /*
@@ -1045,8 +1014,6 @@ int snapshot_tcp(struct bpf_iter__tcp *ctx)
 	if (!(iter_what & TCPFSM_ITER_ALL) &&
 	    !((iter_what & TCPFSM_ITER_REQUESTS) && state == TCPFSM_NEW_SYN_RECV))
 		return 0;
-	__builtin_memset(&e, 0, sizeof(e));
-	fill_identity(&e, skc);
 	e.kind = TCPFSM_KIND_SNAPSHOT;
 	e.ts_ns = bpf_ktime_get_boot_ns();
 	e.cookie = bpf_get_socket_cookie(skc);

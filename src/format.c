@@ -52,21 +52,20 @@ void sb_endpoint(struct sbuf *b, int family, const uint8_t *addr, uint16_t port)
 
 int format_addr(char *buf, size_t len, int family, const uint8_t *addr)
 {
-	char tmp[INET6_ADDRSTRLEN];
+	struct sbuf b;
 
-	if (!inet_ntop(family == TCPFSM_AF_INET ? AF_INET : AF_INET6, addr, tmp, sizeof(tmp)))
-		return snprintf(buf, len, "?");
-	return snprintf(buf, len, "%s", tmp);
+	sb_init(&b, buf, len);
+	sb_addr(&b, family, addr);
+	return b.pos;
 }
 
 int format_endpoint(char *buf, size_t len, int family, const uint8_t *addr, uint16_t port)
 {
-	char a[INET6_ADDRSTRLEN];
+	struct sbuf b;
 
-	format_addr(a, sizeof(a), family, addr);
-	if (family == TCPFSM_AF_INET)
-		return snprintf(buf, len, "%s:%u", a, port);
-	return snprintf(buf, len, "[%s]:%u", a, port);
+	sb_init(&b, buf, len);
+	sb_endpoint(&b, family, addr, port);
+	return b.pos;
 }
 
 /*

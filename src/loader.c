@@ -9,12 +9,10 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <zlib.h>
 #include "hist.h"
 #include "loader.h"
 #include "privs.h"
@@ -249,40 +247,6 @@ static void set_filters(struct tcpfsm_bpf *skel, const struct tcpfsm_config *cfg
 	ro->hist_by = cfg->by;
 }
 
-/*
- * Whether the BPF program can tell softirq from task context by the stack it
- * runs on: on x86-64 softirqs always run on the per-CPU IRQ stack (see
- * stack_context() in the BPF program). Elsewhere: the softirq tracepoints.
- */
-static bool stack_context_works(void)
-{
-#if defined(__x86_64__)
-	return !getenv("TCPFSM_SOFTIRQ_TRACKING"); /* tests compare both ways */
-#else
-	return false;
-#endif
-}
-
-/* KASAN doubles x86-64's task stacks (THREAD_SIZE 32 KiB). */
-static bool kernel_has_kasan(void)
-{
-	char path[128], line[256];
-	struct utsname u;
-	bool kasan = false;
-	gzFile f = gzopen("/proc/config.gz", "r");
-
-	if (!f && !uname(&u)) {
-		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
-		f = gzopen(path, "r"); /* reads plain files too */
-	}
-	if (!f)
-		return false;
-	while (!kasan && gzgets(f, line, sizeof(line)))
-		kasan = !strcmp(line, "CONFIG_KASAN=y\n");
-	gzclose(f);
-	return kasan;
-}
-
 static void destroy_links(struct loader *ld)
 {
 	for (size_t i = 0; i < sizeof(ld->links) / sizeof(ld->links[0]); i++) {
@@ -336,14 +300,6 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 		sirq_out = use[2];
 		for (i = 0; i < 4; i++)
 			evidence[i] = use[3 + i];
-	}
-	if (mode == ATTACH_TP_BTF && stack_context_works()) {
-		/* softirq or task told by the stack: no softirq programs */
-		skel->rodata->ctx_by_stack = true;
-		skel->rodata->task_stack_size = kernel_has_kasan() ? 32768 : 16384;
-		bpf_program__set_autoload(sirq_in, false);
-		bpf_program__set_autoload(sirq_out, false);
-		sirq_in = sirq_out = NULL;
 	}
 	if (mode == ATTACH_TP_BTF) {
 		/* the fallback's preallocated hashes are not needed */
@@ -411,10 +367,8 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 	 * attach cannot leave its CPU flagged "in softirq" with no exit to clear
 	 * it.
 	 */
-	if (!sirq_in) {
-		ld->ctx_tracking = true;
-	} else if ((ld->links[2] = bpf_program__attach(sirq_out)) &&
-		   (ld->links[1] = bpf_program__attach(sirq_in))) {
+	if ((ld->links[2] = bpf_program__attach(sirq_out)) &&
+	    (ld->links[1] = bpf_program__attach(sirq_in))) {
 		skel->bss->ctx_tracking = true;
 		ld->ctx_tracking = true;
 	} else {
@@ -765,7 +719,9 @@ bool loader__lazy(const struct loader *ld)
 void loader__iter_what(struct loader *ld, uint32_t what, uint64_t track_after_ns)
 {
 	ld->skel->data->iter_what = what;
-	ld->skel->bss->track_after_ns = track_after_ns;
+	/* one cut-off for the whole sweep, on the BPF clock (CLOCK_BOOTTIME) */
+	ld->skel->bss->track_entered_by_ns =
+		boottime_ns() > track_after_ns ? boottime_ns() - track_after_ns : 0;
 	memset(ld->skel->bss->sweep_states, 0, sizeof(ld->skel->bss->sweep_states));
 }
 

@@ -293,12 +293,10 @@ static bool holds_program(pid_t pid, const char *prefix)
  * Client and server in different processes. On loopback the server's
  * SYN_RECV->ESTABLISHED runs in softirq on the *client's* stack: a tracer that
  * reads the current task (tcpstates) blames the client. tcpfsm must name the
- * server, and mark those events softirq. Both ways of telling softirq from
- * task context are run: by the stack (tp_btf on x86-64, the default) and by
- * the softirq_entry/exit tracepoints (the classic path, other arches, or
- * TCPFSM_SOFTIRQ_TRACKING=1).
+ * server, and mark those events softirq (told by the softirq_entry/exit
+ * programs, on both attach paths).
  */
-static void cross_process(const char *const *extra, bool softirq_env)
+static void cross_process(const char *const *extra)
 {
 	struct tracer t;
 	struct exchange x;
@@ -308,23 +306,13 @@ static void cross_process(const char *const *extra, bool softirq_env)
 	char buf[8];
 	json_object *evs[MAX_EV];
 	size_t n, softirq = 0;
-	bool by_stack;
 
 	assert_int_equal(netns_enter_new(&ns), 0);
-	/* the tracer inherits our environment; unset before any assertion */
-	if (softirq_env)
-		setenv("TCPFSM_SOFTIRQ_TRACKING", "1", 1);
 	err = tracer_start(&t, ns, extra);
-	unsetenv("TCPFSM_SOFTIRQ_TRACKING");
 	assert_int_equal(err, 0);
-#if defined(__x86_64__)
-	by_stack = !extra && !softirq_env;
-#else
-	by_stack = false;
-#endif
-	/* the softirq programs are loaded exactly when they are the way */
-	assert_int_equal(holds_program(t.pid, "softirq_entry"), !by_stack);
-	assert_int_equal(holds_program(t.pid, "softirq_exit"), !by_stack);
+	/* the softirq programs do the telling */
+	assert_int_equal(holds_program(t.pid, "softirq_entry"), 1);
+	assert_int_equal(holds_program(t.pid, "softirq_exit"), 1);
 	assert_int_equal(pipe(p), 0);
 	srv = fork();
 	assert_true(srv >= 0);
@@ -363,17 +351,12 @@ static void cross_process(const char *const *extra, bool softirq_env)
 
 static void test_owner_across_processes(void **state)
 {
-	cross_process(NULL, false);
-}
-
-static void test_softirq_tracking_owner_across_processes(void **state)
-{
-	cross_process(NULL, true);
+	cross_process(NULL);
 }
 
 static void test_tracepoint_owner_across_processes(void **state)
 {
-	cross_process(tracepoint_args, false);
+	cross_process(tracepoint_args);
 }
 
 int main(void)
@@ -385,7 +368,6 @@ int main(void)
 		cmocka_unit_test(test_ipv6_server_closes_first),
 		cmocka_unit_test(test_refused_connect),
 		cmocka_unit_test(test_owner_across_processes),
-		cmocka_unit_test(test_softirq_tracking_owner_across_processes),
 		cmocka_unit_test(test_tracepoint_client_closes_first),
 		cmocka_unit_test(test_tracepoint_server_closes_first),
 		cmocka_unit_test(test_tracepoint_ipv6),
