@@ -43,14 +43,26 @@ APP := $(OUTPUT)/tcpfsm
 BPF_OBJ := $(OUTPUT)/tcpfsm.bpf.o
 SKEL := $(OUTPUT)/tcpfsm.skel.h
 
-# Pure modules: no libbpf, unit-tested without root.
-PURE_SRCS := src/state.c src/duration.c src/sbuf.c src/format.c src/cli.c src/filter.c \
-	src/conntab.c src/histfmt.c src/record.c src/hist.c src/alert.c src/alertexec.c \
-	src/prom.c src/topview.c src/runas.c src/privs.c
-APP_SRCS := $(PURE_SRCS) src/loader.c src/loop.c src/snapshot.c src/source.c src/output.c \
-	src/trace.c src/history.c src/histcmd.c src/watch.c src/serve.c src/top.c src/http.c src/main.c
-PURE_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(PURE_SRCS))
-APP_OBJS := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(APP_SRCS))
+# Layers, lowest first; a module includes only from its own layer or below
+# (tests/layers.sh checks it):
+#   pure/   tables, histograms, alert rules, formatters, the record format:
+#           no libbpf, no syscalls beyond memory; unit-tested without root
+#   sys/    the operating system but not BPF: logging, stdout, HTTP,
+#           hooks, capabilities, users
+#   kernel/ the BPF side: loader, ring reader, event loop, snapshots, sources
+#   cmd/    the commands and their options, one file each
+PURE_SRCS := $(sort $(wildcard src/pure/*.c))
+SYS_SRCS := $(sort $(wildcard src/sys/*.c))
+KERNEL_SRCS := $(sort $(wildcard src/kernel/*.c))
+CMD_SRCS := $(sort $(wildcard src/cmd/*.c))
+APP_SRCS := $(PURE_SRCS) $(SYS_SRCS) $(KERNEL_SRCS) $(CMD_SRCS)
+obj = $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(1))
+PURE_OBJS := $(call obj,$(PURE_SRCS))
+APP_OBJS := $(call obj,$(APP_SRCS))
+# what unit tests link, as an archive (each takes only what it uses): no
+# libbpf; the option parser is tested too
+UNIT_OBJS := $(call obj,$(PURE_SRCS) $(SYS_SRCS) src/cmd/cli.c)
+UNIT_LIB := $(OUTPUT)/libunit.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
@@ -77,10 +89,11 @@ $(SKEL): $(BPF_OBJ)
 
 $(OUTPUT)/obj/%.o: src/%.c | $(OUTPUT)/obj
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
 
 # Only the loader includes the skeleton.
-$(OUTPUT)/obj/loader.o: $(SKEL)
+$(OUTPUT)/obj/kernel/loader.o: $(SKEL)
 
 $(APP): $(APP_OBJS)
 	$(call msg,BINARY,$@)
@@ -88,12 +101,16 @@ $(APP): $(APP_OBJS)
 
 # support.c first: of several sources, -MMD keeps the last one's dependencies.
 $(OUTPUT)/tests/test_%: tests/unit/support.c tests/unit/test_%.c tests/unit/support.h \
-		$(PURE_OBJS) | $(OUTPUT)/tests
+		$(UNIT_LIB) | $(OUTPUT)/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $(filter %.c %.o,$^) $(LDFLAGS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) $(filter %.c %.a,$^) $(LDFLAGS) -lcmocka -o $@
+
+$(UNIT_LIB): $(UNIT_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 # Integration tests that drive the loader API directly link the app's modules.
-LIB_OBJS := $(filter-out $(OUTPUT)/obj/main.o,$(APP_OBJS))
+LIB_OBJS := $(filter-out $(OUTPUT)/obj/cmd/main.o,$(APP_OBJS))
 $(OUTPUT)/tests/itest_hist: tests/integration/itest_hist.c tests/integration/harness.c \
 		tests/integration/harness.h $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,ITEST,$@)
@@ -127,11 +144,11 @@ test: deps
 export LSAN_OPTIONS = suppressions=$(abspath tests/lsan.supp)
 
 check: $(APP) $(UNIT_BINS) $(ITEST_BINS)
-	$(Q)TCPFSM=$(abspath $(APP)) ./tests/run-tests.sh $(UNIT_BINS) $(ITEST_BINS) \
-		tests/deploy/check.sh
+	$(Q)TCPFSM=$(abspath $(APP)) OBJDIR=$(OUTPUT)/obj ./tests/run-tests.sh tests/layers.sh \
+		$(UNIT_BINS) $(ITEST_BINS) tests/deploy/check.sh
 
-unit: $(UNIT_BINS)
-	$(Q)./tests/run-tests.sh $(UNIT_BINS)
+unit: $(APP) $(UNIT_BINS)
+	$(Q)OBJDIR=$(OUTPUT)/obj ./tests/run-tests.sh tests/layers.sh $(UNIT_BINS)
 
 integration: $(APP) $(ITEST_BINS)
 	$(Q)TCPFSM=$(abspath $(APP)) ./tests/run-tests.sh $(ITEST_BINS) tests/deploy/check.sh
@@ -158,7 +175,7 @@ soak: deps $(APP) $(OUTPUT)/storm
 FUZZ_TARGETS := record parsers alert
 FUZZ_SECONDS ?= 30
 FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
-$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) $(SKEL)
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRCS) $(filter-out src/sys/http.c,$(SYS_SRCS)) src/cmd/cli.c $(SKEL)
 	$(Q)mkdir -p $(OUTPUT)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
@@ -183,9 +200,9 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
 
 format:
-	clang-format -i src/*.c src/*.h include/*.h bpf/*.c tests/unit/*.c tests/integration/*.[ch]
+	clang-format -i src/*/*.[ch] include/*.h bpf/*.c tests/unit/*.c tests/integration/*.[ch]
 
 clean:
 	rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/obj/*.d $(OUTPUT)/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/obj/*/*.d $(OUTPUT)/*.d $(OUTPUT)/tests/*.d)

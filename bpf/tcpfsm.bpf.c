@@ -16,6 +16,9 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
+/* the filters live in read-only data: volatile, so the verifier sees the
+ * values userspace set before load */
+#define TCPFSM_FILTER_CONST const volatile
 #include "tcpfsm.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -23,16 +26,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define IPPROTO_TCP_NUM 6
 
 /* Filters: set by userspace before load, so the verifier prunes what is off. */
-const volatile __u8 filter_family = 0;	/* 0: any, else TCPFSM_AF_* */
-const volatile __u32 n_lports = 0;
-const volatile __u16 lports[TCPFSM_MAX_PORTS] = {};
-const volatile __u32 n_rports = 0;
-const volatile __u16 rports[TCPFSM_MAX_PORTS] = {};
-const volatile __u32 n_ports = 0;	/* --port: local or remote */
-const volatile __u16 ports[TCPFSM_MAX_PORTS] = {};
-const volatile __u32 n_netns = 0;
-const volatile __u32 netns_ids[TCPFSM_MAX_NETNS] = {};
-const volatile __u64 filter_cgroup = 0;
+const volatile struct tcpfsm_filter filter = {};
 /* Wake userspace only once this much is waiting; the consumer's poll timeout
  * bounds the latency of a partial batch. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
@@ -266,39 +260,14 @@ static __always_inline bool syscall_transition(int old, int new)
 	       (old == TCPFSM_CLOSE_WAIT && new == TCPFSM_LAST_ACK);
 }
 
-static __always_inline bool port_in(__u16 port, const volatile __u16 *list, __u32 n)
-{
-	for (int i = 0; i < TCPFSM_MAX_PORTS; i++) {
-		if (i >= n)
-			break;
-		if (list[i] == port)
-			return true;
-	}
-	return false;
-}
-
 static __always_inline bool netns_passes(__u32 netns)
 {
-	if (!n_netns)
-		return true;
-	for (int i = 0; i < TCPFSM_MAX_NETNS; i++) {
-		if (i >= n_netns)
-			break;
-		if (netns_ids[i] == netns)
-			return true;
-	}
-	return false;
+	return tcpfsm_netns_pass(&filter, netns);
 }
 
 static __always_inline bool ports_pass(const struct tcpfsm_event *e)
 {
-	if (n_lports && !port_in(e->sport, lports, n_lports))
-		return false;
-	if (n_rports && !port_in(e->dport, rports, n_rports))
-		return false;
-	if (n_ports && !port_in(e->sport, ports, n_ports) && !port_in(e->dport, ports, n_ports))
-		return false;
-	return true;
+	return tcpfsm_ports_pass(&filter, e->sport, e->dport);
 }
 
 static __always_inline bool v4_mapped(const __u8 *a)
@@ -516,7 +485,7 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 		info->syn_retrans = 0;
 	}
 
-	if (!ports_pass(e) || (filter_cgroup && e->cgroup_id != filter_cgroup))
+	if (!ports_pass(e) || (filter.cgroup_id && e->cgroup_id != filter.cgroup_id))
 		return 0;
 	stat_inc(TCPFSM_STAT_EVENTS);
 	/* counted before the ring buffer can refuse the event: exact */
@@ -550,7 +519,7 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 
 static __always_inline bool family_passes(__u16 family)
 {
-	return !filter_family || family == filter_family ||
+	return !filter.family || family == filter.family ||
 	       /* an IPv6 socket may turn out v4-mapped: decided after unmapping */
 	       family == TCPFSM_AF_INET6;
 }
@@ -595,7 +564,7 @@ int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, co
 		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 		unmap_v4(e);
 	}
-	if (filter_family && e->family != filter_family)
+	if (filter.family && e->family != filter.family)
 		return 0;
 
 	if (lazy && oldstate == TCPFSM_CLOSE && !bpf_map_lookup_elem(&netns_seen, &netns)) {
@@ -658,7 +627,7 @@ int handle_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 	 * socket has only skc_num */
 	if (!e->sport)
 		e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	if (filter_family && e->family != filter_family)
+	if (filter.family && e->family != filter.family)
 		return 0;
 
 	info = bpf_map_lookup_elem(&sk_infos_hash, &key);
@@ -781,7 +750,7 @@ static __always_inline void make_seed(struct tcpfsm_event *e, const struct sk_in
 static __always_inline void emit_evidence(struct tcpfsm_event *e)
 {
 	if (!emit_events || !netns_passes(e->netns) ||
-	    (filter_family && e->family != filter_family) || !ports_pass(e))
+	    (filter.family && e->family != filter.family) || !ports_pass(e))
 		return;
 	if (output(e))
 		stat_inc(TCPFSM_STAT_LOST);
@@ -816,8 +785,8 @@ int BPF_PROG(retransmit_btf, const struct sock *sk)
 	/* lazy mode: a SYN retransmit is the first sign of a stuck connect
 	 * (at 1 s): track the socket now, not at the next sweep */
 	if (lazy && info->ts_ns && !(info->flags & SKF_TRACKED) && netns_passes(e.netns) &&
-	    (!filter_family || e.family == filter_family) && ports_pass(&e) &&
-	    (!filter_cgroup || ((info->flags & TCPFSM_F_OWNER) && info->cgroup_id == filter_cgroup))) {
+	    (!filter.family || e.family == filter.family) && ports_pass(&e) &&
+	    (!filter.cgroup_id || ((info->flags & TCPFSM_F_OWNER) && info->cgroup_id == filter.cgroup_id))) {
 		struct tcpfsm_event seed = e;
 
 		info->flags |= SKF_TRACKED;
@@ -943,12 +912,12 @@ static __always_inline void track_one(struct seq_file *seq, struct sock_common *
 	struct tcp_sock *tp;
 	__u64 cgroup;
 
-	if (!netns_passes(e->netns) || (filter_family && e->family != filter_family) ||
+	if (!netns_passes(e->netns) || (filter.family && e->family != filter.family) ||
 	    !ports_pass(e))
 		return;
 	if (state == TCPFSM_TIME_WAIT || state == TCPFSM_NEW_SYN_RECV) {
 		/* no owner there: counted unless a cgroup is asked for */
-		if (filter_cgroup)
+		if (filter.cgroup_id)
 			return;
 		if (state == TCPFSM_NEW_SYN_RECV) {
 			state = TCPFSM_SYN_RECV;
@@ -964,11 +933,11 @@ static __always_inline void track_one(struct seq_file *seq, struct sock_common *
 	if (!tp)
 		return;
 	info = bpf_sk_storage_get(&sk_infos, tp, 0, 0);
-	if (filter_cgroup) {
+	if (filter.cgroup_id) {
 		cgroup = info && (info->flags & TCPFSM_F_OWNER) ?
 				 info->cgroup_id :
 				 BPF_CORE_READ(&tp->inet_conn.icsk_inet.sk, sk_cgrp_data.cgroup, kn, id);
-		if (cgroup != filter_cgroup)
+		if (cgroup != filter.cgroup_id)
 			return;
 	}
 	sweep_count(state);

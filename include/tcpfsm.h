@@ -110,6 +110,75 @@ enum {
 #define TCPFSM_MAX_PORTS 16
 #define TCPFSM_MAX_NETNS 8
 
+/*
+ * The filters the kernel applies (family, netns, ports, cgroup), one
+ * definition for both sides: the BPF program reads them from read-only data
+ * set before load (volatile there, so the verifier sees the loaded values),
+ * userspace applies the same rule to replayed records and snapshot seeds.
+ */
+#ifndef TCPFSM_FILTER_CONST
+#define TCPFSM_FILTER_CONST const
+#endif
+
+struct tcpfsm_filter {
+	__u64 cgroup_id;	/* owner's cgroup v2 id, 0: any */
+	__u32 netns[TCPFSM_MAX_NETNS];
+	__u32 n_netns;
+	__u32 n_lports, n_rports, n_ports;
+	__u16 lports[TCPFSM_MAX_PORTS];	/* local port */
+	__u16 rports[TCPFSM_MAX_PORTS];	/* remote port */
+	__u16 ports[TCPFSM_MAX_PORTS];	/* either */
+	__u8 family;		/* 0: any, else TCPFSM_AF_* (v4-mapped counts as IPv4) */
+	__u8 _pad[7];
+};
+
+static inline int tcpfsm_port_in(__u16 port, TCPFSM_FILTER_CONST __u16 *list, __u32 n)
+{
+	for (int i = 0; i < TCPFSM_MAX_PORTS; i++) {
+		if (i >= (int)n)
+			break;
+		if (list[i] == port)
+			return 1;
+	}
+	return 0;
+}
+
+static inline int tcpfsm_netns_pass(TCPFSM_FILTER_CONST struct tcpfsm_filter *f, __u32 netns)
+{
+	if (!f->n_netns)
+		return 1;
+	for (int i = 0; i < TCPFSM_MAX_NETNS; i++) {
+		if (i >= (int)f->n_netns)
+			break;
+		if (f->netns[i] == netns)
+			return 1;
+	}
+	return 0;
+}
+
+static inline int tcpfsm_ports_pass(TCPFSM_FILTER_CONST struct tcpfsm_filter *f, __u16 sport,
+				    __u16 dport)
+{
+	if (f->n_lports && !tcpfsm_port_in(sport, f->lports, f->n_lports))
+		return 0;
+	if (f->n_rports && !tcpfsm_port_in(dport, f->rports, f->n_rports))
+		return 0;
+	if (f->n_ports && !tcpfsm_port_in(sport, f->ports, f->n_ports) &&
+	    !tcpfsm_port_in(dport, f->ports, f->n_ports))
+		return 0;
+	return 1;
+}
+
+/* The whole rule on a record (the BPF program applies it piece by piece,
+ * each as soon as it has what the piece needs). */
+static inline int tcpfsm_filter_pass(TCPFSM_FILTER_CONST struct tcpfsm_filter *f,
+				     const struct tcpfsm_event *e)
+{
+	return (!f->family || e->family == f->family) && tcpfsm_netns_pass(f, e->netns) &&
+	       tcpfsm_ports_pass(f, e->sport, e->dport) &&
+	       (!f->cgroup_id || e->cgroup_id == f->cgroup_id);
+}
+
 /* Per-CPU counters, index into the `stats` map. */
 enum tcpfsm_stat {
 	TCPFSM_STAT_EVENTS = 0,	/* TCP transitions that passed the filters */

@@ -18,13 +18,16 @@ for bin in "$@"; do
 		;;
 	esac
 	out=$(mktemp)
-	"$bin" >"$out" 2>&1
+	case "$name" in
+	layers.sh) "$bin" "${OBJDIR:-build/obj}" >"$out" 2>&1 ;;
+	*) "$bin" >"$out" 2>&1 ;;
+	esac
 	rc=$?
 	cat "$out"
 	case "$name" in
 	*.sh) # scripts close with "N passed, N failed"
-		p=$(sed -n 's/^\([0-9]*\) passed, [0-9]* failed.*/\1/p' "$out" | tail -n 1)
-		f=$(sed -n 's/^[0-9]* passed, \([0-9]*\) failed.*/\1/p' "$out" | tail -n 1)
+		p=$(sed -n 's/^\([a-z-]*: \)\{0,1\}\([0-9]*\) passed, [0-9]* failed.*/\2/p' "$out" | tail -n 1)
+		f=$(sed -n 's/^\([a-z-]*: \)\{0,1\}[0-9]* passed, \([0-9]*\) failed.*/\2/p' "$out" | tail -n 1)
 		s=""
 		;;
 	*)
@@ -36,8 +39,9 @@ for bin in "$@"; do
 	rm -f "$out"
 	passed=$((passed + ${p:-0}))
 	skipped=$((skipped + ${s:-0}))
-	if [ "$rc" -ne 0 ] && [ -z "$f" ]; then
-		# crashed or failed before cmocka could count
+	if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
+		# crashed, failed before it could count, or counted no failure
+		# but exited non-zero: a failure all the same
 		f=1
 		broken="$broken $name(exit $rc)"
 	fi

@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "alert.h"
-#include "alertexec.h"
+#include "pure/alert.h"
+#include "sys/alertexec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -4,11 +4,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "alert.h"
-#include "cli.h"
-#include "duration.h"
-#include "prom.h"
-#include "state.h"
+#include "pure/alert.h"
+#include "cmd/cli.h"
+#include "pure/duration.h"
+#include "pure/prom.h"
+#include "pure/state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

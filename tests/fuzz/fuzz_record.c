@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "conntab.h"
-#include "format.h"
-#include "hist.h"
-#include "histfmt.h"
-#include "record.h"
+#include "pure/conntab.h"
+#include "pure/format.h"
+#include "pure/histogram.h"
+#include "pure/connfmt.h"
+#include "sys/record.h"
 
 static const struct fmt_opts opts = { .boot_to_real_ns = 1700000000000000000LL };
 

@@ -18,8 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "harness.h"
-#include "hist.h"
-#include "loader.h"
+#include "pure/histogram.h"
+#include "kernel/loader.h"
 
 #define N_CONNS 20
 #define SLEEP_MS 50
@@ -154,13 +154,13 @@ static int count_event(void *ctx, const struct tcpfsm_event *e)
  */
 static void test_exact_while_losing_events(void **state)
 {
-	struct tcpfsm_config cfg = { .ringbuf_bytes = 64 << 10, .n_netns = 1, .max_conns = 1 };
+	struct tcpfsm_config cfg = { .ringbuf_bytes = 64 << 10, .kf.n_netns = 1, .max_conns = 1 };
 	uint64_t stats[TCPFSM_STAT_MAX], received = 0;
 	struct hist_set hs;
 	struct loader *ld;
 	const int n = 300;
 
-	assert_int_equal(netns_enter_new(&cfg.netns[0]), 0);
+	assert_int_equal(netns_enter_new(&cfg.kf.netns[0]), 0);
 	ld = loader__new(&cfg, count_event, &received);
 	assert_non_null(ld);
 	connections(n, 0);

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
-#include "record.h"
+#include "sys/record.h"
 #include "tcpfsm.h"
 
 /* Short names for the states, flags and the unknown duration of records. */

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
-#include "alert.h"
-#include "conntab.h"
+#include "pure/alert.h"
+#include "pure/conntab.h"
 #include "support.h"
 
 #define SEC 1000000000ULL

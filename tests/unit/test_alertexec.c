@@ -21,10 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "alert.h"
-#include "alertexec.h"
-#include "privs.h"
-#include "runas.h"
+#include "pure/alert.h"
+#include "sys/alertexec.h"
+#include "sys/privs.h"
+#include "sys/runas.h"
 #include "support.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <pwd.h>
 #include <cmocka.h>
-#include "cli.h"
+#include "cmd/cli.h"
 
 #define SEC 1000000000ULL
 #define MAX_ARGS 64
@@ -95,22 +95,22 @@ static void assert_defaults(void)
 	assert_false(cfg.json);
 	assert_int_equal(cfg.verbose, 0);
 	assert_int_equal(cfg.duration_ns, 0);
-	assert_int_equal(cfg.family, 0);
-	assert_int_equal(cfg.n_ports, 0);
-	assert_int_equal(cfg.n_lports, 0);
-	assert_int_equal(cfg.n_rports, 0);
-	assert_int_equal(cfg.n_netns, 0);
-	assert_int_equal(cfg.cgroup_id, 0);
-	assert_int_equal(cfg.n_pids, 0);
-	assert_int_equal(cfg.n_comms, 0);
-	assert_int_equal(cfg.state_mask, 0);
+	assert_int_equal(cfg.kf.family, 0);
+	assert_int_equal(cfg.kf.n_ports, 0);
+	assert_int_equal(cfg.kf.n_lports, 0);
+	assert_int_equal(cfg.kf.n_rports, 0);
+	assert_int_equal(cfg.kf.n_netns, 0);
+	assert_int_equal(cfg.kf.cgroup_id, 0);
+	assert_int_equal(cfg.uf.n_pids, 0);
+	assert_int_equal(cfg.uf.n_comms, 0);
+	assert_int_equal(cfg.uf.state_mask, 0);
 	assert_int_equal(cfg.attach, ATTACH_AUTO);
 	assert_null(cfg.btf_path);
 	assert_int_equal(cfg.ringbuf_bytes, 16 << 20);
 	assert_null(cfg.alert_exec);
 	assert_false(cfg.alert_exec_user.set);
 	for (i = 0; i < TCPFSM_MAX_PORTS; i++)
-		assert_int_equal(cfg.ports[i], 0);
+		assert_int_equal(cfg.kf.ports[i], 0);
 }
 
 static void test_defaults(void **unused)
@@ -159,9 +159,9 @@ static void test_duration(void **unused)
 static void test_family(void **unused)
 {
 	parse_ok("-4", NULL);
-	assert_int_equal(cfg.family, TCPFSM_AF_INET);
+	assert_int_equal(cfg.kf.family, TCPFSM_AF_INET);
 	parse_ok("--ipv6", NULL);
-	assert_int_equal(cfg.family, TCPFSM_AF_INET6);
+	assert_int_equal(cfg.kf.family, TCPFSM_AF_INET6);
 	parse_fails("-4 and -6 exclude each other", "-4", "-6", NULL);
 	parse_fails("-4 and -6 exclude each other", "-6", "-4", NULL);
 	parse_fails("-4 and -6 exclude each other", "-46", NULL);
@@ -171,33 +171,33 @@ static void test_family(void **unused)
 static void test_ports(void **unused)
 {
 	parse_ok("trace", "--port", "80", NULL);
-	assert_int_equal(cfg.n_ports, 1);
-	assert_int_equal(cfg.ports[0], 80);
+	assert_int_equal(cfg.kf.n_ports, 1);
+	assert_int_equal(cfg.kf.ports[0], 80);
 
 	parse_ok("--port", "80,443", NULL);
-	assert_int_equal(cfg.n_ports, 2);
-	assert_int_equal(cfg.ports[0], 80);
-	assert_int_equal(cfg.ports[1], 443);
+	assert_int_equal(cfg.kf.n_ports, 2);
+	assert_int_equal(cfg.kf.ports[0], 80);
+	assert_int_equal(cfg.kf.ports[1], 443);
 
 	/* repeated options append */
 	parse_ok("--port", "80,443", "--port=8080", "--port", "1,65535", NULL);
-	assert_int_equal(cfg.n_ports, 5);
-	assert_int_equal(cfg.ports[0], 80);
-	assert_int_equal(cfg.ports[1], 443);
-	assert_int_equal(cfg.ports[2], 8080);
-	assert_int_equal(cfg.ports[3], 1);
-	assert_int_equal(cfg.ports[4], 65535);
-	assert_int_equal(cfg.n_lports, 0);
-	assert_int_equal(cfg.n_rports, 0);
+	assert_int_equal(cfg.kf.n_ports, 5);
+	assert_int_equal(cfg.kf.ports[0], 80);
+	assert_int_equal(cfg.kf.ports[1], 443);
+	assert_int_equal(cfg.kf.ports[2], 8080);
+	assert_int_equal(cfg.kf.ports[3], 1);
+	assert_int_equal(cfg.kf.ports[4], 65535);
+	assert_int_equal(cfg.kf.n_lports, 0);
+	assert_int_equal(cfg.kf.n_rports, 0);
 
 	parse_ok("--lport", "22", "--rport", "443,8443", "--lport", "2222", NULL);
-	assert_int_equal(cfg.n_ports, 0);
-	assert_int_equal(cfg.n_lports, 2);
-	assert_int_equal(cfg.lports[0], 22);
-	assert_int_equal(cfg.lports[1], 2222);
-	assert_int_equal(cfg.n_rports, 2);
-	assert_int_equal(cfg.rports[0], 443);
-	assert_int_equal(cfg.rports[1], 8443);
+	assert_int_equal(cfg.kf.n_ports, 0);
+	assert_int_equal(cfg.kf.n_lports, 2);
+	assert_int_equal(cfg.kf.lports[0], 22);
+	assert_int_equal(cfg.kf.lports[1], 2222);
+	assert_int_equal(cfg.kf.n_rports, 2);
+	assert_int_equal(cfg.kf.rports[0], 443);
+	assert_int_equal(cfg.kf.rports[1], 8443);
 }
 
 static void test_bad_ports(void **unused)
@@ -219,8 +219,8 @@ static void test_bad_ports(void **unused)
 	parse_fails("too many ports", "--port", "1,2,3,4,5,6,7,8", "--port",
 		    "9,10,11,12,13,14,15,16", "--port", "17", NULL);
 	parse_ok("--port", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16", NULL);
-	assert_int_equal(cfg.n_ports, 16);
-	assert_int_equal(cfg.ports[15], 16);
+	assert_int_equal(cfg.kf.n_ports, 16);
+	assert_int_equal(cfg.kf.ports[15], 16);
 }
 
 static void test_parse_ports_direct(void **unused)
@@ -278,10 +278,10 @@ static void test_parse_ports_direct(void **unused)
 static void test_pid(void **unused)
 {
 	parse_ok("--pid", "1", "--pid=4242", "--pid", "2147483647", NULL);
-	assert_int_equal(cfg.n_pids, 3);
-	assert_int_equal(cfg.pids[0], 1);
-	assert_int_equal(cfg.pids[1], 4242);
-	assert_int_equal(cfg.pids[2], 2147483647);
+	assert_int_equal(cfg.uf.n_pids, 3);
+	assert_int_equal(cfg.uf.pids[0], 1);
+	assert_int_equal(cfg.uf.pids[1], 4242);
+	assert_int_equal(cfg.uf.pids[2], 2147483647);
 
 	parse_fails("bad pid '0'", "--pid", "0", NULL);
 	parse_fails("bad pid '-1'", "--pid", "-1", NULL);
@@ -299,9 +299,9 @@ static void test_pid(void **unused)
 static void test_comm(void **unused)
 {
 	parse_ok("--comm", "nginx", "--comm", "123456789012345", NULL);
-	assert_int_equal(cfg.n_comms, 2);
-	assert_string_equal(cfg.comms[0], "nginx");
-	assert_string_equal(cfg.comms[1], "123456789012345");
+	assert_int_equal(cfg.uf.n_comms, 2);
+	assert_string_equal(cfg.uf.comms[0], "nginx");
+	assert_string_equal(cfg.uf.comms[1], "123456789012345");
 
 	parse_fails("bad comm '1234567890123456'", "--comm", "1234567890123456", NULL);
 	parse_fails("bad comm 'a-much-longer-command-name'", "--comm",
@@ -317,14 +317,14 @@ static void test_netns(void **unused)
 	struct stat st;
 
 	parse_ok("--netns", "4026531840", NULL);
-	assert_int_equal(cfg.n_netns, 1);
-	assert_int_equal(cfg.netns[0], 4026531840U);
+	assert_int_equal(cfg.kf.n_netns, 1);
+	assert_int_equal(cfg.kf.netns[0], 4026531840U);
 
 	assert_int_equal(stat("/proc/self/ns/net", &st), 0);
 	parse_ok("--netns", "/proc/self/ns/net", "--netns=4026532000", NULL);
-	assert_int_equal(cfg.n_netns, 2);
-	assert_int_equal(cfg.netns[0], st.st_ino);
-	assert_int_equal(cfg.netns[1], 4026532000U);
+	assert_int_equal(cfg.kf.n_netns, 2);
+	assert_int_equal(cfg.kf.netns[0], st.st_ino);
+	assert_int_equal(cfg.kf.netns[1], 4026532000U);
 
 	parse_fails("netns '/nonexistent': No such file or directory", "--netns", "/nonexistent",
 		    NULL);
@@ -341,7 +341,7 @@ static void test_cgroup(void **unused)
 	struct stat st;
 
 	parse_ok("--cgroup", "12345", NULL);
-	assert_int_equal(cfg.cgroup_id, 12345);
+	assert_int_equal(cfg.kf.cgroup_id, 12345);
 	parse_fails("bad cgroup '0'", "--cgroup", "0", NULL);
 	parse_fails("only one --cgroup", "--cgroup", "1", "--cgroup", "2", NULL);
 	parse_fails("cgroup '/no/such/cgroup/here'", "--cgroup", "/no/such/cgroup/here", NULL);
@@ -353,9 +353,9 @@ static void test_cgroup(void **unused)
 	if (stat("/sys/fs/cgroup", &st) || !S_ISDIR(st.st_mode))
 		return;
 	parse_ok("--cgroup", "/", NULL);
-	assert_int_equal(cfg.cgroup_id, st.st_ino);
+	assert_int_equal(cfg.kf.cgroup_id, st.st_ino);
 	parse_ok("--cgroup", "/sys/fs/cgroup", NULL);
-	assert_int_equal(cfg.cgroup_id, st.st_ino);
+	assert_int_equal(cfg.kf.cgroup_id, st.st_ino);
 	/* a file, not a cgroup directory */
 	parse_fails("cgroup '/sys/fs/cgroup/../../../proc/self/status': Not a directory",
 		    "--cgroup", "/sys/fs/cgroup/../../../proc/self/status", NULL);
@@ -364,11 +364,11 @@ static void test_cgroup(void **unused)
 static void test_state(void **unused)
 {
 	parse_ok("--state", "SYN-RECEIVED", NULL);
-	assert_int_equal(cfg.state_mask, 1u << TCPFSM_SYN_RECV);
+	assert_int_equal(cfg.uf.state_mask, 1u << TCPFSM_SYN_RECV);
 	parse_ok("--state", "close_wait", "--state=TIME-WAIT", NULL);
-	assert_int_equal(cfg.state_mask, (1u << TCPFSM_CLOSE_WAIT) | (1u << TCPFSM_TIME_WAIT));
+	assert_int_equal(cfg.uf.state_mask, (1u << TCPFSM_CLOSE_WAIT) | (1u << TCPFSM_TIME_WAIT));
 	parse_ok("--state", "NEW_SYN_RECV", NULL);
-	assert_int_equal(cfg.state_mask, 1u << 12);
+	assert_int_equal(cfg.uf.state_mask, 1u << 12);
 
 	parse_fails("unknown state 'bogus'", "--state", "bogus", NULL);
 	parse_fails("unknown state ''", "--state", "", NULL);
@@ -496,21 +496,21 @@ static void test_everything_together(void **unused)
 		 "--ringbuf-size", "4M", NULL);
 	assert_int_equal(cfg.cmd, CMD_TRACE);
 	assert_true(cfg.json);
-	assert_int_equal(cfg.family, TCPFSM_AF_INET);
+	assert_int_equal(cfg.kf.family, TCPFSM_AF_INET);
 	assert_int_equal(cfg.duration_ns, 30 * SEC);
-	assert_int_equal(cfg.n_rports, 1);
-	assert_int_equal(cfg.rports[0], 443);
-	assert_int_equal(cfg.n_lports, 1);
-	assert_int_equal(cfg.lports[0], 40000);
-	assert_int_equal(cfg.n_ports, 0);
-	assert_int_equal(cfg.n_pids, 1);
-	assert_int_equal(cfg.pids[0], 7);
-	assert_int_equal(cfg.n_comms, 1);
-	assert_string_equal(cfg.comms[0], "curl");
-	assert_int_equal(cfg.state_mask, (1u << TCPFSM_SYN_SENT) | (1u << TCPFSM_ESTABLISHED));
-	assert_int_equal(cfg.n_netns, 1);
-	assert_int_equal(cfg.netns[0], 4026531840U);
-	assert_int_equal(cfg.cgroup_id, 99);
+	assert_int_equal(cfg.kf.n_rports, 1);
+	assert_int_equal(cfg.kf.rports[0], 443);
+	assert_int_equal(cfg.kf.n_lports, 1);
+	assert_int_equal(cfg.kf.lports[0], 40000);
+	assert_int_equal(cfg.kf.n_ports, 0);
+	assert_int_equal(cfg.uf.n_pids, 1);
+	assert_int_equal(cfg.uf.pids[0], 7);
+	assert_int_equal(cfg.uf.n_comms, 1);
+	assert_string_equal(cfg.uf.comms[0], "curl");
+	assert_int_equal(cfg.uf.state_mask, (1u << TCPFSM_SYN_SENT) | (1u << TCPFSM_ESTABLISHED));
+	assert_int_equal(cfg.kf.n_netns, 1);
+	assert_int_equal(cfg.kf.netns[0], 4026531840U);
+	assert_int_equal(cfg.kf.cgroup_id, 99);
 	assert_int_equal(cfg.attach, ATTACH_TP_BTF);
 	assert_int_equal(cfg.ringbuf_bytes, 4 << 20);
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "duration.h"
+#include "pure/duration.h"
 
 #define US 1000ULL
 #define MS 1000000ULL

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
-#include "format.h"
+#include "pure/format.h"
 #include "support.h"
 
 /* boot time 5 s, wall clock then 2026-11-27T15:00:36.123456789Z */

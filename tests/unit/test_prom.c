@@ -19,10 +19,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <cmocka.h>
-#include "cli.h"
-#include "hist.h"
-#include "prom.h"
-#include "state.h"
+#include "cmd/cli.h"
+#include "pure/histogram.h"
+#include "pure/prom.h"
+#include "pure/state.h"
 #include "support.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

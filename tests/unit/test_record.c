@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "record.h"
+#include "sys/record.h"
 #include "support.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -19,8 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "privs.h"
-#include "runas.h"
+#include "sys/privs.h"
+#include "sys/runas.h"
 
 #define KEEP (PRIV_BIT(PRIV_SYS_ADMIN) | PRIV_BIT(PRIV_SYS_PTRACE) | PRIV_BIT(PRIV_DAC_READ_SEARCH))
 #define SETID (PRIV_BIT(PRIV_SETUID) | PRIV_BIT(PRIV_SETGID))

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "sbuf.h"
+#include "pure/sbuf.h"
 
 /* One random operation applied both ways into buffers of size len. */
 static void one_op(struct sbuf *b, struct sbuf *ref, unsigned int op, unsigned long long v,

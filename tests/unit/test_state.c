@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <linux/types.h>
 #include "tcpfsm.h"
-#include "state.h"
+#include "pure/state.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -19,12 +19,12 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
-#include "alert.h"
-#include "conntab.h"
-#include "hist.h"
-#include "record.h"
+#include "pure/alert.h"
+#include "pure/conntab.h"
+#include "pure/histogram.h"
+#include "sys/record.h"
 #include "support.h"
-#include "topview.h"
+#include "pure/topview.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define SEC 1000000000ULL

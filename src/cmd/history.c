@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* `tcpfsm history` and `tcpfsm record`. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "pure/conntab.h"
+#include "pure/connfmt.h"
+#include "cmd/history.h"
+#include "sys/log.h"
+#include "sys/output.h"
+#include "sys/record.h"
+#include "kernel/source.h"
+
+struct hist_ctx {
+	const struct tcpfsm_config *cfg;
+	struct fmt_opts fmt;
+	struct output out;
+	struct conntab *tab;
+	int err;
+	uint64_t shown;
+};
+
+/* Connection-level filters: owner, lifetime, states on the path. */
+static bool conn_selected(const struct tcpfsm_config *cfg, const struct conn *c,
+			  const struct conn_end *end)
+{
+	bool exact, ok;
+	uint64_t start = conn_start_ns(c, &exact);
+	unsigned int i;
+
+	if (cfg->min_duration_ns && (!start || end->end_ns < start ||
+				     end->end_ns - start < cfg->min_duration_ns))
+		return false;
+	if (cfg->uf.state_mask) {
+		for (ok = false, i = 0; i < TCPFSM_STATE_MAX && !ok; i++)
+			ok = (cfg->uf.state_mask & (1u << i)) && conn_path_has(c, i);
+		if (!ok)
+			return false;
+	}
+	if (cfg->uf.n_pids) {
+		for (ok = false, i = 0; i < cfg->uf.n_pids && !ok; i++)
+			ok = (c->flags & CONN_OWNER) && c->pid == cfg->uf.pids[i];
+		if (!ok)
+			return false;
+	}
+	if (cfg->uf.n_comms) {
+		for (ok = false, i = 0; i < cfg->uf.n_comms && !ok; i++)
+			ok = (c->flags & CONN_OWNER) &&
+			     !strncmp(c->comm, cfg->uf.comms[i], TCPFSM_COMM_LEN);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static void emit(void *ctx, const struct conn *c, const struct conn_end *end)
+{
+	struct hist_ctx *h = ctx;
+	char buf[FORMAT_CONN_MAX];
+	int n;
+
+	if (h->err || !conn_selected(h->cfg, c, end))
+		return;
+	if (h->cfg->json)
+		n = format_conn_json(buf, sizeof(buf), c, end, &h->fmt);
+	else
+		n = format_conn_text(buf, sizeof(buf), c, end, &h->fmt);
+	if (n >= (int)sizeof(buf))
+		n = sizeof(buf) - 1;
+	h->err = output_write(&h->out, buf, n);
+	h->shown++;
+}
+
+static int hist_start(void *ctx, const struct source_info *info)
+{
+	((struct hist_ctx *)ctx)->fmt.boot_to_real_ns = info->boot_to_real_ns;
+	return 0;
+}
+
+static int hist_record(void *ctx, const struct tcpfsm_event *e)
+{
+	struct hist_ctx *h = ctx;
+	int err = conntab__apply(h->tab, e, emit, h);
+
+	if (err) {
+		pr_err("connection table: %s", strerror(-err));
+		return err;
+	}
+	return h->err;
+}
+
+static int hist_tick(void *ctx, uint64_t now)
+{
+	struct hist_ctx *h = ctx;
+
+	conntab__expire(h->tab, now);
+	return output_flush(&h->out);
+}
+
+int cmd_history(const struct tcpfsm_config *cfg)
+{
+	struct hist_ctx h = { .cfg = cfg };
+	struct sink sink = { hist_start, hist_record, hist_tick, NULL, &h, true };
+	uint32_t counts[TCPFSM_STATE_MAX];
+	const struct conntab_stats *st;
+	struct source_result res;
+	int err;
+
+	h.tab = conntab__new(cfg->max_conns);
+	if (!h.tab) {
+		pr_err("cannot allocate the connection table: %s", strerror(errno));
+		return 1;
+	}
+	output_init(&h.out);
+	err = source_run(cfg, &sink, &res);
+	output_flush(&h.out);
+	if (err == -EPIPE) {
+		conntab__free(h.tab);
+		return 0;
+	}
+	if (err) {
+		conntab__free(h.tab);
+		return 1;
+	}
+	source_report(cfg, &res);
+	st = conntab__stats(h.tab);
+	conntab__count_states(h.tab, counts);
+	pr_info("%llu connections closed, %u still open (%u in TIME_WAIT), %llu evicted%s",
+		(unsigned long long)st->closed, conntab__live(h.tab) - counts[TCPFSM_TIME_WAIT],
+		counts[TCPFSM_TIME_WAIT], (unsigned long long)st->evicted,
+		st->evicted ? " (raise --max-conns)" : "");
+	if (st->timewait_evicted)
+		pr_info("%llu TIME_WAIT entries dropped early to make room: the TIME_WAIT count is low",
+			(unsigned long long)st->timewait_evicted);
+	conntab__free(h.tab);
+	return 0;
+}
+
+struct rec_ctx {
+	struct record_writer *w;
+	uint64_t written;
+};
+
+static int rec_record(void *ctx, const struct tcpfsm_event *e)
+{
+	struct rec_ctx *r = ctx;
+	int err = record_writer__write(r->w, e);
+
+	if (err)
+		pr_err("writing the record file: %s", strerror(-err));
+	r->written++;
+	return err;
+}
+
+static int rec_tick(void *ctx, uint64_t now)
+{
+	return record_writer__flush(((struct rec_ctx *)ctx)->w);
+}
+
+int cmd_record(const struct tcpfsm_config *cfg)
+{
+	struct rec_ctx r = {};
+	struct sink sink = { NULL, rec_record, rec_tick, NULL, &r, true };
+	struct source_result res;
+	char msg[256];
+	int err, cerr;
+
+	/* open the file first: a bad path fails before anything is loaded */
+	r.w = record_writer__open(cfg->write_path, source_boot_to_real(), clock_ns(CLOCK_BOOTTIME),
+				  msg, sizeof(msg));
+	if (!r.w) {
+		pr_err("%s", msg);
+		return 1;
+	}
+	err = source_run(cfg, &sink, &res);
+	cerr = record_writer__close(r.w, res.lost);
+	if (cerr)
+		pr_err("finishing %s: %s", cfg->write_path, strerror(-cerr));
+	if (!err)
+		source_report(cfg, &res);
+	pr_info("%llu records written to %s", (unsigned long long)r.written, cfg->write_path);
+	return err || cerr ? 1 : 0;
+}

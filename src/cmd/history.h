@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+#ifndef TCPFSM_HISTORY_H
+#define TCPFSM_HISTORY_H
+
+#include "cmd/cli.h"
+
+/* `tcpfsm history`: one record per connection at close. Exit code. */
+int cmd_history(const struct tcpfsm_config *cfg);
+/* `tcpfsm record -w FILE`: raw records to a file. Exit code. */
+int cmd_record(const struct tcpfsm_config *cfg);
+
+#endif

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
+#include "cmd/cli.h"
+#include "sys/log.h"
+#include "cmd/hist.h"
+#include "cmd/history.h"
+#include "cmd/trace.h"
+#include "cmd/watch.h"
+
+int main(int argc, char **argv)
+{
+	struct tcpfsm_config cfg;
+	char err[256];
+
+	if (cli_parse(argc, argv, &cfg, 0, err, sizeof(err))) {
+		pr_err("%s", err);
+		fprintf(stderr, "Try 'tcpfsm --help' for more information.\n");
+		return 2;
+	}
+	switch (cfg.cmd) {
+	case CMD_TRACE:
+		return cmd_trace(&cfg);
+	case CMD_HISTORY:
+		return cmd_history(&cfg);
+	case CMD_RECORD:
+		return cmd_record(&cfg);
+	case CMD_HIST:
+		return cmd_hist(&cfg);
+	case CMD_WATCH:
+	case CMD_SERVE:
+	case CMD_TOP:
+		return cmd_watch(&cfg);
+	}
+	return 2;
+}

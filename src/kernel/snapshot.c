@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "sys/log.h"
+#include "kernel/snapshot.h"
+
+struct ns_ent {
+	uint32_t ino;
+	char path[64];
+};
+
+struct vec {
+	struct tcpfsm_event *v;
+	size_t n, cap;
+};
+
+static int add_ns(struct ns_ent **list, size_t *n, uint32_t ino, const char *path)
+{
+	struct ns_ent *l;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((*list)[i].ino == ino)
+			return 0;
+	l = realloc(*list, (*n + 1) * sizeof(**list));
+	if (!l)
+		return -ENOMEM;
+	*list = l;
+	l[*n].ino = ino;
+	snprintf(l[*n].path, sizeof(l[*n].path), "%s", path);
+	(*n)++;
+	return 0;
+}
+
+/* Every distinct network namespace: ours first, then named, then processes'. */
+static int list_netns(struct ns_ent **list, size_t *n)
+{
+	char path[64];
+	struct dirent *d;
+	struct stat st;
+	DIR *dir;
+	int err;
+
+	if (stat("/proc/self/ns/net", &st))
+		return -errno;
+	err = add_ns(list, n, st.st_ino, "/proc/self/ns/net");
+	/* named ones first: a bind mount stays, a process may be gone
+	 * by the next sweep */
+	dir = opendir("/run/netns");
+	while (!err && dir && (d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%.40s", d->d_name);
+		if (!stat(path, &st))
+			err = add_ns(list, n, st.st_ino, path);
+	}
+	if (dir)
+		closedir(dir);
+	dir = opendir("/proc");
+	while (!err && dir && (d = readdir(dir))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/ns/net", d->d_name);
+		if (!stat(path, &st))
+			err = add_ns(list, n, st.st_ino, path);
+	}
+	if (dir)
+		closedir(dir);
+	return err;
+}
+
+static int read_iter(int link_fd, struct vec *out)
+{
+	int fd = bpf_iter_create(link_fd), err = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (out->cap - out->n < 256) {
+			size_t cap = out->cap ? out->cap * 2 : 1024;
+			struct tcpfsm_event *v = realloc(out->v, cap * sizeof(*v));
+
+			if (!v) {
+				err = -ENOMEM;
+				break;
+			}
+			out->v = v;
+			out->cap = cap;
+		}
+		/* the seq_file hands out whole records */
+		r = read(fd, out->v + out->n, (out->cap - out->n) * sizeof(*out->v));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		out->n += r / sizeof(*out->v);
+	}
+	close(fd);
+	return err;
+}
+
+static int cmp_ino(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Find the process holding each socket inode: /proc/PID/fd/N -> socket:[INO]. */
+static uint64_t resolve_owners(struct vec *recs)
+{
+	uint32_t *inos = malloc(sizeof(*inos) * (recs->n + 1));
+	struct { uint32_t pid; char comm[TCPFSM_COMM_LEN]; } *own;
+	size_t n = 0, found = 0;
+	struct dirent *d, *f;
+	DIR *proc, *fds;
+
+	own = calloc(recs->n + 1, sizeof(*own));
+	if (!inos || !own)
+		goto out;
+	for (size_t i = 0; i < recs->n; i++)
+		if (recs->v[i].ino && !(recs->v[i].flags & TCPFSM_F_OWNER))
+			inos[n++] = recs->v[i].ino;
+	if (!n)
+		goto out;
+	qsort(inos, n, sizeof(*inos), cmp_ino);
+	proc = opendir("/proc");
+	while (proc && (d = readdir(proc))) {
+		char path[PATH_MAX], link[64], comm[TCPFSM_COMM_LEN] = "";
+		unsigned long pid = strtoul(d->d_name, NULL, 10);
+
+		if (!pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%lu/fd", pid);
+		fds = opendir(path);
+		while (fds && (f = readdir(fds))) {
+			unsigned int ino;
+			uint32_t *hit;
+			ssize_t l;
+
+			if (f->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%lu/fd/%s", pid, f->d_name);
+			l = readlink(path, link, sizeof(link) - 1);
+			if (l <= 0)
+				continue;
+			link[l] = 0;
+			if (sscanf(link, "socket:[%u]", &ino) != 1)
+				continue;
+			hit = bsearch(&ino, inos, n, sizeof(*inos), cmp_ino);
+			if (!hit)
+				continue;
+			/* duplicates of one inode in inos[] share the first slot */
+			while (hit > inos && hit[-1] == ino)
+				hit--;
+			if (own[hit - inos].pid)
+				continue;
+			if (!comm[0]) {
+				FILE *cf;
+
+				snprintf(path, sizeof(path), "/proc/%lu/comm", pid);
+				cf = fopen(path, "r");
+				if (cf) {
+					if (fgets(comm, sizeof(comm), cf))
+						comm[strcspn(comm, "\n")] = 0;
+					fclose(cf);
+				}
+			}
+			own[hit - inos].pid = pid;
+			memcpy(own[hit - inos].comm, comm, sizeof(comm));
+		}
+		if (fds)
+			closedir(fds);
+	}
+	if (proc)
+		closedir(proc);
+	for (size_t i = 0; i < recs->n; i++) {
+		struct tcpfsm_event *e = &recs->v[i];
+		uint32_t *hit;
+
+		if (!e->ino || (e->flags & TCPFSM_F_OWNER))
+			continue;
+		hit = bsearch(&e->ino, inos, n, sizeof(*inos), cmp_ino);
+		while (hit && hit > inos && hit[-1] == e->ino)
+			hit--;
+		if (hit && own[hit - inos].pid) {
+			e->pid = own[hit - inos].pid;
+			memcpy(e->comm, own[hit - inos].comm, sizeof(e->comm));
+			e->flags |= TCPFSM_F_OWNER;
+			found++;
+		}
+	}
+out:
+	free(inos);
+	free(own);
+	return found;
+}
+
+/*
+ * Sweeps reuse the namespaces found last time for up to NS_CACHE_NS:
+ * finding them stats /proc/PID/ns/net of every process, too much to do
+ * every second on a busy host. A namespace that appeared since is swept
+ * from the next refresh on.
+ */
+#define NS_CACHE_NS (5 * 1000000000LL)
+static struct {
+	struct ns_ent *v;
+	size_t n;
+	int64_t at;
+} ns_cache;
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* An open namespace file that is (still) the namespace ino. */
+static int open_ns(const struct ns_ent *ns)
+{
+	int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd >= 0 && (fstat(fd, &st) || st.st_ino != ns->ino)) {
+		close(fd);
+		errno = ESTALE; /* the process left, or its pid was reused */
+		return -1;
+	}
+	return fd;
+}
+
+static int walk(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
+		void *ctx, struct snapshot_stats *st, bool sweep)
+{
+	struct ns_ent *ns = NULL;
+	struct vec recs = {};
+	size_t nns = 0;
+	int self = -1, err = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (sweep && ns_cache.v && mono_ns() - ns_cache.at < NS_CACHE_NS) {
+		ns = ns_cache.v;
+		nns = ns_cache.n;
+	} else {
+		err = list_netns(&ns, &nns);
+		if (err)
+			goto cleanup;
+	}
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < nns; i++) {
+		unsigned int k;
+		int fd;
+
+		for (k = 0; k < n_only; k++)
+			if (only[k] == ns[i].ino)
+				break;
+		if (n_only && k == n_only)
+			continue;
+		if (i > 0) {
+			fd = open_ns(&ns[i]);
+			if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+				pr_debug("snapshot: skipping netns %u (%s): %s", ns[i].ino,
+					 ns[i].path, strerror(errno));
+				if (fd >= 0)
+					close(fd);
+				st->netns_failed++;
+				if (sweep)
+					ns_cache.at = 0; /* look again next time */
+				continue;
+			}
+			close(fd);
+		}
+		err = read_iter(iter_link_fd, &recs);
+		if (i > 0 && setns(self, CLONE_NEWNET)) {
+			err = -errno;
+			pr_err("cannot return to our network namespace: %s", strerror(-err));
+			goto cleanup;
+		}
+		if (err) {
+			pr_err("snapshot of netns %u failed: %s", ns[i].ino, strerror(-err));
+			goto cleanup;
+		}
+		st->netns++;
+	}
+	st->owners = resolve_owners(&recs);
+	for (size_t i = 0; i < recs.n && !err; i++) {
+		err = fn(ctx, &recs.v[i]);
+		st->sockets++;
+	}
+cleanup:
+	if (self >= 0)
+		close(self);
+	if (sweep && ns && ns != ns_cache.v) {
+		free(ns_cache.v);
+		ns_cache.v = ns;
+		ns_cache.n = nns;
+		ns_cache.at = mono_ns();
+	} else if (ns != ns_cache.v) {
+		free(ns);
+	}
+	free(recs.v);
+	return err;
+}
+
+int snapshot_run(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
+		 void *ctx, struct snapshot_stats *st)
+{
+	return walk(iter_link_fd, only, n_only, fn, ctx, st, false);
+}
+
+int snapshot_sweep(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
+		   void *ctx, struct snapshot_stats *st)
+{
+	return walk(iter_link_fd, only, n_only, fn, ctx, st, true);
+}
+
+bool snapshot_ns_known(uint32_t ino)
+{
+	for (size_t i = 0; i < ns_cache.n; i++)
+		if (ns_cache.v[i].ino == ino)
+			return true;
+	return false;
+}
+
+void snapshot_forget(void)
+{
+	free(ns_cache.v);
+	memset(&ns_cache, 0, sizeof(ns_cache));
+}

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include "pure/filter.h"
+#include "kernel/loader.h"
+#include "sys/log.h"
+#include "kernel/loop.h"
+#include "sys/privs.h"
+#include "sys/record.h"
+#include "kernel/snapshot.h"
+#include "kernel/source.h"
+
+struct live {
+	const struct tcpfsm_config *cfg;
+	const struct sink *sink;
+	struct source_result *res;
+};
+
+int64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int64_t source_boot_to_real(void)
+{
+	int64_t b1 = clock_ns(CLOCK_BOOTTIME), r = clock_ns(CLOCK_REALTIME);
+	int64_t b2 = clock_ns(CLOCK_BOOTTIME);
+
+	return r - (b1 + (b2 - b1) / 2);
+}
+
+static int live_record(void *ctx, const struct tcpfsm_event *e)
+{
+	struct live *l = ctx;
+
+	l->res->records++;
+	if (e->kind == TCPFSM_KIND_EVIDENCE)
+		l->res->evidence++;
+	return l->sink->on_record(l->sink->ctx, e);
+}
+
+/* seeds pass the same filters the kernel applies to events */
+static int live_seed(void *ctx, const struct tcpfsm_event *e)
+{
+	struct live *l = ctx;
+
+	if (!filter_kernel_side(&l->cfg->kf, e))
+		return 0;
+	l->res->seeds++;
+	return live_record(ctx, e);
+}
+
+static int live_extra(void *ctx)
+{
+	struct live *l = ctx;
+
+	return l->sink->on_extra(l->sink->ctx);
+}
+
+static int live_hup(void *ctx)
+{
+	struct live *l = ctx;
+
+	return l->sink->on_hup(l->sink->ctx);
+}
+
+static int live_tick(void *ctx)
+{
+	struct live *l = ctx;
+
+	return l->sink->on_tick ? l->sink->on_tick(l->sink->ctx, clock_ns(CLOCK_BOOTTIME)) : 0;
+}
+
+/*
+ * watch/serve/top still enter namespaces (request sweeps) and read other
+ * users' /proc/PID/fd (the fd of a CLOSE_WAIT leak); --alert-exec-user
+ * hooks raise CAP_SETUID/CAP_SETGID from the permitted set to switch users.
+ * Nothing else stays, not even in the bounding set, so a hook run as root
+ * cannot regain more at execve.
+ */
+static void drop_privileges(const struct tcpfsm_config *cfg)
+{
+	uint64_t keep = 0, setid = 0, left = 0;
+	int err;
+
+	if (cfg->cmd == CMD_WATCH || cfg->cmd == CMD_SERVE || cfg->cmd == CMD_TOP)
+		keep = PRIV_BIT(PRIV_SYS_ADMIN) | PRIV_BIT(PRIV_SYS_PTRACE) |
+		       PRIV_BIT(PRIV_DAC_READ_SEARCH);
+	if (cfg->alert_exec_user.set)
+		setid = PRIV_BIT(PRIV_SETUID) | PRIV_BIT(PRIV_SETGID);
+	err = privs_drop(keep, setid, &left);
+	if (err)
+		pr_warn("cannot drop capabilities: %s", strerror(-err));
+	else if (left)
+		/* no CAP_SETPCAP: hooks still gain nothing (no_new_privs) */
+		pr_debug("capability bounding set not reduced (no CAP_SETPCAP): 0x%llx left",
+			 (unsigned long long)left);
+}
+
+static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
+		    struct source_result *res)
+{
+	struct live l = { cfg, sink, res };
+	const struct loop_ops ops = {
+		.on_tick = live_tick,
+		.extra_fd = sink->on_extra ? sink->extra_fd : -1,
+		.on_extra = sink->on_extra ? live_extra : NULL,
+		.on_hup = sink->on_hup ? live_hup : NULL,
+	};
+	struct source_info info = {};
+	uint64_t stats[TCPFSM_STAT_MAX] = {};
+	char seeded[96] = "";
+	struct loader *ld;
+	int err;
+
+	err = loop_block_signals();
+	if (err) {
+		pr_err("cannot block signals: %s", strerror(-err));
+		return err;
+	}
+	info.boot_to_real_ns = source_boot_to_real();
+	info.start_boot_ns = clock_ns(CLOCK_BOOTTIME);
+	ld = loader__new(cfg, live_record, &l);
+	if (!ld)
+		return -errno;
+	info.loader = ld;
+	if (sink->on_start && (err = sink->on_start(sink->ctx, &info))) {
+		loader__free(ld);
+		return err;
+	}
+	/*
+	 * Seed after attaching: a transition racing with the walk is then both
+	 * queued in the ring buffer and maybe reflected in the seed; the
+	 * consumer drops queued events older than the seed of their socket.
+	 */
+	if (sink->want_snapshot) {
+		struct snapshot_stats st;
+		int fd = loader__iter_fd(ld);
+
+		if (fd < 0) {
+			pr_warn("no snapshot of existing sockets (%s): they will show up at "
+				"their next transition",
+				strerror(-fd));
+		} else {
+			err = snapshot_run(fd, cfg->kf.netns, cfg->kf.n_netns, live_seed, &l, &st);
+			if (err) {
+				loader__free(ld);
+				return err;
+			}
+			snprintf(seeded, sizeof(seeded), ", %llu existing socket%s from %u netns",
+				 (unsigned long long)res->seeds, res->seeds == 1 ? "" : "s", st.netns);
+		}
+	}
+	/* loaded, attached, seeded: the fds are all the BPF side needs now */
+	drop_privileges(cfg);
+	pr_info("tracing TCP state transitions (%s%s%s), Ctrl-C to end", loader__mode(ld),
+		loader__ctx_tracking(ld) ? "" : ", owners at syscalls only", seeded);
+	err = loop_run(ld, cfg->duration_ns, &ops, &l);
+	if (!err && sink->on_end)
+		err = sink->on_end(sink->ctx, clock_ns(CLOCK_BOOTTIME));
+	loader__stats(ld, stats);
+	res->missed = loader__missed(ld);
+	res->lazy = loader__lazy(ld);
+	res->kernel_events = stats[TCPFSM_STAT_EVENTS];
+	loader__free(ld);
+	res->lost = stats[TCPFSM_STAT_LOST] + res->missed;
+	res->lost_known = true;
+	if (!err && !cfg->aggregate_only && !res->lazy &&
+	    res->records - res->seeds - res->evidence != stats[TCPFSM_STAT_EVENTS])
+		pr_warn("received %llu events but the kernel sent %llu",
+			(unsigned long long)(res->records - res->seeds - res->evidence),
+			(unsigned long long)stats[TCPFSM_STAT_EVENTS]);
+	return err;
+}
+
+static int run_replay(const struct tcpfsm_config *cfg, const struct sink *sink,
+		      struct source_result *res)
+{
+	struct tcpfsm_event e;
+	struct source_info info = {};
+	const struct record_header *h;
+	struct record_reader *r;
+	uint64_t last_ts = 0;
+	char err[256];
+	int n, ret = 0;
+
+	r = record_reader__open(cfg->replay, err, sizeof(err));
+	if (!r) {
+		pr_err("%s", err);
+		return -EINVAL;
+	}
+	/* a recording needs no privilege at all; hooks get no more than live */
+	drop_privileges(cfg);
+	h = record_reader__header(r);
+	info.boot_to_real_ns = h->boot_to_real_ns;
+	info.start_boot_ns = h->start_boot_ns;
+	res->lost = h->lost;
+	res->lost_known = h->flags & RECORD_F_FINISHED;
+	if (sink->on_start && (ret = sink->on_start(sink->ctx, &info))) {
+		record_reader__close(r);
+		return ret;
+	}
+	while ((n = record_reader__next(r, &e, err, sizeof(err))) > 0) {
+		if (e.ts_ns > last_ts)
+			last_ts = e.ts_ns;
+		if (!filter_kernel_side(&cfg->kf, &e))
+			continue;
+		res->records++;
+		if (e.kind == TCPFSM_KIND_SNAPSHOT)
+			res->seeds++;
+		else if (e.kind == TCPFSM_KIND_EVIDENCE)
+			res->evidence++;
+		ret = sink->on_record(sink->ctx, &e);
+		if (ret)
+			break;
+	}
+	if (n < 0) {
+		pr_err("%s", err);
+		ret = n;
+	} else if (!ret && sink->on_tick) {
+		ret = sink->on_tick(sink->ctx, last_ts);
+	}
+	if (n >= 0 && !ret && sink->on_end)
+		ret = sink->on_end(sink->ctx, last_ts);
+	record_reader__close(r);
+	return ret < 0 ? ret : 0;
+}
+
+int source_run(const struct tcpfsm_config *cfg, const struct sink *sink, struct source_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	return cfg->replay ? run_replay(cfg, sink, res) : run_live(cfg, sink, res);
+}
+
+void source_report(const struct tcpfsm_config *cfg, const struct source_result *res)
+{
+	unsigned long long events = res->records - res->seeds - res->evidence;
+
+	if (cfg->replay) {
+		if (res->lost_known)
+			pr_info("%llu events replayed (%llu lost while recording)", events,
+				(unsigned long long)res->lost);
+		else
+			pr_info("%llu events replayed (the recording did not end cleanly: losses unknown)",
+				events);
+	} else if (res->lazy) {
+		pr_info("%llu events, %llu lost (%llu of them sent to userspace: the tracked "
+			"sockets')",
+			(unsigned long long)res->kernel_events, (unsigned long long)res->lost, events);
+	} else {
+		pr_info("%llu events, %llu lost", events, (unsigned long long)res->lost);
+	}
+	if (res->lost - res->missed && !cfg->replay)
+		pr_warn("%llu events were lost (ring buffer full): try a larger --ringbuf-size",
+			(unsigned long long)(res->lost - res->missed));
+	if (res->missed && !cfg->replay)
+		pr_warn("%llu transitions were missed: they happened in a softirq that interrupted "
+			"tcpfsm's BPF program on the same CPU, and BPF programs do not nest",
+			(unsigned long long)res->missed);
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+#ifndef TCPFSM_SOURCE_H
+#define TCPFSM_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include "sys/config.h"
+
+/* Where records come from: the live kernel or a record file (cfg->replay). */
+
+struct source_info {
+	int64_t boot_to_real_ns; /* to turn record times into wall-clock */
+	uint64_t start_boot_ns;	 /* when tracing (or the recording) began */
+	struct loader *loader;	/* live only: for reading the kernel's maps */
+};
+
+struct sink {
+	/* once, before any record */
+	int (*on_start)(void *ctx, const struct source_info *info);
+	/* every record that passed the kernel-side filters, snapshot seeds first;
+	 * non-zero stops the source */
+	int (*on_record)(void *ctx, const struct tcpfsm_event *e);
+	/* periodically (live: every LOOP_TICK_MS; replay: at the end) */
+	int (*on_tick)(void *ctx, uint64_t now_boot_ns);
+	/* once at the end (live: the programs are detached, maps still
+	 * readable), unless the source failed */
+	int (*on_end)(void *ctx, uint64_t now_boot_ns);
+	void *ctx;
+	bool want_snapshot;	/* seed with the sockets that exist at start */
+	/* live only: another fd for the loop (used when on_extra is set), and
+	 * SIGHUP */
+	int extra_fd;
+	int (*on_extra)(void *ctx);
+	int (*on_hup)(void *ctx);
+};
+
+struct source_result {
+	uint64_t records;	/* records delivered */
+	uint64_t seeds;		/* of those, snapshot seeds */
+	uint64_t evidence;	/* of those, evidence records (not transitions) */
+	uint64_t lost;		/* events the kernel could not deliver (incl. missed) */
+	uint64_t missed;	/* of those, never seen: our program was busy */
+	bool lost_known;	/* false for a recording that did not end cleanly */
+	/* lazy tracking: the kernel counted kernel_events transitions and
+	 * sent only the tracked sockets' */
+	bool lazy;
+	uint64_t kernel_events;
+};
+
+/* CLOCK_REALTIME - CLOCK_BOOTTIME, read as closely together as we can. */
+int64_t source_boot_to_real(void);
+int64_t clock_ns(clockid_t clk);
+
+/* Run until the end (signal, -d, end of file). Returns 0 or -errno; errors
+ * are reported on stderr. */
+int source_run(const struct tcpfsm_config *cfg, const struct sink *sink, struct source_result *res);
+
+/* The end-of-run summary on stderr: events, lost (and a hint when any). */
+void source_report(const struct tcpfsm_config *cfg, const struct source_result *res);
+
+#endif
