@@ -52,7 +52,10 @@ enum {
 	TCPFSM_F_TRACEPOINT = 1 << 4,
 	/* snapshot of a timewait socket (state TIME_WAIT or its FIN_WAIT2) */
 	TCPFSM_F_TIMEWAIT = 1 << 5,
-	TCPFSM_F_ALL = (1 << 6) - 1,
+	/* a self-transition, old == new (close() after shutdown()): the socket
+	 * stays in its state; old_duration_ns is its time there so far */
+	TCPFSM_F_SAME_STATE = 1 << 6,
+	TCPFSM_F_ALL = (1 << 7) - 1,
 };
 
 #define TCPFSM_COMM_LEN 16

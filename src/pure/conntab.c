@@ -377,6 +377,56 @@ static int apply_snapshot(struct conntab *t, const struct tcpfsm_event *e, conn_
 	return 0;
 }
 
+/* When the record's socket entered its old state, if the kernel timed it. */
+static uint64_t old_state_entered(const struct tcpfsm_event *e)
+{
+	return e->old_duration_ns != TCPFSM_DURATION_UNKNOWN && e->old_duration_ns <= e->ts_ns ?
+		       e->ts_ns - e->old_duration_ns :
+		       0;
+}
+
+/*
+ * A self-transition: the kernel "entered" the state the socket is already
+ * in (close() after shutdown() gives FIN_WAIT1 -> FIN_WAIT1, FIN_WAIT2 ->
+ * FIN_WAIT2, CLOSING -> CLOSING). The socket stays where it was and its
+ * time there goes on: no new path entry, no gap. Its old_duration_ns is the
+ * time in the state so far, which places a socket first seen here.
+ */
+static int apply_same_state(struct conntab *t, const struct tcpfsm_event *e, uint32_t i,
+			    conn_emit_fn emit, void *ctx)
+{
+	struct conn *c;
+	int err;
+
+	t->st.same_state++;
+	if (i == NIL) {
+		/* a closed socket closed again is nothing to follow */
+		if (e->newstate == TCPFSM_CLOSE)
+			return 0;
+		err = insert(t, e, emit, ctx, &c);
+		if (err)
+			return err;
+		c->state = e->newstate;
+		path_push(c, e->newstate, old_state_entered(e));
+	} else {
+		c = at(t, i);
+		/* its connection ended: the timewait socket has no state to re-enter */
+		if (c->flags & CONN_TIMEWAIT)
+			return 0;
+		if (c->state != e->oldstate) {
+			/* we missed how it got there */
+			c->flags |= CONN_GAP;
+			c->state = e->newstate;
+			path_push(c, e->newstate, old_state_entered(e));
+		}
+		list_unlink(t, &t->lru, i);
+		list_push(t, &t->lru, i);
+	}
+	update_identity(c, e);
+	t->st.applied++;
+	return 0;
+}
+
 int conntab__apply(struct conntab *t, const struct tcpfsm_event *e, conn_emit_fn emit, void *ctx)
 {
 	uint32_t i;
@@ -411,12 +461,16 @@ int conntab__apply(struct conntab *t, const struct tcpfsm_event *e, conn_emit_fn
 			t->st.duplicates++;
 			return 0;
 		}
+		if (e->oldstate == e->newstate)
+			return apply_same_state(t, e, i, emit, ctx);
 		if (c->flags & CONN_TIMEWAIT) {
 			/* the cookie is reused only by a new life of the same
 			 * socket (reconnect after CLOSE): start afresh */
 			remove_entry(t, &t->tw, i);
 			i = NIL;
 		}
+	} else if (e->oldstate == e->newstate) {
+		return apply_same_state(t, e, i, emit, ctx);
 	}
 	if (i == NIL) {
 		err = insert(t, e, emit, ctx, &c);
@@ -430,11 +484,7 @@ int conntab__apply(struct conntab *t, const struct tcpfsm_event *e, conn_emit_fn
 		} else {
 			/* first seen mid-life: the old state's start is known only
 			 * if the kernel timed it */
-			path_push(c, e->oldstate,
-				  e->old_duration_ns != TCPFSM_DURATION_UNKNOWN &&
-						  e->old_duration_ns <= e->ts_ns ?
-					  e->ts_ns - e->old_duration_ns :
-					  0);
+			path_push(c, e->oldstate, old_state_entered(e));
 		}
 	} else {
 		if (c->state != e->oldstate)

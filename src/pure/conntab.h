@@ -72,6 +72,7 @@ typedef void (*conn_emit_fn)(void *ctx, const struct conn *c, const struct conn_
 struct conntab_stats {
 	uint64_t applied;	/* records that changed the table */
 	uint64_t duplicates;	/* transitions already reflected by a seed */
+	uint64_t same_state;	/* self-transitions (X -> X): no new path entry */
 	uint64_t evicted;	/* live connections pushed out by the bound */
 	uint64_t timewait_evicted; /* timewait entries dropped early for room */
 	uint64_t closed;	/* histories emitted at close */

@@ -286,6 +286,7 @@ int format_event_text(char *buf, size_t len, const struct tcpfsm_event *e,
 {
 	char dur[32];
 	int64_t ns = fmt_realtime(e->ts_ns, o->boot_to_real_ns);
+	bool same = event_same_state(e);
 	struct sbuf b;
 	size_t at;
 
@@ -303,6 +304,9 @@ int format_event_text(char *buf, size_t len, const struct tcpfsm_event *e,
 	sb_puts(&b, state_or_unknown(e->oldstate));
 	sb_lit(&b, " -> ");
 	sb_puts(&b, state_or_unknown(e->newstate));
+	/* a self-transition (close() after shutdown()): the state goes on */
+	if (same)
+		sb_lit(&b, " again");
 	sb_pad(&b, at, 28);
 	sb_putc(&b, ' ');
 	if (e->old_duration_ns == TCPFSM_DURATION_UNKNOWN) {
@@ -310,6 +314,8 @@ int format_event_text(char *buf, size_t len, const struct tcpfsm_event *e,
 	} else {
 		duration_format(dur, sizeof(dur), e->old_duration_ns);
 		sb_puts(&b, dur);
+		if (same)
+			sb_lit(&b, " so far");
 	}
 	sb_putc(&b, '\n');
 	return b.pos;
@@ -356,6 +362,8 @@ int format_event_json(char *buf, size_t len, const struct tcpfsm_event *e,
 	}
 	sb_lit(&b, ",\"cgroup_id\":");
 	sb_putu(&b, e->cgroup_id);
-	sb_puts(&b, (e->flags & TCPFSM_F_SOFTIRQ) ? ",\"softirq\":true}\n" : ",\"softirq\":false}\n");
+	sb_puts(&b, (e->flags & TCPFSM_F_SOFTIRQ) ? ",\"softirq\":true" : ",\"softirq\":false");
+	/* a self-transition: old_duration_ns is the time in the state so far */
+	sb_puts(&b, event_same_state(e) ? ",\"same_state\":true}\n" : ",\"same_state\":false}\n");
 	return b.pos;
 }

@@ -346,6 +346,12 @@ int hist_set_account(struct hist_set *s, const struct tcpfsm_event *e)
 	if (e->kind != TCPFSM_KIND_TRANSITION || e->oldstate >= TCPFSM_STATE_MAX ||
 	    e->newstate >= TCPFSM_STATE_MAX)
 		return 0;
+	/* as the kernel does: a self-transition (X -> X, close() after
+	 * shutdown()) leaves nothing; the time in X goes on */
+	if (e->oldstate == e->newstate) {
+		s->same_state++;
+		return 0;
+	}
 	s->transitions[e->oldstate][e->newstate]++;
 	/* as the kernel does: births are no time spent in the old state */
 	if ((e->oldstate == TCPFSM_LISTEN && e->newstate == TCPFSM_SYN_RECV) ||
@@ -401,6 +407,7 @@ int hist_set_delta(struct hist_set *out, const struct hist_set *cur, const struc
 			out->transitions[i][j] = cur->transitions[i][j] - prev->transitions[i][j];
 	}
 	out->by_other = cur->by_other - prev->by_other;
+	out->same_state = cur->same_state - prev->same_state;
 	for (uint32_t i = 0; i < cur->nkeyed; i++) {
 		const struct tcpfsm_hist *p =
 			hist_set_keyed((struct hist_set *)prev, &cur->keyed[i].key, false);

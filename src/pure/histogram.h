@@ -69,6 +69,7 @@ struct hist_set {
 	struct hist_keyed *keyed;
 	uint32_t nkeyed;
 	uint64_t by_other;	/* transitions counted under other */
+	uint64_t same_state;	/* self-transitions (X -> X): in no histogram */
 	uint64_t transitions[TCPFSM_STATE_MAX][TCPFSM_STATE_MAX];
 };
 

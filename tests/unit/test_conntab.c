@@ -207,6 +207,65 @@ static void test_client_path_ends_in_timewait(void **unused)
 	conntab__free(t);
 }
 
+/*
+ * close() after shutdown(): the kernel reports FIN_WAIT1 -> FIN_WAIT1 and
+ * FIN_WAIT2 -> FIN_WAIT2 (old_duration_ns: the time in the state so far).
+ * Neither is a new path entry nor a gap; the 2 s wait in FIN_WAIT2 stays one
+ * state entered once. A socket first seen at such a record enters the path
+ * at the time the record implies; a closed socket closed again is ignored.
+ */
+static void test_same_state(void **unused)
+{
+	struct conntab *t = conntab__new(16);
+	struct sink s = {};
+	const struct conn *c;
+
+	apply_ok(t, tr(42, 10 * SEC, CLOSE, SYN_SENT, UNKNOWN, OWNER), &s);
+	apply_ok(t, tr(42, 10 * SEC + 1000, SYN_SENT, ESTABLISHED, 1000, OWNER), &s);
+	apply_ok(t, tr(42, 11 * SEC, ESTABLISHED, FIN_WAIT1, SEC - 1000, OWNER), &s);
+	apply_ok(t, tr(42, 11 * SEC + 10, FIN_WAIT1, FIN_WAIT1, 10, OWNER), &s);
+	apply_ok(t, tr(42, 11 * SEC + 100, FIN_WAIT1, FIN_WAIT2, 100, SOFTIRQ), &s);
+	apply_ok(t, tr(42, 13 * SEC, FIN_WAIT2, FIN_WAIT2, 2 * SEC - 100, OWNER), &s);
+	c = conntab__lookup(t, 42);
+	assert_non_null(c);
+	assert_int_equal(c->state, FIN_WAIT2);
+	PATH(c, SYN_SENT, ESTABLISHED, FIN_WAIT1, FIN_WAIT2);
+	assert_int_equal(c->flags, CONN_COMPLETE | CONN_OWNER);
+	apply_ok(t, tr(42, 13 * SEC + 500, FIN_WAIT2, CLOSE, 2 * SEC + 400, SOFTIRQ), &s);
+	assert_int_equal(s.n, 1);
+	c = &s.v[0].c;
+	PATH(c, SYN_SENT, ESTABLISHED, FIN_WAIT1, FIN_WAIT2, TIME_WAIT);
+	ENTER(c, 10 * SEC, 10 * SEC + 1000, 11 * SEC, 11 * SEC + 100, 13 * SEC + 500);
+	assert_true(s.v[0].end.timewait);
+	assert_int_equal(conntab__stats(t)->same_state, 2);
+
+	/* first seen at a self-transition: in CLOSING since 5 s - 3 s */
+	apply_ok(t, tr(43, 5 * SEC, CLOSING, CLOSING, 3 * SEC, OWNER), &s);
+	c = conntab__lookup(t, 43);
+	assert_non_null(c);
+	assert_int_equal(c->state, CLOSING);
+	PATH(c, CLOSING);
+	ENTER(c, 2 * SEC);
+	assert_false(c->flags & CONN_COMPLETE);
+	/* in another state than we thought: a gap, and the state it is in */
+	apply_ok(t, tr(43, 6 * SEC, LAST_ACK, LAST_ACK, SEC / 2, OWNER), &s);
+	c = conntab__lookup(t, 43);
+	PATH(c, CLOSING, LAST_ACK);
+	ENTER(c, 2 * SEC, 5 * SEC + SEC / 2);
+	assert_true(c->flags & CONN_GAP);
+
+	/* CLOSE -> CLOSE of a socket we do not hold, or of a timewait one */
+	apply_ok(t, tr(44, 7 * SEC, CLOSE, CLOSE, UNKNOWN, OWNER), &s);
+	assert_null(conntab__lookup(t, 44));
+	apply_ok(t, tr(42, 14 * SEC, CLOSE, CLOSE, UNKNOWN, OWNER), &s);
+	c = conntab__lookup(t, 42);
+	assert_non_null(c);
+	assert_int_equal(c->state, TIME_WAIT);
+	assert_int_equal(s.n, 1);
+	free(s.v);
+	conntab__free(t);
+}
+
 /* "now" is record time: expire() with an older clock still uses the newest record */
 static void test_expire_uses_record_time(void **unused)
 {
@@ -1114,6 +1173,7 @@ int main(void)
 		cmocka_unit_test(test_growth_and_memory),
 		cmocka_unit_test(test_hash_integrity),
 		cmocka_unit_test(test_rehash_keeps_timewait),
+		cmocka_unit_test(test_same_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

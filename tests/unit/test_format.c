@@ -11,6 +11,7 @@
 #include <time.h>
 #include <cmocka.h>
 #include "pure/format.h"
+#include "pure/state.h"
 #include "support.h"
 
 /* boot time 5 s, wall clock then 2026-11-27T15:00:36.123456789Z */
@@ -191,7 +192,7 @@ static void test_json_ipv4(void **unused)
 			    "\"saddr\":\"198.18.0.1\",\"sport\":40000,\"daddr\":\"198.18.0.2\","
 			    "\"dport\":443,\"netns\":4026531840,\"old\":\"SYN_SENT\","
 			    "\"new\":\"ESTABLISHED\",\"old_duration_ns\":1234567,"
-			    "\"cgroup_id\":7777,\"softirq\":false}\n");
+			    "\"cgroup_id\":7777,\"softirq\":false,\"same_state\":false}\n");
 }
 
 static void test_json_ipv6_no_owner_unknown_duration(void **unused)
@@ -208,7 +209,7 @@ static void test_json_ipv6_no_owner_unknown_duration(void **unused)
 			    "\"family\":\"ipv6\",\"saddr\":\"2001:db8::1\",\"sport\":8080,"
 			    "\"daddr\":\"2001:db8::2\",\"dport\":55555,\"netns\":4026532000,"
 			    "\"old\":\"LISTEN\",\"new\":\"SYN_RECV\",\"old_duration_ns\":null,"
-			    "\"cgroup_id\":0,\"softirq\":true}\n");
+			    "\"cgroup_id\":0,\"softirq\":true,\"same_state\":false}\n");
 }
 
 static void test_json_extremes(void **unused)
@@ -236,7 +237,7 @@ static void test_json_extremes(void **unused)
 			    "\"family\":\"ipv4\",\"saddr\":\"255.255.255.255\",\"sport\":65535,"
 			    "\"daddr\":\"0.0.0.0\",\"dport\":0,\"netns\":4294967295,"
 			    "\"old\":\"UNKNOWN\",\"new\":\"UNKNOWN\",\"old_duration_ns\":0,"
-			    "\"cgroup_id\":18446744073709551615,\"softirq\":true}\n");
+			    "\"cgroup_id\":18446744073709551615,\"softirq\":true,\"same_state\":false}\n");
 	/* a duration one short of "unknown" is a number */
 	e.old_duration_ns = TCPFSM_DURATION_UNKNOWN - 1;
 	assert_non_null(strstr(json(&e), ",\"old_duration_ns\":18446744073709551614,"));
@@ -427,6 +428,35 @@ static void test_text_ipv4(void **unused)
 				      "198.18.0.2:443             "
 				      "SYN_SENT -> ESTABLISHED      "
 				      "1.23ms\n");
+}
+
+/* A self-transition (close() after shutdown()): marked, with the time so far. */
+static void test_same_state(void **unused)
+{
+	struct tcpfsm_event e;
+	const char *j;
+
+	event_v4(&e);
+	e.oldstate = e.newstate = TCPFSM_FIN_WAIT1;
+	e.flags |= TCPFSM_F_SAME_STATE;
+	e.old_duration_ns = 2000000000;
+	assert_string_equal(text(&e), "15:00:36.123456 "
+				      "4242    "
+				      "curl            "
+				      "198.18.0.1:40000           "
+				      "198.18.0.2:443             "
+				      "FIN_WAIT1 -> FIN_WAIT1 again "
+				      "2.00s so far\n");
+	j = json(&e);
+	assert_non_null(strstr(j, "\"old\":\"FIN_WAIT1\",\"new\":\"FIN_WAIT1\","
+				  "\"old_duration_ns\":2000000000,"));
+	assert_non_null(strstr(j, ",\"same_state\":true}\n"));
+	/* told by the states alone: recordings made before the flag */
+	e.flags &= ~TCPFSM_F_SAME_STATE;
+	assert_non_null(strstr(json(&e), ",\"same_state\":true}\n"));
+	/* snapshot seeds carry old == new too, and are no transition */
+	e.kind = TCPFSM_KIND_SNAPSHOT;
+	assert_false(event_same_state(&e));
 }
 
 static void test_text_ipv6_no_owner_unknown_duration(void **unused)
@@ -631,6 +661,7 @@ int main(void)
 		cmocka_unit_test(test_json_truncates),
 		cmocka_unit_test(test_text_header),
 		cmocka_unit_test(test_text_ipv4),
+		cmocka_unit_test(test_same_state),
 		cmocka_unit_test(test_text_ipv6_no_owner_unknown_duration),
 		cmocka_unit_test(test_text_long_fields),
 		cmocka_unit_test(test_text_comm),

@@ -1133,6 +1133,17 @@ static void test_set_account_rules(void **unused)
 	assert_int_equal(s->state[TCPFSM_CLOSE].min_ns, 3 * MS);
 	assert_int_equal(s->state[TCPFSM_LISTEN].count, 1);
 	assert_int_equal(s->state[TCPFSM_LISTEN].unknown, 1);
+
+	/* self-transitions (close() after shutdown()): not an exit, not a
+	 * transition; counted apart */
+	e = ev(TCPFSM_FIN_WAIT2, TCPFSM_FIN_WAIT2, 2 * SEC);
+	hist_set_account(s, &e);
+	e = ev(TCPFSM_FIN_WAIT1, TCPFSM_FIN_WAIT1, UNK);
+	hist_set_account(s, &e);
+	assert_int_equal(s->state[TCPFSM_FIN_WAIT2].count, 0);
+	assert_int_equal(s->state[TCPFSM_FIN_WAIT1].unknown, 0);
+	assert_int_equal(s->transitions[TCPFSM_FIN_WAIT2][TCPFSM_FIN_WAIT2], 0);
+	assert_int_equal(s->same_state, 2);
 	assert_int_equal(s->transitions[TCPFSM_ESTABLISHED][TCPFSM_FIN_WAIT1], 2);
 	assert_int_equal(s->transitions[TCPFSM_CLOSE][TCPFSM_SYN_SENT], 2);
 
