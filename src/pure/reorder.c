@@ -135,20 +135,22 @@ static size_t queue_after(const struct queue *q, uint64_t ts_ns)
 	return lo;
 }
 
-/* e into its place in time order, moving the shorter side of the queue. */
+/* e into its place in time order, moving the shorter side of the queue.
+ * Returns 1 if it is the oldest now, else 0, or -ENOMEM. */
 static int queue_insert(struct queue *q, const struct tcpfsm_event *e)
 {
+	bool empty = q->head == q->n;
 	size_t pos;
 	int err;
 
-	if (q->head == q->n)
+	if (empty)
 		q->head = q->n = 0;
-	if (q->n == q->head || q->v[q->n - 1].ts_ns <= e->ts_ns) {
+	if (empty || q->v[q->n - 1].ts_ns <= e->ts_ns) {
 		err = queue_room(q);
 		if (err)
 			return err;
 		q->v[q->n++] = *e;
-		return 0;
+		return empty;
 	}
 	pos = queue_after(q, e->ts_ns);
 	if (q->head && pos - q->head <= q->n - pos) {
@@ -157,7 +159,7 @@ static int queue_insert(struct queue *q, const struct tcpfsm_event *e)
 		memmove(&q->v[q->head - 1], &q->v[q->head], (pos - q->head) * sizeof(*q->v));
 		q->head--;
 		q->v[pos - 1] = *e;
-		return 0;
+		return pos - 1 == q->head;
 	}
 	if (q->n == q->cap) {
 		size_t head = q->head;
@@ -170,24 +172,25 @@ static int queue_insert(struct queue *q, const struct tcpfsm_event *e)
 	memmove(&q->v[pos + 1], &q->v[pos], (q->n - pos) * sizeof(*q->v));
 	q->v[pos] = *e;
 	q->n++;
-	return 0;
+	return pos == q->head;
 }
 
 int reorder__push(struct reorder *r, int qi, const struct tcpfsm_event *e)
 {
-	struct queue *q = &r->qs[qi];
-	int err = queue_insert(q, e);
+	int oldest = queue_insert(&r->qs[qi], e);
 
-	if (err)
-		return err;
+	if (oldest < 0)
+		return oldest;
 	r->queued++;
+	if (!oldest)
+		return 0;
 	if (r->at[qi] < 0) {
 		/* was empty: in the heap from now on */
 		heap_set(r, r->nheap, (struct top){ e->ts_ns, qi });
 		sift_up(r, r->nheap++);
-	} else if (q->v[q->head].ts_ns < r->heap[r->at[qi]].ts_ns) {
-		/* older than its head was: the queue's key only went down */
-		r->heap[r->at[qi]].ts_ns = q->v[q->head].ts_ns;
+	} else {
+		/* older than its oldest was: the queue's key only went down */
+		r->heap[r->at[qi]].ts_ns = e->ts_ns;
 		sift_up(r, r->at[qi]);
 	}
 	return 0;
