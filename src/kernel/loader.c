@@ -6,49 +6,30 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "pure/histogram.h"
-#include "pure/reorder.h"
 #include "kernel/loader.h"
-#include "kernel/ringbuf.h"
+#include "kernel/rings.h"
 #include "sys/privs.h"
 #include "sys/log.h"
 #include "tcpfsm.skel.h"
 
 _Static_assert(sizeof(struct tcpfsm_event) == 104, "event record size is part of the file format");
 
-/* How long an event may still be in flight on another CPU (taken its time,
- * not yet committed): older ones are released in time order. */
-#define REORDER_NS (10 * 1000000ULL)
-
-/* One ring buffer and the queue of the merge its records wait in. */
-struct ring {
-	struct ringbuf *rb;
-	struct reorder *merge;
-	int q;
-};
-
 struct loader {
 	struct tcpfsm_bpf *skel;
-	int epfd;
-	struct ring *rings;		/* [0]: the shared ring, [1 + cpu] */
-	uint64_t ring_bytes;	/* size of each */
+	struct rings *rings;	/* [0]: the shared ring, [1 + cpu] */
+	uint64_t ring_bytes;	/* size of each per-CPU ring */
 	int tmpl_fd;		/* inner map template, until loaded */
-	struct reorder *merge;	/* queue i: the records of rings[i] */
-	int nq;
-	bool draining;
 	/* 0: the state tracepoint, 1-2: softirq tracking, 3-6: evidence */
 	struct bpf_link *links[7];
 	struct bpf_link *iter;
 	enum attach_mode mode;
 	bool ctx_tracking;
-	loader_event_fn fn;
-	void *ctx;
 	int ncpus;
 };
 
@@ -141,31 +122,12 @@ static int ensure_tracefs(void)
 	return 0;
 }
 
-/* A record of a ring into its queue (records are 8-byte aligned). */
-static int on_sample(void *ctx, const void *data, size_t size)
-{
-	const struct ring *r = ctx;
-
-	if (size < sizeof(struct tcpfsm_event))
-		return 0;
-	return reorder__push(r->merge, r->q, data);
-}
-
 static uint64_t boottime_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-/* Hand the consumer, in time order, every queued event older than the
- * horizon (all of them once detached). */
-static int release(struct loader *ld)
-{
-	uint64_t horizon = ld->draining ? UINT64_MAX : boottime_ns() - REORDER_NS;
-
-	return reorder__release(ld->merge, horizon, ld->fn, ld->ctx);
 }
 
 static void set_filters(struct tcpfsm_bpf *skel, const struct tcpfsm_config *cfg)
@@ -349,20 +311,6 @@ static void unload(struct loader *ld)
 	ld->ctx_tracking = false;
 }
 
-/* Map ring buffer fd (ours to close) of size bytes as ring i, polled by epfd. */
-static int ring_map(struct loader *ld, int i, int fd, size_t size)
-{
-	struct ring *r = &ld->rings[i];
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
-
-	r->merge = ld->merge;
-	r->q = i;
-	r->rb = ringbuf__new(fd, size);
-	if (!r->rb)
-		return -errno;
-	return epoll_ctl(ld->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
-}
-
 struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, void *ctx)
 {
 	struct loader *ld;
@@ -380,10 +328,7 @@ struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, 
 	ld = calloc(1, sizeof(*ld));
 	if (!ld)
 		return NULL;
-	ld->fn = fn;
-	ld->ctx = ctx;
 	ld->tmpl_fd = -1;
-	ld->epfd = -1;
 	ld->ncpus = libbpf_num_possible_cpus();
 	if (ld->ncpus <= 0) {
 		err = ld->ncpus ? ld->ncpus : -EINVAL;
@@ -404,16 +349,14 @@ struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, 
 	if (err)
 		goto cleanup;
 
-	ld->nq = ld->ncpus + 1;
-	ld->merge = reorder__new(ld->nq);
-	ld->rings = calloc(ld->nq, sizeof(*ld->rings));
-	ld->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!ld->merge || !ld->rings || ld->epfd < 0) {
-		err = ld->merge && ld->rings ? -errno : -ENOMEM;
+	/* the BPF clock: bpf_ktime_get_boot_ns */
+	ld->rings = rings__new(1 + ld->ncpus, boottime_ns, fn, ctx);
+	if (!ld->rings) {
+		err = -errno;
 		goto cleanup;
 	}
-	err = ring_map(ld, 0, dup(bpf_map__fd(ld->skel->maps.events)),
-		       bpf_map__max_entries(ld->skel->maps.events));
+	err = rings__add(ld->rings, 0, dup(bpf_map__fd(ld->skel->maps.events)),
+			 bpf_map__max_entries(ld->skel->maps.events));
 	if (err) {
 		pr_err("cannot map the ring buffer: %s", strerror(-err));
 		goto cleanup;
@@ -422,8 +365,8 @@ struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, 
 		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "tcpfsm_cpu_rb", 0, 0, ld->ring_bytes,
 					NULL);
 
-		err = fd < 0 ? fd : ring_map(ld, 1 + cpu, fd, ld->ring_bytes);
-		/* ring_map owns fd: closed on failure, by loader__free after */
+		err = fd < 0 ? fd : rings__add(ld->rings, 1 + cpu, fd, ld->ring_bytes);
+		/* fd is the rings' now: closed with them (or on failure) */
 		if (!err &&
 		    bpf_map_update_elem(bpf_map__fd(ld->skel->maps.cpu_events), &cpu, &fd, 0))
 			err = -errno;
@@ -442,32 +385,19 @@ cleanup:
 
 int loader__fd(const struct loader *ld)
 {
-	return ld->epfd;
+	return rings__fd(ld->rings);
 }
 
-/* Every committed record of every ring into the merge, then out of it what
- * is old enough. */
 int loader__consume(struct loader *ld)
 {
-	int n = 0, k, err;
-
-	for (int i = 0; i < ld->nq; i++) {
-		if (!ld->rings[i].rb)
-			continue;
-		k = ringbuf__consume(ld->rings[i].rb, on_sample, &ld->rings[i]);
-		if (k < 0)
-			return k;
-		n += k;
-	}
-	err = release(ld);
-	return err ? err : n;
+	return rings__consume(ld->rings);
 }
 
 void loader__detach(struct loader *ld)
 {
 	destroy_links(ld);
 	/* nothing more can arrive: the next consume releases everything */
-	ld->draining = true;
+	rings__drain(ld->rings);
 }
 
 int loader__stats(const struct loader *ld, uint64_t stats[TCPFSM_STAT_MAX])
@@ -635,12 +565,7 @@ void loader__free(struct loader *ld)
 {
 	if (!ld)
 		return;
-	for (int i = 0; ld->rings && i < ld->nq; i++)
-		ringbuf__free(ld->rings[i].rb);
-	free(ld->rings);
-	if (ld->epfd >= 0)
-		close(ld->epfd);
-	reorder__free(ld->merge);
+	rings__free(ld->rings);
 	unload(ld);
 	free(ld);
 }

@@ -14,14 +14,16 @@
  * next one to release: O(log k) per event, for hosts with 64-256 CPUs.
  *
  * A queue is sorted on insertion, from its newest end: O(1) for an event
- * newer than all queued (the common case), O(log n) to find the place of an
- * older one. Rings are mostly but not always in time order: a record's time
- * is taken before it is written to the ring, and another program that
- * interrupts its producer on that CPU (softirq) writes a newer record first;
- * a deferred birth (Linux 6.1: a passive child's LISTEN -> SYN_RECV, sent
- * just before its next event) and the seed of a socket tracked at its SYN
- * retransmit (the time it entered SYN_SENT) carry older times than the
- * records before them.
+ * newer than all queued (the common case); an older one is placed by binary
+ * search and the shorter side of the queue moves over by one (nothing moves
+ * for one older than all once the queue's front was released). Rings are mostly but not always in time order: a record's time
+ * is taken before it is written to the ring, and another of the programs
+ * that interrupts its producer on that CPU (softirq) writes a newer record
+ * first; a deferred birth (Linux 6.1: a passive child's LISTEN -> SYN_RECV,
+ * sent just before its next event) and the seed of a socket tracked at its
+ * SYN retransmit (the time it entered SYN_SENT) carry older times than the
+ * records before them; the shared ring takes every CPU's records until the
+ * per-CPU rings are in place.
  *
  * Events equal in time leave in the order they were pushed within a queue,
  * and by queue number across queues.

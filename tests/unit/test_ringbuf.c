@@ -1,11 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The ring buffer reader against synthetic rings laid out as the kernel maps
- * a BPF ring buffer (no root): a memfd holding the consumer page, the
- * producer page and the data pages, the data mapped twice in a row. The
- * reader gets a read-only view of the producer side; the test writes records
- * through a writable view of the same memory, as a BPF program would: header
- * BUSY while reserved, then committed or discarded.
+ * a BPF ring buffer (tests/unit/synth_ring.h: no root).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,66 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 #include <cmocka.h>
 #include <linux/bpf.h>
 #include "kernel/ringbuf.h"
+#include "synth_ring.h"
 
-#define ROUND8(x) (((x) + 7UL) & ~7UL)
-
-struct synth {
-	size_t size, page;
-	int fd;
-	unsigned long *cons;	/* the consumer page, the reader's */
-	uint8_t *view_ro;	/* producer page + data twice, for the reader */
-	uint8_t *view_rw;	/* the same, for the producer (us) */
-	unsigned long *prod;
-	uint8_t *data;
-	struct ringbuf *rb;
-};
-
-/* The producer page and the data twice at one address, as the kernel does. */
-static uint8_t *map_twice(int fd, size_t page, size_t size, int prot)
-{
-	uint8_t *p = mmap(NULL, page + 2 * size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	assert_true(p != MAP_FAILED);
-	assert_true(mmap(p, page + size, prot, MAP_SHARED | MAP_FIXED, fd, page) == p);
-	assert_true(mmap(p + page + size, size, prot, MAP_SHARED | MAP_FIXED, fd, 2 * page) ==
-		    p + page + size);
-	return p;
-}
-
-/* A ring of size data bytes, both positions at start. */
-static void synth_init(struct synth *s, size_t size, unsigned long start)
-{
-	memset(s, 0, sizeof(*s));
-	s->size = size;
-	s->page = sysconf(_SC_PAGESIZE);
-	s->fd = memfd_create("tcpfsm-test-ring", MFD_CLOEXEC);
-	assert_true(s->fd >= 0);
-	assert_int_equal(ftruncate(s->fd, 2 * s->page + size), 0);
-	s->cons = mmap(NULL, s->page, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
-	assert_true(s->cons != MAP_FAILED);
-	s->view_ro = map_twice(s->fd, s->page, size, PROT_READ);
-	s->view_rw = map_twice(s->fd, s->page, size, PROT_READ | PROT_WRITE);
-	s->prod = (unsigned long *)s->view_rw;
-	s->data = s->view_rw + s->page;
-	*s->cons = start;
-	*s->prod = start;
-	s->rb = ringbuf__new_mem(s->cons, s->view_ro, size);
-	assert_non_null(s->rb);
-	assert_int_equal(ringbuf__fd(s->rb), -1);
-}
-
-static void synth_fini(struct synth *s)
-{
-	ringbuf__free(s->rb);
-	munmap(s->view_ro, s->page + 2 * s->size);
-	munmap(s->view_rw, s->page + 2 * s->size);
-	munmap(s->cons, s->page);
-	close(s->fd);
-}
+#define ROUND8 SYNTH_ROUND8
 
 /* The payload byte i of the record numbered id: the id, then a pattern. */
 static uint8_t pattern(unsigned int id, size_t i)
@@ -86,37 +28,26 @@ static uint8_t pattern(unsigned int id, size_t i)
 }
 
 /*
- * Reserve a record of len bytes, payload numbered id, as bpf_ringbuf_reserve
- * does (the producer position moves at once; the header says BUSY), then
- * commit it unless flags says BUSY (left reserved) or DISCARD. Returns its
- * position.
+ * Reserve record id of len bytes, fill it and commit it unless flags says
+ * BUSY (left reserved) or DISCARD. Returns its position.
  */
 static unsigned long put(struct synth *s, unsigned int id, uint32_t len, uint32_t flags)
 {
-	unsigned long pos = *s->prod;
-	uint8_t *rec = s->data + (pos & (s->size - 1));
-	uint32_t *hdr = (uint32_t *)rec;
+	uint8_t *p;
+	unsigned long pos;
 
 	assert_true(len >= 4);
-	/* the kernel refuses what does not fit: a test must not ask */
-	assert_true(pos + ROUND8(len + BPF_RINGBUF_HDR_SZ) - *s->cons <= s->size);
-	__atomic_store_n(hdr, len | BPF_RINGBUF_BUSY_BIT, __ATOMIC_RELAXED);
-	hdr[1] = 0;
-	__atomic_store_n(s->prod, pos + ROUND8(len + BPF_RINGBUF_HDR_SZ), __ATOMIC_RELEASE);
+	pos = synth_reserve(s, len, &p);
 	for (size_t i = 0; i < len; i++)
-		rec[BPF_RINGBUF_HDR_SZ + i] = pattern(id, i);
+		p[i] = pattern(id, i);
 	if (!(flags & BPF_RINGBUF_BUSY_BIT))
-		__atomic_store_n(hdr, len | flags, __ATOMIC_RELEASE);
+		synth_commit(s, pos, flags & BPF_RINGBUF_DISCARD_BIT);
 	return pos;
 }
 
-/* Commit (or discard) the record reserved at pos. */
 static void commit(struct synth *s, unsigned long pos, bool discard)
 {
-	uint32_t *hdr = (uint32_t *)(s->data + (pos & (s->size - 1)));
-	uint32_t len = *hdr & ~BPF_RINGBUF_BUSY_BIT;
-
-	__atomic_store_n(hdr, len | (discard ? BPF_RINGBUF_DISCARD_BIT : 0), __ATOMIC_RELEASE);
+	synth_commit(s, pos, discard);
 }
 
 /* What the callback saw. */
@@ -167,38 +98,44 @@ static void assert_record(struct synth *s, const struct seen *w, unsigned int i,
 static void test_empty(void **state)
 {
 	struct seen w = {};
+	struct ringbuf *rb;
 	struct synth s;
 
 	synth_init(&s, 4096, 0);
+	rb = synth_reader(&s);
 	w.s = &s;
 	/* an empty ring does not even store the consumer position (the
 	 * store alone costs the producer its cache line): read-only, a
 	 * store would fault */
 	assert_int_equal(mprotect(s.cons, s.page, PROT_READ), 0);
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), 0);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), 0);
 	assert_int_equal(mprotect(s.cons, s.page, PROT_READ | PROT_WRITE), 0);
 	assert_int_equal(w.n, 0);
 	assert_int_equal(*s.cons, 0);
+	ringbuf__free(rb);
 	synth_fini(&s);
 }
 
 static void test_one_record(void **state)
 {
 	struct seen w = {};
+	struct ringbuf *rb;
 	struct synth s;
 	unsigned long pos;
 
 	synth_init(&s, 4096, 0);
+	rb = synth_reader(&s);
 	w.s = &s;
 	pos = put(&s, 1, 104, 0);
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), 1);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), 1);
 	assert_int_equal(w.n, 1);
 	assert_record(&s, &w, 0, 1, 104, pos);
 	assert_int_equal(*s.cons, 112);
 	/* nothing new: nothing more, the position stays */
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), 0);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), 0);
 	assert_int_equal(w.n, 1);
 	assert_int_equal(*s.cons, 112);
+	ringbuf__free(rb);
 	synth_fini(&s);
 }
 
@@ -207,12 +144,14 @@ static void test_one_record(void **state)
 static void test_many_records(void **state)
 {
 	static struct seen w;
+	struct ringbuf *rb;
 	struct synth s;
 	unsigned int id = 0;
 	unsigned long pos[4096];
 	uint32_t len[4096];
 
 	synth_init(&s, 256 * 1024, 0);
+	rb = synth_reader(&s);
 	for (int round = 0; round < 20; round++) {
 		unsigned int n = 0, first = id;
 
@@ -225,13 +164,14 @@ static void test_many_records(void **state)
 			n++;
 			id++;
 		}
-		assert_int_equal(ringbuf__consume(s.rb, on_record, &w), n);
+		assert_int_equal(ringbuf__consume(rb, on_record, &w), n);
 		assert_int_equal(w.n, n);
 		for (unsigned int i = 0; i < n; i++)
 			assert_record(&s, &w, i, first + i, len[i], pos[i]);
 		assert_int_equal(*s.cons, *s.prod);
 	}
 	assert_true(*s.cons > 10 * s.size);
+	ringbuf__free(rb);
 	synth_fini(&s);
 }
 
@@ -240,42 +180,48 @@ static void test_many_records(void **state)
 static void test_wrap_around(void **state)
 {
 	struct seen w = {};
+	struct ringbuf *rb;
 	struct synth s;
 	unsigned long start = 3 * 4096 - 16, pos;
 
 	synth_init(&s, 4096, start);
+	rb = synth_reader(&s);
 	w.s = &s;
 	pos = put(&s, 7, 100, 0);
 	assert_int_equal(pos & 4095, 4096 - 16);
 	put(&s, 8, 20, 0);
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), 2);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), 2);
 	assert_record(&s, &w, 0, 7, 100, pos);
 	assert_record(&s, &w, 1, 8, 20, pos + 112);
 	/* the payload really is split in memory: its tail at the start */
 	assert_int_equal(s.data[0], pattern(7, 8));
 	assert_int_equal(*s.cons, start + 112 + 32);
+	ringbuf__free(rb);
 	synth_fini(&s);
 }
 
 static void test_discarded_skipped(void **state)
 {
 	struct seen w = {};
+	struct ringbuf *rb;
 	struct synth s;
 	unsigned long p;
 
 	synth_init(&s, 4096, 0);
+	rb = synth_reader(&s);
 	w.s = &s;
 	put(&s, 1, 40, 0);
 	put(&s, 2, 40, BPF_RINGBUF_DISCARD_BIT);
 	put(&s, 3, 40, 0);
 	p = put(&s, 4, 40, BPF_RINGBUF_BUSY_BIT);
 	commit(&s, p, true); /* reserved, then given up */
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), 2);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), 2);
 	assert_int_equal(w.n, 2);
 	assert_int_equal(w.ids[0], 1);
 	assert_int_equal(w.ids[1], 3);
 	/* the discarded ones are consumed all the same */
 	assert_int_equal(*s.cons, *s.prod);
+	ringbuf__free(rb);
 	synth_fini(&s);
 }
 
@@ -284,22 +230,24 @@ static void test_discarded_skipped(void **state)
 static void test_busy_stops(void **state)
 {
 	struct seen w = {};
+	struct ringbuf *rb;
 	struct synth s;
 	unsigned long busy;
 
 	synth_init(&s, 4096, 0);
+	rb = synth_reader(&s);
 	w.s = &s;
 	put(&s, 1, 104, 0);
 	busy = put(&s, 2, 104, BPF_RINGBUF_BUSY_BIT);
 	put(&s, 3, 104, 0);
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), 1);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), 1);
 	assert_int_equal(w.ids[0], 1);
 	assert_int_equal(*s.cons, busy);
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), 0);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), 0);
 	assert_int_equal(w.n, 1);
 	assert_int_equal(*s.cons, busy);
 	commit(&s, busy, false);
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), 2);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), 2);
 	assert_int_equal(w.n, 3);
 	assert_int_equal(w.ids[1], 2);
 	assert_int_equal(w.ids[2], 3);
@@ -307,9 +255,10 @@ static void test_busy_stops(void **state)
 	/* a busy record first: nothing, not even a store */
 	busy = put(&s, 4, 8, BPF_RINGBUF_BUSY_BIT);
 	assert_int_equal(mprotect(s.cons, s.page, PROT_READ), 0);
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), 0);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), 0);
 	assert_int_equal(mprotect(s.cons, s.page, PROT_READ | PROT_WRITE), 0);
 	assert_int_equal(*s.cons, busy);
+	ringbuf__free(rb);
 	synth_fini(&s);
 }
 
@@ -318,17 +267,19 @@ static void test_busy_stops(void **state)
 static void test_partial_batches(void **state)
 {
 	struct seen w = {};
+	struct ringbuf *rb;
 	struct synth s;
 	unsigned long p3;
 
 	synth_init(&s, 4096, 0);
+	rb = synth_reader(&s);
 	w.s = &s;
 	for (unsigned int i = 0; i < 3; i++)
 		put(&s, i, 24, 0);
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), 3);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), 3);
 	for (unsigned int i = 3; i < 8; i++)
 		put(&s, i, 24, 0);
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), 5);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), 5);
 	assert_int_equal(w.n, 8);
 	for (unsigned int i = 0; i < 8; i++)
 		assert_int_equal(w.ids[i], i);
@@ -340,16 +291,17 @@ static void test_partial_batches(void **state)
 	w.stop_at = 2;
 	for (unsigned int i = 8; i < 13; i++)
 		put(&s, i, 24, 0);
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), -EIO);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), -EIO);
 	assert_int_equal(w.n, 10);
 	assert_int_equal(*s.cons, 10 * 32);
 	w.stop_at = 0;
 	p3 = *s.cons;
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), 3);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), 3);
 	assert_int_equal(w.n, 13);
 	for (unsigned int i = 10; i < 13; i++)
 		assert_int_equal(w.ids[i], i);
 	assert_int_equal(*s.cons, p3 + 3 * 32);
+	ringbuf__free(rb);
 	synth_fini(&s);
 }
 
@@ -362,16 +314,18 @@ static void test_partial_batches(void **state)
 static void test_published_in_steps(void **state)
 {
 	static struct seen w;
+	struct ringbuf *rb;
 	struct synth s;
 	unsigned long start = 1024 * 1024 - 3000, pos = start, published = start;
 	unsigned int moves = 0;
 
 	synth_init(&s, 1024 * 1024, start);
+	rb = synth_reader(&s);
 	memset(&w, 0, sizeof(w));
 	w.s = &s;
 	for (unsigned int i = 0; i < 8000; i++)
 		put(&s, i, 104 + (i % 3) * 8, 0);
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), 8000);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), 8000);
 	for (unsigned int i = 0; i < 8000; i++) {
 		/* what the callback saw: the position as published so far */
 		assert_int_equal(w.cons_at[i], published);
@@ -385,6 +339,7 @@ static void test_published_in_steps(void **state)
 	assert_int_equal(*s.prod, pos);
 	/* about 1 MiB read, in 64 KiB steps */
 	assert_true(moves >= 13 && moves <= 16);
+	ringbuf__free(rb);
 	synth_fini(&s);
 }
 
@@ -392,15 +347,17 @@ static void test_published_in_steps(void **state)
 static void test_full_ring(void **state)
 {
 	struct seen w = {};
+	struct ringbuf *rb;
 	struct synth s;
 	unsigned long start = 5 * 4096 + 1024, pos[8];
 
 	synth_init(&s, 4096, start);
+	rb = synth_reader(&s);
 	w.s = &s;
 	for (unsigned int i = 0; i < 8; i++)
 		pos[i] = put(&s, 10 + i, 512 - BPF_RINGBUF_HDR_SZ, 0);
 	assert_int_equal(*s.prod - *s.cons, s.size);
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), 8);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), 8);
 	for (unsigned int i = 0; i < 8; i++) {
 		assert_int_equal(w.ids[i], 10 + i);
 		assert_record(&s, &w, i, 10 + i, 512 - BPF_RINGBUF_HDR_SZ, pos[i]);
@@ -409,8 +366,9 @@ static void test_full_ring(void **state)
 	/* and room again for as much */
 	for (unsigned int i = 0; i < 8; i++)
 		put(&s, 20 + i, 512 - BPF_RINGBUF_HDR_SZ, 0);
-	assert_int_equal(ringbuf__consume(s.rb, on_record, &w), 8);
+	assert_int_equal(ringbuf__consume(rb, on_record, &w), 8);
 	assert_int_equal(w.ids[15], 27);
+	ringbuf__free(rb);
 	synth_fini(&s);
 }
 
