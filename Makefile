@@ -60,8 +60,9 @@ obj = $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(1))
 PURE_OBJS := $(call obj,$(PURE_SRCS))
 APP_OBJS := $(call obj,$(APP_SRCS))
 # what unit tests link, as an archive (each takes only what it uses): no
-# libbpf; the option parser is tested too
-UNIT_OBJS := $(call obj,$(PURE_SRCS) $(SYS_SRCS) src/cmd/cli.c)
+# libbpf; the option parser and the ring readers (mmap, epoll) are tested too
+UNIT_OBJS := $(call obj,$(PURE_SRCS) $(SYS_SRCS) src/cmd/cli.c src/kernel/ringbuf.c \
+	src/kernel/rings.c)
 UNIT_LIB := $(OUTPUT)/libunit.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

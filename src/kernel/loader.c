@@ -6,8 +6,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,56 +13,23 @@
 #include <bpf/libbpf.h>
 #include "pure/histogram.h"
 #include "kernel/loader.h"
+#include "kernel/rings.h"
 #include "sys/privs.h"
 #include "sys/log.h"
 #include "tcpfsm.skel.h"
 
 _Static_assert(sizeof(struct tcpfsm_event) == 104, "event record size is part of the file format");
 
-/* Events of one ring waiting for their turn: each ring is in time order
- * already, so the rings are merged by time (k-way, k = CPUs + 1). */
-struct ringq {
-	struct loader *ld;
-	struct tcpfsm_event *v;
-	size_t head, n, cap;
-};
-
-/* How long an event may still be in flight on another CPU (taken its time,
- * not yet committed): older ones are released in time order. */
-#define REORDER_NS (10 * 1000000ULL)
-
-/*
- * One BPF ring buffer mapped for reading, as libbpf's ring_buffer does it
- * but for one thing: the consumer position is published once per batch, not
- * once per record. Each store to it is a cache line the producing CPU must
- * fetch back before its next record; per record, that miss was a large part
- * of the BPF program's cost under a connection storm.
- */
-struct ring {
-	int fd;
-	unsigned long *consumer_pos;	/* the page we write */
-	const unsigned long *producer_pos;
-	const uint8_t *data;		/* mapped twice: records never wrap */
-	size_t size, page;
-	struct ringq *q;
-};
-
 struct loader {
 	struct tcpfsm_bpf *skel;
-	int epfd;
-	struct ring *rings;		/* [0]: the shared ring, [1 + cpu] */
-	uint64_t ring_bytes;	/* size of each */
+	struct rings *rings;	/* [0]: the shared ring, [1 + cpu] */
+	uint64_t ring_bytes;	/* size of each per-CPU ring */
 	int tmpl_fd;		/* inner map template, until loaded */
-	struct ringq *q;	/* [0]: the shared ring, [1 + cpu]: per CPU */
-	int nq;
-	bool draining;
 	/* 0: the state tracepoint, 1-2: softirq tracking, 3-6: evidence */
 	struct bpf_link *links[7];
 	struct bpf_link *iter;
 	enum attach_mode mode;
 	bool ctx_tracking;
-	loader_event_fn fn;
-	void *ctx;
 	int ncpus;
 };
 
@@ -157,61 +122,12 @@ static int ensure_tracefs(void)
 	return 0;
 }
 
-static int on_sample(struct ringq *q, const void *data, size_t size)
-{
-	if (size < sizeof(struct tcpfsm_event))
-		return 0;
-	if (q->head == q->n) {
-		q->head = q->n = 0;
-	} else if (q->n == q->cap && q->head) {
-		memmove(q->v, q->v + q->head, (q->n - q->head) * sizeof(*q->v));
-		q->n -= q->head;
-		q->head = 0;
-	}
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 1024;
-		struct tcpfsm_event *v = realloc(q->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		q->v = v;
-		q->cap = cap;
-	}
-	memcpy(&q->v[q->n++], data, sizeof(struct tcpfsm_event));
-	return 0;
-}
-
 static uint64_t boottime_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-/* Hand the consumer, in time order, every queued event older than the
- * horizon (all of them once detached). */
-static int release(struct loader *ld)
-{
-	uint64_t horizon = ld->draining ? UINT64_MAX : boottime_ns() - REORDER_NS;
-
-	for (;;) {
-		struct ringq *min = NULL;
-		int err;
-
-		for (int i = 0; i < ld->nq; i++) {
-			struct ringq *q = &ld->q[i];
-
-			if (q->head < q->n &&
-			    (!min || q->v[q->head].ts_ns < min->v[min->head].ts_ns))
-				min = q;
-		}
-		if (!min || min->v[min->head].ts_ns > horizon)
-			return 0;
-		err = ld->fn(ld->ctx, &min->v[min->head++]);
-		if (err)
-			return err;
-	}
 }
 
 static void set_filters(struct tcpfsm_bpf *skel, const struct tcpfsm_config *cfg)
@@ -395,41 +311,6 @@ static void unload(struct loader *ld)
 	ld->ctx_tracking = false;
 }
 
-/* Map ring buffer fd (ours to close) of size bytes as ring i, polled by epfd. */
-static int ring_map(struct loader *ld, int i, int fd, size_t size)
-{
-	struct ring *r = &ld->rings[i];
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
-	void *p;
-
-	r->fd = fd;
-	r->q = &ld->q[i];
-	r->size = size;
-	r->page = sysconf(_SC_PAGESIZE);
-	if (fd < 0)
-		return -EBADF;
-	p = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	r->consumer_pos = p;
-	p = mmap(NULL, r->page + 2 * size, PROT_READ, MAP_SHARED, fd, r->page);
-	if (p == MAP_FAILED)
-		return -errno;
-	r->producer_pos = p;
-	r->data = (const uint8_t *)p + r->page;
-	return epoll_ctl(ld->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
-}
-
-static void ring_unmap(struct ring *r)
-{
-	if (r->consumer_pos)
-		munmap(r->consumer_pos, r->page);
-	if (r->producer_pos)
-		munmap((void *)r->producer_pos, r->page + 2 * r->size);
-	if (r->fd >= 0)
-		close(r->fd);
-}
-
 struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, void *ctx)
 {
 	struct loader *ld;
@@ -447,10 +328,7 @@ struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, 
 	ld = calloc(1, sizeof(*ld));
 	if (!ld)
 		return NULL;
-	ld->fn = fn;
-	ld->ctx = ctx;
 	ld->tmpl_fd = -1;
-	ld->epfd = -1;
 	ld->ncpus = libbpf_num_possible_cpus();
 	if (ld->ncpus <= 0) {
 		err = ld->ncpus ? ld->ncpus : -EINVAL;
@@ -471,23 +349,14 @@ struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, 
 	if (err)
 		goto cleanup;
 
-	ld->nq = ld->ncpus + 1;
-	ld->q = calloc(ld->nq, sizeof(*ld->q));
-	if (!ld->q) {
-		err = -ENOMEM;
+	/* the BPF clock: bpf_ktime_get_boot_ns */
+	ld->rings = rings__new(1 + ld->ncpus, boottime_ns, fn, ctx);
+	if (!ld->rings) {
+		err = -errno;
 		goto cleanup;
 	}
-	for (int i = 0; i < ld->nq; i++)
-		ld->q[i].ld = ld;
-	ld->rings = calloc(ld->nq, sizeof(*ld->rings));
-	ld->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!ld->rings || ld->epfd < 0) {
-		err = ld->rings ? -errno : -ENOMEM;
-		goto cleanup;
-	}
-	for (int i = 0; i < ld->nq; i++)
-		ld->rings[i].fd = -1;
-	err = ring_map(ld, 0, dup(bpf_map__fd(ld->skel->maps.events)), 256 * 1024);
+	err = rings__add(ld->rings, 0, dup(bpf_map__fd(ld->skel->maps.events)),
+			 bpf_map__max_entries(ld->skel->maps.events));
 	if (err) {
 		pr_err("cannot map the ring buffer: %s", strerror(-err));
 		goto cleanup;
@@ -496,7 +365,8 @@ struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, 
 		int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "tcpfsm_cpu_rb", 0, 0, ld->ring_bytes,
 					NULL);
 
-		err = fd < 0 ? fd : ring_map(ld, 1 + cpu, fd, ld->ring_bytes);
+		err = fd < 0 ? fd : rings__add(ld->rings, 1 + cpu, fd, ld->ring_bytes);
+		/* fd is the rings' now: closed with them (or on failure) */
 		if (!err &&
 		    bpf_map_update_elem(bpf_map__fd(ld->skel->maps.cpu_events), &cpu, &fd, 0))
 			err = -errno;
@@ -515,71 +385,19 @@ cleanup:
 
 int loader__fd(const struct loader *ld)
 {
-	return ld->epfd;
-}
-
-/*
- * Every committed record of ring r. The consumer position is published
- * every RING_RELEASE_BYTES, not per record: often enough that draining a
- * full ring (after a stall) frees room as it goes, rarely enough that the
- * producer seldom has to fetch the line back.
- */
-#define RING_RELEASE_BYTES (64 * 1024)
-
-static int ring_consume(struct ring *r)
-{
-	unsigned long cons = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE), prod;
-	unsigned long published = cons;
-	int n = 0, err = 0;
-
-	while ((prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE)) > cons && !err) {
-		while (cons < prod) {
-			const uint32_t *hdr = (const uint32_t *)(r->data + (cons & (r->size - 1)));
-			uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
-
-			if (len & BPF_RINGBUF_BUSY_BIT)
-				goto out; /* not committed yet: the next round */
-			if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
-				err = on_sample(r->q, (const uint8_t *)hdr + BPF_RINGBUF_HDR_SZ,
-						len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT));
-				n++;
-			}
-			len &= ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-			cons += (len + BPF_RINGBUF_HDR_SZ + 7) / 8 * 8;
-			if (cons - published >= RING_RELEASE_BYTES) {
-				__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
-				published = cons;
-			}
-			if (err)
-				break;
-		}
-	}
-out:
-	__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
-	return err ? err : n;
+	return rings__fd(ld->rings);
 }
 
 int loader__consume(struct loader *ld)
 {
-	int n = 0, k, err;
-
-	for (int i = 0; i < ld->nq; i++) {
-		if (!ld->rings[i].consumer_pos)
-			continue;
-		k = ring_consume(&ld->rings[i]);
-		if (k < 0)
-			return k;
-		n += k;
-	}
-	err = release(ld);
-	return err ? err : n;
+	return rings__consume(ld->rings);
 }
 
 void loader__detach(struct loader *ld)
 {
 	destroy_links(ld);
 	/* nothing more can arrive: the next consume releases everything */
-	ld->draining = true;
+	rings__drain(ld->rings);
 }
 
 int loader__stats(const struct loader *ld, uint64_t stats[TCPFSM_STAT_MAX])
@@ -747,14 +565,7 @@ void loader__free(struct loader *ld)
 {
 	if (!ld)
 		return;
-	for (int i = 0; ld->rings && i < ld->nq; i++)
-		ring_unmap(&ld->rings[i]);
-	free(ld->rings);
-	if (ld->epfd >= 0)
-		close(ld->epfd);
-	for (int i = 0; ld->q && i < ld->nq; i++)
-		free(ld->q[i].v);
-	free(ld->q);
+	rings__free(ld->rings);
 	unload(ld);
 	free(ld);
 }

@@ -19,7 +19,8 @@ typedef int (*loader_event_fn)(void *ctx, const struct tcpfsm_event *e);
 struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, void *ctx);
 /* An fd that polls readable when the ring buffer has a batch for us. */
 int loader__fd(const struct loader *ld);
-/* Deliver everything waiting in the ring buffer. Returns events or -errno. */
+/* Read the ring buffers; deliver, in time order, the events older than the
+ * reorder horizon (all of them once detached). Returns records read or -errno. */
 int loader__consume(struct loader *ld);
 /* Detach the programs: no new events after this; what is queued stays. */
 void loader__detach(struct loader *ld);
