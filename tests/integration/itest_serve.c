@@ -535,16 +535,21 @@ static void test_serve_lazy(void **state)
 	if (tracer_wait_output(&t, "\"status\":\"firing\"", 10000))
 		fail_msg("no CLOSE_WAIT alert");
 
-	/* once the loopback closes have settled, the kernel's sweep counts
-	 * what ss counts (+ the scrape's own connection, both ends) */
+	/* once the loopback closes have settled, the gauges count what ss
+	 * counts: they are the engine's last tracking sweep's (every --sweep,
+	 * 200 ms here, as long as a sweep is cheap), so wait for one more */
 	settle(&c);
 	assert_int_equal(c.time_wait, SHORT_CONNS); /* the short clients */
 	assert_int_equal(c.fin_wait2, 1);	    /* the leak's client */
 	assert_int_equal(c.listen, 2);		    /* ours and serve's */
 	assert_int_equal(c.other, 0);
+	msleep(600);
 	assert_int_equal(http_get("http://" LISTEN "/metrics"), 200);
 	assert_true(gauge("CLOSE_WAIT") == 1);
-	assert_true(gauge("ESTABLISHED") == 2 + 2);
+	/* ours; the scrape's own connection (both ends) only if a sweep ran
+	 * while it was open */
+	if (gauge("ESTABLISHED") != 2 && gauge("ESTABLISHED") != 2 + 2)
+		fail_msg("ESTABLISHED %.0f", gauge("ESTABLISHED"));
 	assert_true(gauge("TIME_WAIT") == c.time_wait);
 	assert_true(gauge("FIN_WAIT2") == 1);
 	assert_true(gauge("LISTEN") == 2);
@@ -593,14 +598,15 @@ static void test_serve_lazy(void **state)
 	assert_int_equal(ev_int(conn, "pid"), getpid());
 	assert_true(json_object_get_boolean(json_object_object_get(conn, "alert")));
 	json_object_put(o);
-	/* and every full socket, short-lived ones too: the request's own
-	 * connection (both ends, less than a sweep old) is listed */
+	/* the sockets the engine tracks: our connection kept open (both
+	 * ends, older than the tracking delay); not the request's own, which
+	 * a request does not track */
 	settle(&c);
 	assert_int_equal(http_get("http://" LISTEN "/connections?state=ESTABLISHED"), 200);
 	o = json_tokener_parse(body);
 	assert_non_null(o);
 	assert_true(json_object_object_get_ex(o, "connections", &list));
-	assert_int_equal(json_object_array_length(list), 2 + 2);
+	assert_int_equal(json_object_array_length(list), 2);
 	json_object_put(o);
 
 	close(est_c);

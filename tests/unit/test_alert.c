@@ -17,6 +17,9 @@
 #include <time.h>
 #include <cmocka.h>
 #include "pure/alert.h"
+#include "pure/alertengine.h"
+#include "pure/diagnosis.h"
+#include "pure/schedule.h"
 #include "pure/conntab.h"
 #include "support.h"
 
@@ -820,22 +823,22 @@ static void test_track_interval(void **unused)
 
 	alert_cfg_defaults(&c);
 	/* cheap: every --sweep */
-	assert_int_equal(alert_track_interval(&c, SEC, 2 * MS), SEC);
+	assert_int_equal(sched_track_interval_ns(&c, SEC, 2 * MS), SEC);
 	/* 130 ms a sweep: 50 times that, 6.5 s */
-	assert_int_equal(alert_track_interval(&c, SEC, 130 * MS), 6500 * MS);
+	assert_int_equal(sched_track_interval_ns(&c, SEC, 130 * MS), 6500 * MS);
 	/* never later than half the smallest threshold a sweep must find:
 	 * LAST_ACK, FIN_WAIT1, CLOSING 30 s (SYN_SENT 3 s and SYN_RECV are
 	 * found by their retransmits) */
-	assert_int_equal(alert_track_interval(&c, SEC, 2 * SEC), 15 * SEC);
+	assert_int_equal(sched_track_interval_ns(&c, SEC, 2 * SEC), 15 * SEC);
 	/* a SYN_SENT threshold under 2 s comes before its first retransmit */
 	c.threshold_ns[SYN_SENT] = 1500 * MS;
-	assert_int_equal(alert_track_interval(&c, SEC, 2 * SEC), 750 * MS > SEC ? 750 * MS : SEC);
+	assert_int_equal(sched_track_interval_ns(&c, SEC, 2 * SEC), 750 * MS > SEC ? 750 * MS : SEC);
 	c.threshold_ns[SYN_SENT] = 3 * SEC;
 	c.threshold_ns[CLOSE_WAIT] = 4 * SEC;
-	assert_int_equal(alert_track_interval(&c, 100 * MS, 2 * SEC), 2 * SEC);
+	assert_int_equal(sched_track_interval_ns(&c, 100 * MS, 2 * SEC), 2 * SEC);
 	/* no alerts at all: only the cost bounds it */
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(alert_track_interval(&c, SEC, 2 * SEC), 100 * SEC);
+	assert_int_equal(sched_track_interval_ns(&c, SEC, 2 * SEC), 100 * SEC);
 }
 
 /* the closing states, seeded before tracing began, and where they go */
