@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pure/alert.h"
+#include "pure/diagnosis.h"
 #include "sys/alertexec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -941,6 +941,138 @@ static void test_diagnose_closing_states(void **unused)
 	fx_free(&f);
 }
 
+/* ---- self-transitions ---- */
+
+/* a transition to the state the socket is in already: close() after
+ * shutdown() (FIN_WAIT2 -> FIN_WAIT2); old recordings carry no flag */
+static struct tcpfsm_event self_transition(uint64_t cookie, uint64_t ts, int state, uint64_t in_ns)
+{
+	struct tcpfsm_event e = client_event(cookie, ts, state, state);
+
+	e.old_duration_ns = in_ns;
+	return e;
+}
+
+/* An alerted socket's self-transition resolves nothing and its age goes on
+ * from the time it entered the state. */
+static void test_self_transition_keeps_alert(void **unused)
+{
+	const struct alert *a;
+	const struct conn *c;
+	struct tcpfsm_event e;
+	struct fx f;
+
+	fx_init(&f, false);
+	feed(&f, client_event(41, 99 * SEC, ESTABLISHED, FIN_WAIT1));
+	feed(&f, client_event(41, 100 * SEC, FIN_WAIT1, FIN_WAIT2));
+	sweep(&f, 160 * SEC);
+	assert_int_equal(f.got.n, 1);
+	a = &f.got.v[0];
+	assert_int_equal(a->status, ALERT_FIRING);
+	assert_int_equal(a->state, FIN_WAIT2);
+	assert_int_equal(a->age_ns, 60 * SEC);
+
+	/* close() after shutdown(): no resolution, still firing */
+	feed(&f, self_transition(41, 170 * SEC, FIN_WAIT2, 70 * SEC));
+	assert_int_equal(f.got.n, 1);
+	assert_int_equal(stats(&f)->firing[FIN_WAIT2], 1);
+	c = conntab__lookup(f.tab, 41);
+	assert_non_null(c);
+	assert_int_equal(c->state, FIN_WAIT2);
+	assert_int_equal(c->alert, FIN_WAIT2);
+	assert_int_equal(c->enter_ns[c->npath - 1], 100 * SEC);
+	sweep(&f, 175 * SEC);
+	assert_int_equal(f.got.n, 1);
+
+	/* 13.5 us later the socket hands over to a timewait socket: the
+	 * alert resolves after all the time in FIN_WAIT2, not 13.5 us */
+	e = client_event(41, 170 * SEC + 13500, FIN_WAIT2, CLOSE);
+	feed(&f, e);
+	assert_int_equal(f.got.n, 2);
+	a = &f.got.v[1];
+	assert_int_equal(a->status, ALERT_RESOLVED);
+	assert_int_equal(a->state, FIN_WAIT2);
+	assert_int_equal(a->age_ns, 70 * SEC + 13500);
+	assert_int_equal(a->to_state, TIME_WAIT);
+	assert_string_equal(a->diagnosis, "left FIN_WAIT2 after 1m10s for TIME_WAIT: normal close");
+	assert_int_equal(stats(&f)->firing[FIN_WAIT2], 0);
+	assert_int_equal(stats(&f)->fired[FIN_WAIT2], 1);
+	fx_free(&f);
+}
+
+/* Not alerted yet: the time in the state is not restarted either. */
+static void test_self_transition_keeps_age(void **unused)
+{
+	static const int states[] = { FIN_WAIT1, FIN_WAIT2, CLOSING };
+
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		const struct alert *a;
+		struct fx f;
+		int s = states[i];
+		uint64_t thr;
+
+		fx_init(&f, false);
+		thr = f.cfg.threshold_ns[s];
+		/* in s from 100 s on */
+		if (s == FIN_WAIT1) {
+			feed(&f, client_event(42, 100 * SEC, ESTABLISHED, FIN_WAIT1));
+		} else {
+			feed(&f, client_event(42, 99 * SEC, ESTABLISHED, FIN_WAIT1));
+			feed(&f, client_event(42, 100 * SEC, FIN_WAIT1, s));
+		}
+		/* the self-transition comes before the threshold */
+		feed(&f, self_transition(42, 100 * SEC + thr / 2, s, thr / 2));
+		sweep(&f, 100 * SEC + thr - 1);
+		assert_int_equal(f.got.n, 0);
+		sweep(&f, 100 * SEC + thr);
+		assert_int_equal(f.got.n, 1);
+		a = &f.got.v[0];
+		assert_int_equal(a->state, s);
+		assert_int_equal(a->age_ns, thr);
+		assert_false(a->age_at_least);
+		fx_free(&f);
+	}
+}
+
+/* A socket first met at its self-transition (older than tcpfsm, or tracked
+ * lazily from here on): in that state since ts - old_duration, or, when
+ * the kernel could not time it, since at least ts. */
+static void test_self_transition_first_seen(void **unused)
+{
+	const struct alert *a;
+	const struct conn *c;
+	struct fx f;
+
+	fx_init(&f, false);
+	feed(&f, self_transition(43, 100 * SEC, FIN_WAIT2, 5 * SEC));
+	c = conntab__lookup(f.tab, 43);
+	assert_non_null(c);
+	assert_int_equal(c->state, FIN_WAIT2);
+	assert_int_equal(c->npath, 1);
+	assert_int_equal(c->enter_ns[0], 95 * SEC);
+	sweep(&f, 155 * SEC - 1);
+	assert_int_equal(f.got.n, 0);
+	sweep(&f, 155 * SEC);
+	assert_int_equal(f.got.n, 1);
+	a = &f.got.v[0];
+	assert_int_equal(a->cookie, 43);
+	assert_int_equal(a->age_ns, 60 * SEC);
+	assert_false(a->age_at_least);
+	fx_free(&f);
+	/* CLOSING, 30 s from at least 100 s */
+	fx_init(&f, false);
+	feed(&f, self_transition(44, 100 * SEC, CLOSING, UNKNOWN));
+	sweep(&f, 130 * SEC);
+	assert_int_equal(f.got.n, 1);
+	a = &f.got.v[0];
+	assert_int_equal(a->cookie, 44);
+	assert_true(a->age_at_least);
+	assert_int_equal(a->age_ns, 30 * SEC);
+	assert_string_equal(a->diagnosis, "CLOSING for at least 30.0s: both sides closed at once "
+					  "and the last ACK is missing");
+	fx_free(&f);
+}
+
 /* ---- half-open requests ---- */
 
 static void test_half_open_fires_and_completes(void **unused)
@@ -1841,6 +1973,9 @@ int main(void)
 		cmocka_unit_test(test_diagnose_close_wait),
 		cmocka_unit_test(test_diagnose_closing_states),
 		cmocka_unit_test(test_lazily_tracked_socket),
+		cmocka_unit_test(test_self_transition_keeps_alert),
+		cmocka_unit_test(test_self_transition_keeps_age),
+		cmocka_unit_test(test_self_transition_first_seen),
 		cmocka_unit_test(test_track_interval),
 		cmocka_unit_test(test_half_open_fires_and_completes),
 		cmocka_unit_test(test_half_open_names_client),
