@@ -128,7 +128,8 @@ static void iter_sweep(struct engine *e, bool track, bool requests)
 
 	if (fd < 0)
 		return;
-	loader__iter_what(e->ld, (track ? TCPFSM_ITER_TRACK : 0) | (requests ? TCPFSM_ITER_REQUESTS : 0),
+	loader__iter_what(e->ld,
+			  (track ? TCPFSM_ITER_TRACK : 0) | (requests ? TCPFSM_ITER_REQUESTS : 0),
 			  e->track_after_ns);
 	if (requests)
 		alert_engine__requests_begin(e->ae);

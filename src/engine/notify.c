@@ -66,11 +66,11 @@ int notify__alert(struct notify *n, const struct alert *a)
 	if (n->exec || (n->out && n->cfg->json))
 		jn = format_alert_json(json, sizeof(json), a, &n->fmt);
 	if (n->out) {
+		const char *line = n->cfg->json ? json : text;
+		int len = n->cfg->json ? jn : tn, cap = n->cfg->json ? sizeof(json) : sizeof(text);
+
 		/* a line that did not fit is cut, never dropped */
-		if (n->cfg->json)
-			err = output_write(n->out, json, jn < (int)sizeof(json) ? jn : (int)sizeof(json) - 1);
-		else
-			err = output_write(n->out, text, tn < (int)sizeof(text) ? tn : (int)sizeof(text) - 1);
+		err = output_write(n->out, line, len < cap ? len : cap - 1);
 	}
 	/* without the time: syslog has its own */
 	if (n->syslog)

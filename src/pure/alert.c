@@ -82,9 +82,10 @@ int format_alert_json(char *buf, size_t len, const struct alert *a, const struct
 	sb_printf(&b, "\"ino\":%u,\"syn_retransmits\":%u,\"rst_received\":%s,\"icmp_error\":%s,",
 		  a->ino, a->syn_retrans, (a->evidence & TCPFSM_EV_RST_RECV) ? "true" : "false",
 		  (a->evidence & TCPFSM_EV_ICMP) ? "true" : "false");
-	if (a->status == ALERT_RESOLVED && !a->aggregate)
-		sb_printf(&b, "\"to\":%s%s%s,", a->to_state ? "\"" : "",
-			  a->to_state ? alert_state_name(a->to_state) : "null", a->to_state ? "\"" : "");
+	if (a->status == ALERT_RESOLVED && !a->aggregate && a->to_state)
+		sb_printf(&b, "\"to\":\"%s\",", alert_state_name(a->to_state));
+	else if (a->status == ALERT_RESOLVED && !a->aggregate)
+		sb_printf(&b, "\"to\":null,");
 	format_json_string(diag, sizeof(diag), a->diagnosis, sizeof(a->diagnosis));
 	sb_printf(&b, "\"diagnosis\":%s}\n", diag);
 	return b.pos;
