@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,41 +85,37 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
  */
 static int listen_socket(const struct sockaddr_storage *addr, char *err, size_t errlen)
 {
-	socklen_t len = addr->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-						      sizeof(struct sockaddr_in);
+	bool v6 = addr->ss_family == AF_INET6;
+	socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	const void *ip = v6 ? (const void *)&((const struct sockaddr_in6 *)addr)->sin6_addr :
+			      (const void *)&((const struct sockaddr_in *)addr)->sin_addr;
+	unsigned int port = ntohs(v6 ? ((const struct sockaddr_in6 *)addr)->sin6_port :
+				       ((const struct sockaddr_in *)addr)->sin_port);
+	char host[INET6_ADDRSTRLEN] = "?";
 	int fd, on = 1, off = 0, e;
+	const char *why;
 
+	inet_ntop(addr->ss_family, ip, host, sizeof(host));
 	fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		e = errno;
-		snprintf(err, errlen, "cannot listen: %s", strerror(e));
-		return -e;
+		goto fail;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
-	    (addr->ss_family == AF_INET6 &&
-	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)))) {
+	    (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off))) ||
+	    bind(fd, (const struct sockaddr *)addr, len) || listen(fd, 64)) {
 		e = errno;
-		snprintf(err, errlen, "cannot listen: setsockopt: %s", strerror(e));
-		goto fail;
-	}
-	if (bind(fd, (const struct sockaddr *)addr, len)) {
-		e = errno;
-		if (e == EADDRINUSE)
-			snprintf(err, errlen, "address in use (another tcpfsm serve?)");
-		else if (e == EADDRNOTAVAIL)
-			snprintf(err, errlen, "address not available: not an address of this host");
-		else
-			snprintf(err, errlen, "cannot listen: %s", strerror(e));
-		goto fail;
-	}
-	if (listen(fd, 64)) {
-		e = errno;
-		snprintf(err, errlen, "cannot listen: %s", strerror(e));
 		goto fail;
 	}
 	return fd;
 fail:
-	close(fd);
+	why = e == EADDRINUSE ? "address in use (another tcpfsm serve?)" :
+	      e == EADDRNOTAVAIL ? "address not available (not one of this host's)" :
+				  strerror(e);
+	snprintf(err, errlen, "cannot listen on %s%s%s:%u: %s", v6 ? "[" : "", host, v6 ? "]" : "",
+		 port, why);
+	if (fd >= 0)
+		close(fd);
 	return -e;
 }
 

@@ -778,7 +778,7 @@ static void test_serve_port_in_use(void **state)
 	snprintf(nsarg, sizeof(nsarg), "%u", ns);
 	assert_int_equal(tracer_start_cmd(&t, "serve", ns, args), 0);
 	assert_int_equal(run_capture(argv, out, sizeof(out), 0), 1);
-	if (!strstr(out, "tcpfsm: --listen: address in use"))
+	if (!strstr(out, "tcpfsm: --listen: cannot listen on " LISTEN ": address in use"))
 		fail_msg("second serve said: %s", out);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(http_get("http://" LISTEN "/healthz"), 200);
@@ -867,7 +867,8 @@ static void test_serve_failed_start(void **state)
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(listen(fd, 1), 0);
 	assert_int_equal(run_capture(busy, out, sizeof(out), 0), 1);
-	assert_non_null(strstr(out, "tcpfsm: --listen: address in use"));
+	assert_non_null(strstr(out, "tcpfsm: --listen: cannot listen on 127.0.0.1:19869: address "
+				    "in use (another tcpfsm serve?)\n"));
 	assert_null(strstr(out, "LeakSanitizer"));
 	close(fd);
 	rm_tmpdir();
