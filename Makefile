@@ -50,12 +50,14 @@ SKEL := $(OUTPUT)/tcpfsm.skel.h
 #   sys/    the operating system but not BPF: logging, stdout, HTTP,
 #           hooks, capabilities, users
 #   kernel/ the BPF side: loader, ring reader, event loop, snapshots, sources
+#   engine/ what watch, serve and top share: table, alerts, sweeps
 #   cmd/    the commands and their options, one file each
 PURE_SRCS := $(sort $(wildcard src/pure/*.c))
 SYS_SRCS := $(sort $(wildcard src/sys/*.c))
 KERNEL_SRCS := $(sort $(wildcard src/kernel/*.c))
+ENGINE_SRCS := $(sort $(wildcard src/engine/*.c))
 CMD_SRCS := $(sort $(wildcard src/cmd/*.c))
-APP_SRCS := $(PURE_SRCS) $(SYS_SRCS) $(KERNEL_SRCS) $(CMD_SRCS)
+APP_SRCS := $(PURE_SRCS) $(SYS_SRCS) $(KERNEL_SRCS) $(ENGINE_SRCS) $(CMD_SRCS)
 obj = $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(1))
 PURE_OBJS := $(call obj,$(PURE_SRCS))
 APP_OBJS := $(call obj,$(APP_SRCS))

@@ -4,6 +4,8 @@
 #include "sys/log.h"
 #include "cmd/hist.h"
 #include "cmd/history.h"
+#include "cmd/serve.h"
+#include "cmd/top.h"
 #include "cmd/trace.h"
 #include "cmd/watch.h"
 
@@ -27,9 +29,11 @@ int main(int argc, char **argv)
 	case CMD_HIST:
 		return cmd_hist(&cfg);
 	case CMD_WATCH:
-	case CMD_SERVE:
-	case CMD_TOP:
 		return cmd_watch(&cfg);
+	case CMD_SERVE:
+		return cmd_serve(&cfg);
+	case CMD_TOP:
+		return cmd_top(&cfg);
 	}
 	return 2;
 }

@@ -1,54 +1,123 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* `tcpfsm serve`'s own part: the HTTP endpoints and the --log file. */
+/*
+ * `tcpfsm serve`: the engine (engine/engine.h) with an HTTP server in the
+ * same event loop — /metrics, /connections, /healthz — and --log, a file of
+ * connection histories and alerts as JSON lines (reopened on SIGHUP).
+ * Alerts also go to stdout, syslog and hooks as in watch.
+ *
+ * The endpoints only read: what the engine holds and the kernel's maps and
+ * counters. A scrape never sweeps and never changes what the kernel sends,
+ * so its cost does not grow with the host's sockets beyond the table
+ * serve already keeps.
+ */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include "cmd/serve.h"
+#include "engine/engine.h"
+#include "engine/notify.h"
+#include "kernel/loader.h"
 #include "pure/connfmt.h"
-#include "sys/log.h"
+#include "pure/histogram.h"
+#include "pure/prom.h"
 #include "pure/sbuf.h"
-#include "kernel/source.h"
 #include "pure/state.h"
-#include "cmd/wcmd.h"
+#include "sys/http.h"
+#include "sys/linelog.h"
+#include "sys/log.h"
+#include "sys/output.h"
 
-FILE *serve_open_log(const char *path)
+struct serve {
+	const struct tcpfsm_config *cfg;
+	struct engine *engine;
+	struct notify *notify;
+	struct output out;
+	struct http_server *http;
+	struct linelog *log;	/* --log, or NULL */
+	struct fmt_opts fmt;
+	struct hist_set hs;	/* the kernel's, read at each scrape */
+	uint64_t buckets[PROM_MAX_BUCKETS];
+	size_t nbuckets;
+};
+
+/* --- the engine's news --- */
+
+static int s_alert(void *ctx, const struct alert *a)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	FILE *f;
+	struct serve *s = ctx;
+	char json[2048];
+	int n;
 
-	if (fd < 0)
-		return NULL;
-	f = fdopen(fd, "a");
-	if (!f)
-		close(fd);
-	return f;
+	if (s->log) {
+		n = format_alert_json(json, sizeof(json), a, &s->fmt);
+		if (n < (int)sizeof(json))
+			linelog__write(s->log, json, n);
+	}
+	return notify__alert(s->notify, a);
+}
+
+/* --log: connection histories as JSON lines */
+static int s_closed(void *ctx, const struct conn *c, const struct conn_end *end)
+{
+	struct serve *s = ctx;
+	char buf[FORMAT_CONN_MAX];
+	int n;
+
+	if (!s->log)
+		return 0;
+	n = format_conn_json(buf, sizeof(buf), c, end, &s->fmt);
+	if (n < (int)sizeof(buf))
+		linelog__write(s->log, buf, n);
+	return 0;
+}
+
+static int s_start(void *ctx, const struct source_info *info)
+{
+	struct serve *s = ctx;
+
+	s->fmt.boot_to_real_ns = info->boot_to_real_ns;
+	notify__set_clock(s->notify, info->boot_to_real_ns);
+	return 0;
+}
+
+static int s_tick(void *ctx, uint64_t now)
+{
+	struct serve *s = ctx;
+
+	notify__tick(s->notify, now);
+	http_server__run(s->http); /* timeouts of idle clients */
+	linelog__flush(s->log);
+	return output_flush(&s->out);
+}
+
+static int s_http(void *ctx)
+{
+	struct serve *s = ctx;
+
+	http_server__run(s->http);
+	return 0;
 }
 
 /* SIGHUP: reopen the log (after rotation) */
-int serve_hup(void *ctx)
+static int s_hup(void *ctx)
 {
-	struct wcmd *w = ctx;
-	FILE *f;
+	struct serve *s = ctx;
+	int err;
 
-	if (!w->cfg->log_path)
+	if (!s->log)
 		return 0;
-	f = serve_open_log(w->cfg->log_path);
-	if (!f) {
-		pr_err("SIGHUP: cannot reopen %s: %s (keeping the old file)", w->cfg->log_path,
-		       strerror(errno));
-		return 0;
-	}
-	if (w->log)
-		fclose(w->log);
-	w->log = f;
-	pr_info("reopened %s", w->cfg->log_path);
+	err = linelog__reopen(s->log);
+	if (err)
+		pr_err("SIGHUP: cannot reopen %s: %s (keeping the old file)", s->cfg->log_path,
+		       strerror(-err));
+	else
+		pr_info("reopened %s", s->cfg->log_path);
 	return 0;
 }
 
 /* --- HTTP --- */
 
-static void reply_text(struct http_reply *r, int status, const char *type, char *body, size_t n)
+static void reply(struct http_reply *r, int status, const char *type, char *body, size_t n)
 {
 	r->status = status;
 	r->content_type = type;
@@ -56,42 +125,33 @@ static void reply_text(struct http_reply *r, int status, const char *type, char 
 	r->len = n;
 }
 
-static void metrics(struct wcmd *w, struct http_reply *r)
+static void metrics(struct serve *s, struct http_reply *r)
 {
-	const struct alert_stats *as = alert_engine__stats(w->ae);
+	const struct alert_stats *as = engine__alert_stats(s->engine);
+	struct loader *ld = engine__loader(s->engine);
 	uint64_t stats[TCPFSM_STAT_MAX] = {};
 	uint32_t conns[TCPFSM_STATE_MAX];
 	struct prom_input in = {
-		.hists = &w->hs,
+		.hists = &s->hs,
 		.connections = conns,
 		.stuck = as->firing,
 		.alerts_total = as->fired,
-		.buckets_ns = w->buckets,
-		.nbuckets = w->nbuckets,
+		.buckets_ns = s->buckets,
+		.nbuckets = s->nbuckets,
 		.version = TCPFSM_VERSION,
-		.mode = loader__mode(w->ld),
+		.mode = loader__mode(ld),
 	};
 	size_t cap = 64 * 1024;
 	char *buf;
 	int n;
 
-	if (loader__read_hists(w->ld, &w->hs) || loader__stats(w->ld, stats)) {
+	if (loader__read_hists(ld, &s->hs) || loader__stats(ld, stats)) {
 		r->status = 500;
 		return;
 	}
 	in.events_total = stats[TCPFSM_STAT_EVENTS];
-	in.events_lost = stats[TCPFSM_STAT_LOST] + loader__missed(w->ld);
-	if (w->lazy) {
-		/* counted by the kernel's sweep: the table holds only the
-		 * tracked ones */
-		iter_sweep(w, true, w->track_after_ns, false);
-		for (int s = 0; s < TCPFSM_STATE_MAX; s++)
-			conns[s] = w->states[s] > UINT32_MAX ? UINT32_MAX : w->states[s];
-	} else {
-		conntab__count_states(w->tab, conns);
-		/* half-open requests are connections in SYN_RECV too */
-		conns[TCPFSM_SYN_RECV] += as->half_open;
-	}
+	in.events_lost = stats[TCPFSM_STAT_LOST] + loader__missed(ld);
+	engine__states(s->engine, conns);
 	for (;;) {
 		buf = malloc(cap);
 		if (!buf) {
@@ -104,17 +164,15 @@ static void metrics(struct wcmd *w, struct http_reply *r)
 		free(buf);
 		cap = n + 1;
 	}
-	reply_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", buf, n);
+	reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", buf, n);
 }
 
 struct conn_list {
 	struct sbuf b;
-	struct wcmd *w;
 	int state;
 	uint64_t now;
 	size_t n, max;
 	bool truncated;
-	const struct fmt_opts *fmt;
 };
 
 static bool list_conn(void *ctx, struct conn *c)
@@ -153,9 +211,10 @@ static bool list_conn(void *ctx, struct conn *c)
 
 #define CONNECTIONS_MAX 10000
 
-static void connections(struct wcmd *w, const char *state, struct http_reply *r)
+/* The connections the engine holds (lazy mode: the tracked sockets). */
+static void connections(struct serve *s, const char *state, struct http_reply *r)
 {
-	struct conn_list l = { .w = w, .now = clock_ns(CLOCK_BOOTTIME), .max = CONNECTIONS_MAX };
+	struct conn_list l = { .now = clock_ns(CLOCK_BOOTTIME), .max = CONNECTIONS_MAX };
 	size_t cap = 1 << 20;
 
 	if (state) {
@@ -163,13 +222,10 @@ static void connections(struct wcmd *w, const char *state, struct http_reply *r)
 		if (l.state < 0) {
 			char *msg = strdup("unknown state\n");
 
-			reply_text(r, 400, "text/plain; charset=utf-8", msg, msg ? strlen(msg) : 0);
+			reply(r, 400, "text/plain; charset=utf-8", msg, msg ? strlen(msg) : 0);
 			return;
 		}
 	}
-	/* lazy mode: every socket with storage into the table first */
-	if (w->lazy)
-		iter_sweep(w, true, 0, false);
 	for (;;) {
 		char *buf = malloc(cap);
 
@@ -181,11 +237,11 @@ static void connections(struct wcmd *w, const char *state, struct http_reply *r)
 		l.n = 0;
 		l.truncated = false;
 		sb_printf(&l.b, "{\"connections\":[");
-		conntab__foreach(w->tab, list_conn, &l);
+		conntab__foreach(engine__conntab(s->engine), list_conn, &l);
 		sb_printf(&l.b, "],\"count\":%zu,\"truncated\":%s}\n", l.n,
 			  l.truncated ? "true" : "false");
 		if (l.b.pos < cap) {
-			reply_text(r, 200, "application/json", buf, l.b.pos);
+			reply(r, 200, "application/json", buf, l.b.pos);
 			return;
 		}
 		free(buf);
@@ -193,11 +249,11 @@ static void connections(struct wcmd *w, const char *state, struct http_reply *r)
 	}
 }
 
-void serve_on_http(void *ctx, const char *method, const char *path,
+static void on_http(void *ctx, const char *method, const char *path,
 		    const char *(*arg)(void *req, const char *name), void *req,
 		    struct http_reply *r)
 {
-	struct wcmd *w = ctx;
+	struct serve *s = ctx;
 	bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 	bool known = !strcmp(path, "/metrics") || !strcmp(path, "/healthz") ||
 		     !strcmp(path, "/connections");
@@ -214,18 +270,74 @@ void serve_on_http(void *ctx, const char *method, const char *path,
 	if (!strcmp(path, "/healthz")) {
 		char *ok = strdup("ok\n");
 
-		reply_text(r, 200, "text/plain; charset=utf-8", ok, ok ? 3 : 0);
+		reply(r, 200, "text/plain; charset=utf-8", ok, ok ? 3 : 0);
+	} else if (!engine__loader(s->engine)) {
+		r->status = 503; /* not started yet */
 	} else if (!strcmp(path, "/metrics")) {
-		metrics(w, r);
+		metrics(s, r);
 	} else {
-		connections(w, arg(req, "state"), r);
+		connections(s, arg(req, "state"), r);
 	}
 }
 
-int serve_http(void *ctx)
+int cmd_serve(const struct tcpfsm_config *cfg)
 {
-	struct wcmd *w = ctx;
+	struct serve s = { .cfg = cfg };
+	struct engine_ops ops = {
+		.ctx = &s,
+		.alert = s_alert,
+		.closed = s_closed,
+		.start = s_start,
+		.tick = s_tick,
+		.extra = s_http,
+		.hup = s_hup,
+	};
+	struct source_result res;
+	char msg[256];
+	int err, rc = 1;
 
-	http_server__run(w->http);
-	return 0;
+	output_init(&s.out);
+	hist_set_init(&s.hs, TCPFSM_BY_NONE, 0);
+	s.nbuckets = cfg->nbuckets ? cfg->nbuckets : prom_default_buckets(s.buckets, PROM_MAX_BUCKETS);
+	if (cfg->nbuckets)
+		memcpy(s.buckets, cfg->buckets_ns, cfg->nbuckets * sizeof(uint64_t));
+	s.notify = notify__new(cfg, &s.out);
+	if (!s.notify) {
+		rc = errno == EINVAL ? 2 : 1;
+		goto cleanup;
+	}
+	/* the log file and the HTTP port first, so a bad one fails before
+	 * anything is loaded */
+	if (cfg->log_path) {
+		s.log = linelog__open(cfg->log_path);
+		if (!s.log) {
+			pr_err("cannot open --log %s: %s", cfg->log_path, strerror(errno));
+			goto cleanup;
+		}
+	}
+	s.http = http_server__new(&cfg->listen, on_http, &s, msg, sizeof(msg));
+	if (!s.http) {
+		pr_err("--listen: %s", msg);
+		goto cleanup;
+	}
+	ops.extra_fd = http_server__fd(s.http);
+	s.engine = engine__new(cfg, &ops);
+	if (!s.engine) {
+		pr_err("out of memory");
+		goto cleanup;
+	}
+	err = engine__run(s.engine, &res);
+	output_flush(&s.out);
+	notify__free(s.notify);
+	s.notify = NULL;
+	if (!err)
+		engine__report(s.engine, &res);
+	rc = err && err != -EPIPE ? 1 : 0;
+cleanup:
+	notify__free(s.notify);
+	http_server__free(s.http);
+	linelog__close(s.log);
+	engine__free(s.engine);
+	hist_set_free(&s.hs);
+	return rc;
 }

@@ -2,7 +2,7 @@
 #ifndef TCPFSM_WATCH_H
 #define TCPFSM_WATCH_H
 
-#include "cmd/cli.h"
+#include "sys/config.h"
 
 /* `tcpfsm watch`: exit code. */
 int cmd_watch(const struct tcpfsm_config *cfg);

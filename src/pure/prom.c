@@ -169,8 +169,8 @@ int prom_format(char *buf, size_t len, const struct prom_input *in)
 					  state_name(f), state_name(t),
 					  (unsigned long long)in->hists->transitions[f][t]);
 
-	sb_printf(&b, "# HELP tcpfsm_connections Connections tracked now, by state (TIME_WAIT: "
-		      "timewait sockets).\n# TYPE tcpfsm_connections gauge\n");
+	sb_printf(&b, "# HELP tcpfsm_connections Sockets by state as of tcpfsm's last count "
+		      "(TIME_WAIT: timewait sockets).\n# TYPE tcpfsm_connections gauge\n");
 	for (i = 0; i < NSTATES; i++) {
 		labels_state(&b, "tcpfsm_connections", states[i]);
 		sb_printf(&b, " %u\n", in->connections[states[i]]);

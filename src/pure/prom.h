@@ -15,7 +15,7 @@
 
 struct prom_input {
 	const struct hist_set *hists;		/* kernel totals: histograms, transitions */
-	const uint32_t *connections;		/* [TCPFSM_STATE_MAX] tracked now */
+	const uint32_t *connections;		/* [TCPFSM_STATE_MAX] sockets, last count */
 	const uint32_t *stuck;			/* [TCPFSM_STATE_MAX] alerts firing now */
 	const uint64_t *alerts_total;		/* [TCPFSM_STATE_MAX] */
 	uint64_t events_total, events_lost;

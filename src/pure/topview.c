@@ -153,17 +153,29 @@ static int text_width(const char *s)
 	return w;
 }
 
-/* Append s cut to the screen width (counted in characters). */
-static void line(struct sbuf *b, int width, const char *s)
+struct screen {
+	struct sbuf b;
+	int width;
+	bool ascii;
+};
+
+/* Append s cut to the screen width (counted in characters); on an ASCII
+ * screen µ (U+00B5, two bytes) becomes u. */
+static void line(struct screen *sc, const char *s)
 {
 	int w = 0;
 
 	for (const unsigned char *p = (const unsigned char *)s; *p && *p != '\n'; p++) {
-		if ((*p & 0xc0) != 0x80 && ++w > width)
+		if ((*p & 0xc0) != 0x80 && ++w > sc->width)
 			break;
-		sb_putc(b, *p);
+		if (sc->ascii && p[0] == 0xc2 && p[1] == 0xb5) {
+			sb_putc(&sc->b, 'u');
+			p++;
+			continue;
+		}
+		sb_putc(&sc->b, *p);
 	}
-	sb_putc(b, '\n');
+	sb_putc(&sc->b, '\n');
 }
 
 int top_render(char *buf, size_t len, const struct top_input *in)
@@ -174,13 +186,13 @@ int top_render(char *buf, size_t len, const struct top_input *in)
 	int64_t real = (int64_t)in->now_ns + in->boot_to_real_ns;
 	time_t sec = real / 1000000000LL;
 	int lines = 0, width = in->width > 0 ? in->width : 80;
+	struct screen sc = { .width = width, .ascii = in->ascii };
 	uint32_t firing = 0;
 	bool narrow;
-	struct sbuf b;
 	struct tm t;
 	size_t i, pos;
 
-	sb_init(&b, buf, len);
+	sb_init(&sc.b, buf, len);
 	conntab__count_states(in->tab, counts);
 	if (in->alerts)
 		counts[TCPFSM_SYN_RECV] += in->alerts->half_open;
@@ -188,10 +200,10 @@ int top_render(char *buf, size_t len, const struct top_input *in)
 		firing += in->alerts->firing[i];
 	localtime_r(&sec, &t);
 	strftime(tm, sizeof(tm), "%H:%M:%S", &t);
-	snprintf(l, sizeof(l), "tcpfsm top - %s  %.0f transitions/s  %llu lost  %u alerts firing%s",
-		 tm, in->transitions_per_s, (unsigned long long)in->lost, firing,
+	snprintf(l, sizeof(l), "tcpfsm top - %s  %.0f transitions/s  %llu lost  %u alert%s firing%s",
+		 tm, in->transitions_per_s, (unsigned long long)in->lost, firing, firing == 1 ? "" : "s",
 		 in->paused ? "  [paused]" : "");
-	line(&b, width, l);
+	line(&sc, l);
 	lines++;
 	pos = 0;
 	l[0] = 0;
@@ -201,16 +213,16 @@ int top_render(char *buf, size_t len, const struct top_input *in)
 				 counts[header_states[i]]);
 
 		if (pos && pos + 2 + n > (size_t)width) {
-			line(&b, width, l);
+			line(&sc, l);
 			lines++;
 			pos = 0;
 			l[0] = 0;
 		}
 		pos += snprintf(l + pos, sizeof(l) - pos, "%s%s", pos ? "  " : "", item);
 	}
-	line(&b, width, l);
+	line(&sc, l);
 	lines++;
-	line(&b, width, "");
+	line(&sc, "");
 	lines++;
 
 	/* the per-state summary: p50/p99 of the time spent in each state */
@@ -232,7 +244,7 @@ int top_render(char *buf, size_t len, const struct top_input *in)
 				 short_name(header_states[i]), p50, p99);
 			n = text_width(item);
 			if (pos && cols + 3 + n > width) {
-				line(&b, width, l);
+				line(&sc, l);
 				lines++;
 				pos = 0;
 				cols = 0;
@@ -242,8 +254,8 @@ int top_render(char *buf, size_t len, const struct top_input *in)
 			pos += snprintf(l + pos, sizeof(l) - pos, "%s%s", pos ? " | " : "", item);
 		}
 		if (pos) {
-			line(&b, width, l);
-			line(&b, width, "");
+			line(&sc, l);
+			line(&sc, "");
 			lines += 2;
 		}
 	}
@@ -260,7 +272,7 @@ int top_render(char *buf, size_t len, const struct top_input *in)
 	else
 		snprintf(l, sizeof(l), "%-9s %-11s %-7s %-15s %-21s %-21s %s", "AGE", "STATE",
 			 "PID", "COMM", "LOCAL", "REMOTE", "EVIDENCE");
-	line(&b, width, l);
+	line(&sc, l);
 	lines++;
 	conntab__foreach(in->tab, collect, &k);
 	sort_key = in->sort;
@@ -303,12 +315,12 @@ int top_render(char *buf, size_t len, const struct top_input *in)
 			snprintf(l, sizeof(l), "%s%s%*s %-11s %-7s %-15s %-21s %-21s %s",
 				 at_least ? ">=" : "", d, pad > 0 ? pad : 0, "",
 				 short_name(c->state), pid, comm, ep1, ep2, ev);
-		line(&b, width, l);
+		line(&sc, l);
 	}
 	if (i < k.n) {
 		snprintf(l, sizeof(l), "... %zu more", k.n - i);
-		line(&b, width, l);
+		line(&sc, l);
 	}
 	free(k.rows);
-	return b.pos;
+	return sc.b.pos;
 }

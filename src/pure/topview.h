@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "pure/alert.h"
+#include "pure/alertengine.h"
 #include "pure/conntab.h"
 #include "pure/histogram.h"
 
@@ -37,6 +37,7 @@ struct top_input {
 	const struct top_filter *filter;
 	bool paused;
 	int width, height;		/* characters; height 0: no limit */
+	bool ascii;			/* the terminal shows ASCII only: µs as us */
 };
 
 /* Narrower screens get the short table: evidence first, local port only. */

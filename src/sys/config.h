@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <linux/types.h>
 #include "tcpfsm.h"
-#include "pure/alert.h"
+#include "pure/alertcfg.h"
 #include "pure/filter.h"
 #include "sys/runas.h"
 

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <microhttpd.h>
 #include "sys/http.h"
 #include "sys/log.h"
@@ -69,31 +74,84 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	}
 }
 
+/*
+ * The listening socket, made here rather than by libmicrohttpd: its
+ * MHD_OPTION_LISTENING_ADDRESS_REUSE sets SO_REUSEPORT, with which a
+ * second serve on the same port starts and the kernel splits the scrapes
+ * between the two. SO_REUSEADDR only lets a restart bind while the old
+ * connections linger in TIME_WAIT; a port in use stays an error. An IPv6
+ * socket takes IPv4 too ([::] is every address of both families), whatever
+ * net.ipv6.bindv6only says.
+ */
+static int listen_socket(const struct sockaddr_storage *addr, char *err, size_t errlen)
+{
+	bool v6 = addr->ss_family == AF_INET6;
+	socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	const void *ip = v6 ? (const void *)&((const struct sockaddr_in6 *)addr)->sin6_addr :
+			      (const void *)&((const struct sockaddr_in *)addr)->sin_addr;
+	unsigned int port = ntohs(v6 ? ((const struct sockaddr_in6 *)addr)->sin6_port :
+				       ((const struct sockaddr_in *)addr)->sin_port);
+	char host[INET6_ADDRSTRLEN] = "?";
+	int fd, on = 1, off = 0, e;
+	const char *why;
+
+	inet_ntop(addr->ss_family, ip, host, sizeof(host));
+	fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		e = errno;
+		goto fail;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+	    (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off))) ||
+	    bind(fd, (const struct sockaddr *)addr, len) || listen(fd, 64)) {
+		e = errno;
+		goto fail;
+	}
+	return fd;
+fail:
+	why = e == EADDRINUSE ? "address in use (another tcpfsm serve?)" :
+	      e == EADDRNOTAVAIL ? "address not available (not one of this host's)" :
+				  strerror(e);
+	snprintf(err, errlen, "cannot listen on %s%s%s:%u: %s", v6 ? "[" : "", host, v6 ? "]" : "",
+		 port, why);
+	if (fd >= 0)
+		close(fd);
+	return -e;
+}
+
 struct http_server *http_server__new(const struct sockaddr_storage *addr, http_handler fn,
 				     void *ctx, char *err, size_t errlen)
 {
 	struct http_server *s = calloc(1, sizeof(*s));
-	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *info;
+	int fd;
 
-	if (!s)
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
+	}
 	s->fn = fn;
 	s->ctx = ctx;
-	if (addr->ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-				MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)addr,
+	fd = listen_socket(addr, err, errlen);
+	if (fd < 0) {
+		free(s);
+		return NULL;
+	}
+	s->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
+				MHD_OPTION_LISTEN_SOCKET, fd,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)16,
 				/* request line and headers must fit: 16 KiB */
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
-				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!s->d) {
-		snprintf(err, errlen, "cannot listen (%s): is the address in use or not local?",
-			 errno ? strerror(errno) : "libmicrohttpd refused");
+		snprintf(err, errlen, "libmicrohttpd refused to start (%s)",
+			 errno ? strerror(errno) : "no reason given");
+		/* once started it owns the socket; whether a failed start
+		 * closed it depends on where it failed */
+		if (fcntl(fd, F_GETFD) != -1)
+			close(fd);
 		free(s);
 		return NULL;
 	}

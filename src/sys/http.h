@@ -27,6 +27,9 @@ typedef void (*http_handler)(void *ctx, const char *method, const char *path,
 
 struct http_server;
 
+/* Listen on addr (an IPv6 address takes IPv4 too: [::] is both families).
+ * NULL with a one-line reason in err: "cannot listen on 127.0.0.1:9867:
+ * address in use (another tcpfsm serve?)", ... */
 struct http_server *http_server__new(const struct sockaddr_storage *addr, http_handler fn,
 				     void *ctx, char *err, size_t errlen);
 int http_server__fd(const struct http_server *s);

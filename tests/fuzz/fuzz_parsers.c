@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "pure/alert.h"
+#include "pure/alertcfg.h"
 #include "cmd/cli.h"
 #include "pure/duration.h"
 #include "pure/prom.h"

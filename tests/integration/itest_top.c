@@ -131,13 +131,21 @@ static void test_batch_shows_stuck_connections(void **state)
 	close(lfd);
 }
 
+/* A tmux server of our own (-L): sessions of parallel runs never meet,
+ * and its shells start in this process's network namespace. UTF-8 (-u). */
+static char tmux_sock[48];
+
 static int tmux(const char *fmt, ...)
 {
 	char cmd[512];
+	int n;
 	va_list ap;
 
+	if (!tmux_sock[0])
+		snprintf(tmux_sock, sizeof(tmux_sock), "tcpfsm-itest-top-%d", getpid());
+	n = snprintf(cmd, sizeof(cmd), "tmux -u -L %s ", tmux_sock);
 	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	vsnprintf(cmd + n, sizeof(cmd) - n, fmt, ap);
 	va_end(ap);
 	return system(cmd);
 }
@@ -145,40 +153,137 @@ static int tmux(const char *fmt, ...)
 static char *pane(void)
 {
 	static char buf[16384];
-	char *argv[] = { "/usr/bin/tmux", "capture-pane", "-t", "tcpfsmtop", "-p", NULL };
+	char *argv[] = { "/usr/bin/tmux", "-u", "-L", tmux_sock, "capture-pane", "-t", "tcpfsmtop",
+			 "-p", NULL };
 
 	run_capture(argv, buf, sizeof(buf), 0);
 	return buf;
 }
 
-/* The interactive screen: f filter, q quit, the terminal given back. */
-static void test_interactive_filter_and_quit(void **state)
+/* Start `tcpfsm top ARGS` in a 100x30 tmux pane with env (LC_ALL=...) and
+ * wait for its first screen. */
+static void top_in_tmux(const char *env, const char *args)
+{
+	int i;
+
+	tmux("kill-server 2>/dev/null");
+	assert_int_equal(tmux("new-session -d -s tcpfsmtop -x 100 -y 30 'bash --norc'"), 0);
+	msleep(300);
+	assert_int_equal(tmux("send-keys -t tcpfsmtop '%s %s top %s; echo EXITED=$?' Enter", env,
+			      tcpfsm_path(), args),
+			 0);
+	for (i = 0; i < 100 && !strstr(pane(), "tcpfsm top - "); i++)
+		msleep(100);
+	assert_non_null(strstr(pane(), "AGE       STATE"));
+}
+
+/* q, and the pane after tcpfsm has exited */
+static char *quit_top(void)
 {
 	char *p;
 	int i;
 
-	tmux("tmux kill-session -t tcpfsmtop 2>/dev/null");
-	assert_int_equal(tmux("tmux new-session -d -s tcpfsmtop -x 100 -y 30 'bash --norc'"), 0);
-	msleep(300);
-	assert_int_equal(tmux("tmux send-keys -t tcpfsmtop '%s top -i 300ms; echo EXITED=$?' Enter",
-			      tcpfsm_path()), 0);
-	for (i = 0; i < 100 && !strstr(pane(), "tcpfsm top - "); i++)
-		msleep(100);
-	assert_non_null(strstr(pane(), "AGE       STATE"));
-	assert_int_equal(tmux("tmux send-keys -t tcpfsmtop f 'state=CLOSE-WAIT' Enter"), 0);
-	for (i = 0; i < 50 && !strstr(pane(), "filter: state=CLOSE-WAIT"); i++)
-		msleep(100);
-	assert_non_null(strstr(pane(), "filter: state=CLOSE-WAIT"));
-	assert_int_equal(tmux("tmux send-keys -t tcpfsmtop q"), 0);
+	assert_int_equal(tmux("send-keys -t tcpfsmtop q"), 0);
 	for (i = 0; i < 300 && !strstr(pane(), "EXITED=0"); i++)
 		msleep(100);
 	p = pane();
 	if (!strstr(p, "EXITED=0"))
 		fprintf(stderr, "pane:\n%s\n", p);
 	assert_non_null(strstr(p, "EXITED=0"));
+	return p;
+}
+
+/* The interactive screen: f filter, q quit, the terminal given back with
+ * the same summary lines as the other commands. */
+static void test_interactive_filter_and_quit(void **state)
+{
+	char *p;
+	int i;
+
+	top_in_tmux("", "-i 300ms");
+	assert_int_equal(tmux("send-keys -t tcpfsmtop f 'state=CLOSE-WAIT' Enter"), 0);
+	for (i = 0; i < 50 && !strstr(pane(), "filter: state=CLOSE-WAIT"); i++)
+		msleep(100);
+	assert_non_null(strstr(pane(), "filter: state=CLOSE-WAIT"));
+	p = quit_top();
 	/* the screen was given back: no top header left on it */
 	assert_null(strstr(p, "tcpfsm top - "));
-	tmux("tmux kill-session -t tcpfsmtop");
+	/* and what the run saw */
+	if (!strstr(p, " events, ") || !strstr(p, " lost") ||
+	    !strstr(p, "alerts fired, 0 folded into summaries"))
+		fail_msg("no summary after q:\n%s", p);
+	tmux("kill-server");
+}
+
+/* Short connections in this namespace: durations in microseconds. */
+static void short_connections(int n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 64), 0);
+	getsockname(lfd, (struct sockaddr *)&a, &len);
+	for (int i = 0; i < n; i++) {
+		int cfd = socket(AF_INET, SOCK_STREAM, 0);
+
+		assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
+		close(accept(lfd, NULL, NULL));
+		close(cfd);
+	}
+	close(lfd);
+}
+
+/* The summary line's p50s once there are some, or NULL. */
+static const char *summary_line(char *p)
+{
+	char *s = strstr(p, " p50 ");
+
+	if (!s)
+		return NULL;
+	while (s > p && s[-1] != '\n')
+		s--;
+	return s;
+}
+
+/*
+ * The per-state summary on a UTF-8 terminal shows µs (a blank before:
+ * "p50 38.9  s"), and on an ASCII one us.
+ */
+static void test_micro_sign(void **state)
+{
+	static const struct {
+		const char *env, *unit;
+	} terms[] = {
+		{ "LC_ALL=C.UTF-8", "\xc2\xb5s" },
+		{ "LC_ALL=C", "us" },
+	};
+	char args[64], *p = NULL;
+	uint32_t ns;
+
+	assert_int_equal(netns_enter_new(&ns), 0);
+	snprintf(args, sizeof(args), "--netns %u -i 200ms", ns);
+	for (size_t k = 0; k < sizeof(terms) / sizeof(terms[0]); k++) {
+		const char *line = NULL;
+		char want[16];
+		int i;
+
+		top_in_tmux(terms[k].env, args);
+		short_connections(20);
+		for (i = 0; i < 50 && !(line = summary_line(pane())); i++)
+			msleep(100);
+		p = pane();
+		line = summary_line(p);
+		if (!line)
+			fail_msg("no summary line (%s):\n%s", terms[k].env, p);
+		/* "SYN_SENT p50 88.6µs p99 ..." on loopback */
+		snprintf(want, sizeof(want), "%s p99 ", terms[k].unit);
+		if (!strstr(line, want))
+			fail_msg("%s: no '%s' in:\n%s", terms[k].env, want, p);
+		quit_top();
+	}
+	tmux("kill-server");
 }
 
 /* Without a terminal and without --batch: a clear error. */
@@ -196,6 +301,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batch_shows_stuck_connections),
 		cmocka_unit_test(test_interactive_filter_and_quit),
+		cmocka_unit_test(test_micro_sign),
 		cmocka_unit_test(test_needs_terminal),
 	};
 	FILE *f = fopen("/proc/self/comm", "r");

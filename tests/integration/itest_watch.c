@@ -323,6 +323,9 @@ static void test_close_wait_leak(void **state)
 	r = alert(&t, "resolved", "CLOSE_WAIT", false);
 	assert_non_null(r);
 	assert_string_equal(ev_str(r, "to"), "LAST_ACK");
+	/* one alert, in the singular */
+	if (!strstr(t.err_text, "tcpfsm: 1 alert fired, 0 folded into summaries by the rate limit\n"))
+		fail_msg("exit lines: %s", t.err_text);
 	close(lfd);
 	tracer_free(&t);
 }

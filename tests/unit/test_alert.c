@@ -17,6 +17,9 @@
 #include <time.h>
 #include <cmocka.h>
 #include "pure/alert.h"
+#include "pure/alertengine.h"
+#include "pure/diagnosis.h"
+#include "pure/schedule.h"
 #include "pure/conntab.h"
 #include "support.h"
 
@@ -263,91 +266,6 @@ static void assert_request(const struct alert *a, uint64_t cookie, uint16_t cpor
 	assert_false(a->aggregate);
 }
 
-/* ---- configuration ---- */
-
-static void test_cfg_defaults(void **unused)
-{
-	struct alert_cfg cfg;
-
-	memset(&cfg, 0xa5, sizeof(cfg));
-	alert_cfg_defaults(&cfg);
-	assert_int_equal(cfg.threshold_ns[0], 0);
-	assert_int_equal(cfg.threshold_ns[ESTABLISHED], 0);
-	assert_int_equal(cfg.threshold_ns[SYN_SENT], 3 * SEC);
-	assert_int_equal(cfg.threshold_ns[SYN_RECV], 3 * SEC);
-	assert_int_equal(cfg.threshold_ns[FIN_WAIT1], 30 * SEC);
-	assert_int_equal(cfg.threshold_ns[FIN_WAIT2], 60 * SEC);
-	assert_int_equal(cfg.threshold_ns[TIME_WAIT], 0);
-	assert_int_equal(cfg.threshold_ns[CLOSE], 0);
-	assert_int_equal(cfg.threshold_ns[CLOSE_WAIT], 60 * SEC);
-	assert_int_equal(cfg.threshold_ns[LAST_ACK], 30 * SEC);
-	assert_int_equal(cfg.threshold_ns[LISTEN], 0);
-	assert_int_equal(cfg.threshold_ns[CLOSING], 30 * SEC);
-	assert_int_equal(cfg.threshold_ns[NEW_SYN_RECV], 0);
-	assert_int_equal(cfg.rate, 10);
-}
-
-static void parse_ok(struct alert_cfg *cfg, const char *spec, int state, uint64_t want)
-{
-	char err[256] = "untouched";
-
-	assert_int_equal(alert_cfg_parse(cfg, spec, err, sizeof(err)), 0);
-	assert_int_equal(cfg->threshold_ns[state], want);
-	assert_string_equal(err, "untouched");
-}
-
-static void parse_err(const char *spec, const char *msg)
-{
-	struct alert_cfg cfg, before;
-	char err[256] = "";
-
-	alert_cfg_defaults(&cfg);
-	before = cfg;
-	assert_int_equal(alert_cfg_parse(&cfg, spec, err, sizeof(err)), -EINVAL);
-	assert_string_equal(err, msg);
-	assert_memory_equal(&cfg, &before, sizeof(cfg));
-}
-
-static void test_cfg_parse(void **unused)
-{
-	struct alert_cfg cfg, want;
-
-	alert_cfg_defaults(&cfg);
-	parse_ok(&cfg, "SYN_SENT=3s", SYN_SENT, 3 * SEC);
-	parse_ok(&cfg, "close-wait=250ms", CLOSE_WAIT, 250 * MS);
-	parse_ok(&cfg, "SYN-RECEIVED=1m", SYN_RECV, 60 * SEC);
-	parse_ok(&cfg, "established=1.5h", ESTABLISHED, 5400 * SEC);
-	parse_ok(&cfg, "FIN_WAIT_2=10", FIN_WAIT2, 10 * SEC);
-	/* nothing else moved */
-	alert_cfg_defaults(&want);
-	want.threshold_ns[CLOSE_WAIT] = 250 * MS;
-	want.threshold_ns[SYN_RECV] = 60 * SEC;
-	want.threshold_ns[ESTABLISHED] = 5400 * SEC;
-	want.threshold_ns[FIN_WAIT2] = 10 * SEC;
-	assert_memory_equal(&cfg, &want, sizeof(cfg));
-
-	parse_err("SYN_SENT", "bad --alert 'SYN_SENT': expected STATE=DURATION (SYN_SENT=3s)");
-	parse_err("=3s", "bad --alert '=3s': expected STATE=DURATION (SYN_SENT=3s)");
-	parse_err("", "bad --alert '': expected STATE=DURATION (SYN_SENT=3s)");
-	parse_err("SYN_SNET=3s", "bad --alert 'SYN_SNET=3s': unknown state 'SYN_SNET'");
-	parse_err("SYN SENT!=3s", "bad --alert 'SYN SENT!=3s': unknown state 'SYN SENT!'");
-	parse_err("CLOSE=1s",
-		  "bad --alert 'CLOSE=1s': CLOSE cannot be alerted (half-open requests are SYN_RECV)");
-	parse_err("closed=1s",
-		  "bad --alert 'closed=1s': CLOSE cannot be alerted (half-open requests are SYN_RECV)");
-	parse_err("time-wait=1s", "bad --alert 'time-wait=1s': TIME_WAIT cannot be alerted "
-				  "(half-open requests are SYN_RECV)");
-	parse_err("NEW_SYN_RECV=1s", "bad --alert 'NEW_SYN_RECV=1s': NEW_SYN_RECV cannot be "
-				     "alerted (half-open requests are SYN_RECV)");
-	parse_err("SYN_SENT=0", "bad --alert 'SYN_SENT=0': '0' is not a positive duration");
-	parse_err("SYN_SENT=0ms", "bad --alert 'SYN_SENT=0ms': '0ms' is not a positive duration");
-	parse_err("SYN_SENT=-3s", "bad --alert 'SYN_SENT=-3s': '-3s' is not a positive duration");
-	parse_err("SYN_SENT=soon",
-		  "bad --alert 'SYN_SENT=soon': 'soon' is not a positive duration");
-	parse_err("SYN_SENT=3x", "bad --alert 'SYN_SENT=3x': '3x' is not a positive duration");
-	parse_err("SYN_SENT=", "bad --alert 'SYN_SENT=': '' is not a positive duration");
-}
-
 /* ---- one connect that times out ---- */
 
 static void test_syn_sent_fires_once_and_times_out(void **unused)
@@ -453,6 +371,8 @@ static void test_syn_sent_fires_once_and_times_out(void **unused)
 
 /* ---- diagnoses ---- */
 
+/* ---- hand-made alerts (for the formatters) ---- */
+
 static struct alert mk(int state, enum alert_status st, uint64_t age)
 {
 	struct alert a = {
@@ -467,120 +387,6 @@ static struct alert mk(int state, enum alert_status st, uint64_t age)
 	};
 
 	return a;
-}
-
-static void test_diagnose_sentences(void **unused)
-{
-	struct alert a;
-
-	a = mk(SYN_SENT, ALERT_FIRING, 5 * SEC);
-	a.syn_retrans = 2;
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis, "SYN_SENT for 5.00s, 2 SYN retransmits, no answer: the "
-					 "SYN or the SYN/ACK is being dropped on the way");
-	a.syn_retrans = 1;
-	alert_diagnose(&a, "");
-	assert_string_equal(a.diagnosis, "SYN_SENT for 5.00s, 1 SYN retransmit, no answer: the "
-					 "SYN or the SYN/ACK is being dropped on the way");
-	a.evidence = TCPFSM_EV_ICMP;
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis, "SYN_SENT for 5.00s, 1 SYN retransmit, ICMP errors: a "
-					 "router or the peer rejects the SYN");
-	a.evidence = 0;
-	alert_diagnose(&a, "the peer only LISTENs: the SYN never arrived");
-	assert_string_equal(a.diagnosis,
-			    "SYN_SENT for 5.00s, 1 SYN retransmit, no answer: the SYN or the "
-			    "SYN/ACK is being dropped on the way; the peer only LISTENs: the SYN "
-			    "never arrived");
-	a.age_at_least = true;
-	a.syn_retrans = 0;
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis, "SYN_SENT for at least 5.00s, 0 SYN retransmits, no "
-					 "answer: the SYN or the SYN/ACK is being dropped on the way");
-
-	a = mk(CLOSE_WAIT, ALERT_FIRING, 61 * SEC);
-	a.fd = 7;
-	a.ino = 5555;
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis, "CLOSE_WAIT for 1m01s: the peer closed 1m01s ago; "
-					 "process 1234 (java) has not called close() (fd 7, "
-					 "socket inode 5555)");
-	a.fd = -1;
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis, "CLOSE_WAIT for 1m01s: the peer closed 1m01s ago; "
-					 "process 1234 (java) has not called close() (socket "
-					 "inode 5555)");
-	a.ino = 0;
-	a.owner = false;
-	a.age_at_least = true;
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis, "CLOSE_WAIT for at least 1m01s: the peer closed at least "
-					 "1m01s ago; the owner has not called close()");
-
-	a = mk(LAST_ACK, ALERT_FIRING, 30 * SEC);
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis, "LAST_ACK for 30.0s: both sides closed, our FIN is not "
-					 "acknowledged: the peer is gone or the path drops packets");
-	a = mk(FIN_WAIT1, ALERT_FIRING, 45 * SEC);
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis, "FIN_WAIT1 for 45.0s: our FIN is not acknowledged: the "
-					 "peer is unreachable, or it does not read and its window "
-					 "is closed");
-	a = mk(FIN_WAIT2, ALERT_FIRING, 3600 * SEC);
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis, "FIN_WAIT2 for 1h00m: the peer acknowledged our FIN but "
-					 "has not closed its side: the peer application has not "
-					 "called close()");
-	a = mk(CLOSING, ALERT_FIRING, 31 * SEC);
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis, "CLOSING for 31.0s: both sides closed at once and the "
-					 "last ACK is missing");
-	a = mk(SYN_RECV, ALERT_FIRING, 4 * SEC);
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis, "SYN_RECV for 4.00s: the handshake's last ACK does not "
-					 "arrive");
-	a = mk(ESTABLISHED, ALERT_FIRING, 7200 * SEC);
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis, "ESTABLISHED for 2h00m: open longer than the threshold");
-
-	/* half-open requests */
-	a = mk(SYN_RECV, ALERT_FIRING, 4 * SEC);
-	a.half_open = true;
-	a.syn_retrans = 3;
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis, "half-open for 4.00s, 3 SYN/ACK retransmits: the SYN/ACK "
-					 "is not answered by the client");
-	a.syn_retrans = 1;
-	a.age_at_least = true;
-	alert_diagnose(&a, "the client is in SYN_SENT: the SYN/ACK does not reach it");
-	assert_string_equal(a.diagnosis, "half-open for at least 4.00s, 1 SYN/ACK retransmit: the "
-					 "client is in SYN_SENT: the SYN/ACK does not reach it");
-
-	/* resolved */
-	a = mk(CLOSE_WAIT, ALERT_RESOLVED, 125 * SEC);
-	a.to_state = LAST_ACK;
-	alert_diagnose(&a, "ignored");
-	assert_string_equal(a.diagnosis, "left CLOSE_WAIT after 2m05s for LAST_ACK");
-	a = mk(SYN_SENT, ALERT_RESOLVED, 3500 * MS);
-	a.to_state = CLOSE;
-	a.resolution = "connect refused";
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis, "left SYN_SENT after 3.50s for CLOSE: connect refused");
-	a.age_at_least = true;
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis,
-			    "left SYN_SENT after at least 3.50s for CLOSE: connect refused");
-	a = mk(SYN_RECV, ALERT_RESOLVED, 9 * SEC);
-	a.half_open = true;
-	a.resolution = GONE;
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis,
-			    "left half-open after 9.00s: the request is gone (expired or reset)");
-	a.to_state = SYN_RECV;
-	a.resolution = "the handshake completed";
-	alert_diagnose(&a, NULL);
-	assert_string_equal(a.diagnosis,
-			    "left half-open after 9.00s for SYN_RECV: the handshake completed");
 }
 
 /* the other end on this host: a listener, or a half-open request */
@@ -813,31 +619,6 @@ static void test_lazily_tracked_socket(void **unused)
 	fx_free(&f);
 }
 
-/* lazy tracking's sweep backs off when it is costly, within the thresholds */
-static void test_track_interval(void **unused)
-{
-	struct alert_cfg c;
-
-	alert_cfg_defaults(&c);
-	/* cheap: every --sweep */
-	assert_int_equal(alert_track_interval(&c, SEC, 2 * MS), SEC);
-	/* 130 ms a sweep: 50 times that, 6.5 s */
-	assert_int_equal(alert_track_interval(&c, SEC, 130 * MS), 6500 * MS);
-	/* never later than half the smallest threshold a sweep must find:
-	 * LAST_ACK, FIN_WAIT1, CLOSING 30 s (SYN_SENT 3 s and SYN_RECV are
-	 * found by their retransmits) */
-	assert_int_equal(alert_track_interval(&c, SEC, 2 * SEC), 15 * SEC);
-	/* a SYN_SENT threshold under 2 s comes before its first retransmit */
-	c.threshold_ns[SYN_SENT] = 1500 * MS;
-	assert_int_equal(alert_track_interval(&c, SEC, 2 * SEC), 750 * MS > SEC ? 750 * MS : SEC);
-	c.threshold_ns[SYN_SENT] = 3 * SEC;
-	c.threshold_ns[CLOSE_WAIT] = 4 * SEC;
-	assert_int_equal(alert_track_interval(&c, 100 * MS, 2 * SEC), 2 * SEC);
-	/* no alerts at all: only the cost bounds it */
-	memset(&c, 0, sizeof(c));
-	assert_int_equal(alert_track_interval(&c, SEC, 2 * SEC), 100 * SEC);
-}
-
 /* the closing states, seeded before tracing began, and where they go */
 static void test_diagnose_closing_states(void **unused)
 {
@@ -935,6 +716,138 @@ static void test_diagnose_closing_states(void **unused)
 			    "its side: the peer application has not called close()");
 	assert_int_equal(stats(&f)->fired[FIN_WAIT2], 2);
 	assert_int_equal(stats(&f)->firing[FIN_WAIT2], 1);
+	fx_free(&f);
+}
+
+/* ---- self-transitions ---- */
+
+/* a transition to the state the socket is in already: close() after
+ * shutdown() (FIN_WAIT2 -> FIN_WAIT2); old recordings carry no flag */
+static struct tcpfsm_event self_transition(uint64_t cookie, uint64_t ts, int state, uint64_t in_ns)
+{
+	struct tcpfsm_event e = client_event(cookie, ts, state, state);
+
+	e.old_duration_ns = in_ns;
+	return e;
+}
+
+/* An alerted socket's self-transition resolves nothing and its age goes on
+ * from the time it entered the state. */
+static void test_self_transition_keeps_alert(void **unused)
+{
+	const struct alert *a;
+	const struct conn *c;
+	struct tcpfsm_event e;
+	struct fx f;
+
+	fx_init(&f, false);
+	feed(&f, client_event(41, 99 * SEC, ESTABLISHED, FIN_WAIT1));
+	feed(&f, client_event(41, 100 * SEC, FIN_WAIT1, FIN_WAIT2));
+	sweep(&f, 160 * SEC);
+	assert_int_equal(f.got.n, 1);
+	a = &f.got.v[0];
+	assert_int_equal(a->status, ALERT_FIRING);
+	assert_int_equal(a->state, FIN_WAIT2);
+	assert_int_equal(a->age_ns, 60 * SEC);
+
+	/* close() after shutdown(): no resolution, still firing */
+	feed(&f, self_transition(41, 170 * SEC, FIN_WAIT2, 70 * SEC));
+	assert_int_equal(f.got.n, 1);
+	assert_int_equal(stats(&f)->firing[FIN_WAIT2], 1);
+	c = conntab__lookup(f.tab, 41);
+	assert_non_null(c);
+	assert_int_equal(c->state, FIN_WAIT2);
+	assert_int_equal(c->alert, FIN_WAIT2);
+	assert_int_equal(c->enter_ns[c->npath - 1], 100 * SEC);
+	sweep(&f, 175 * SEC);
+	assert_int_equal(f.got.n, 1);
+
+	/* 13.5 us later the socket hands over to a timewait socket: the
+	 * alert resolves after all the time in FIN_WAIT2, not 13.5 us */
+	e = client_event(41, 170 * SEC + 13500, FIN_WAIT2, CLOSE);
+	feed(&f, e);
+	assert_int_equal(f.got.n, 2);
+	a = &f.got.v[1];
+	assert_int_equal(a->status, ALERT_RESOLVED);
+	assert_int_equal(a->state, FIN_WAIT2);
+	assert_int_equal(a->age_ns, 70 * SEC + 13500);
+	assert_int_equal(a->to_state, TIME_WAIT);
+	assert_string_equal(a->diagnosis, "left FIN_WAIT2 after 1m10s for TIME_WAIT: normal close");
+	assert_int_equal(stats(&f)->firing[FIN_WAIT2], 0);
+	assert_int_equal(stats(&f)->fired[FIN_WAIT2], 1);
+	fx_free(&f);
+}
+
+/* Not alerted yet: the time in the state is not restarted either. */
+static void test_self_transition_keeps_age(void **unused)
+{
+	static const int states[] = { FIN_WAIT1, FIN_WAIT2, CLOSING };
+
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		const struct alert *a;
+		struct fx f;
+		int s = states[i];
+		uint64_t thr;
+
+		fx_init(&f, false);
+		thr = f.cfg.threshold_ns[s];
+		/* in s from 100 s on */
+		if (s == FIN_WAIT1) {
+			feed(&f, client_event(42, 100 * SEC, ESTABLISHED, FIN_WAIT1));
+		} else {
+			feed(&f, client_event(42, 99 * SEC, ESTABLISHED, FIN_WAIT1));
+			feed(&f, client_event(42, 100 * SEC, FIN_WAIT1, s));
+		}
+		/* the self-transition comes before the threshold */
+		feed(&f, self_transition(42, 100 * SEC + thr / 2, s, thr / 2));
+		sweep(&f, 100 * SEC + thr - 1);
+		assert_int_equal(f.got.n, 0);
+		sweep(&f, 100 * SEC + thr);
+		assert_int_equal(f.got.n, 1);
+		a = &f.got.v[0];
+		assert_int_equal(a->state, s);
+		assert_int_equal(a->age_ns, thr);
+		assert_false(a->age_at_least);
+		fx_free(&f);
+	}
+}
+
+/* A socket first met at its self-transition (older than tcpfsm, or tracked
+ * lazily from here on): in that state since ts - old_duration, or, when
+ * the kernel could not time it, since at least ts. */
+static void test_self_transition_first_seen(void **unused)
+{
+	const struct alert *a;
+	const struct conn *c;
+	struct fx f;
+
+	fx_init(&f, false);
+	feed(&f, self_transition(43, 100 * SEC, FIN_WAIT2, 5 * SEC));
+	c = conntab__lookup(f.tab, 43);
+	assert_non_null(c);
+	assert_int_equal(c->state, FIN_WAIT2);
+	assert_int_equal(c->npath, 1);
+	assert_int_equal(c->enter_ns[0], 95 * SEC);
+	sweep(&f, 155 * SEC - 1);
+	assert_int_equal(f.got.n, 0);
+	sweep(&f, 155 * SEC);
+	assert_int_equal(f.got.n, 1);
+	a = &f.got.v[0];
+	assert_int_equal(a->cookie, 43);
+	assert_int_equal(a->age_ns, 60 * SEC);
+	assert_false(a->age_at_least);
+	fx_free(&f);
+	/* CLOSING, 30 s from at least 100 s */
+	fx_init(&f, false);
+	feed(&f, self_transition(44, 100 * SEC, CLOSING, UNKNOWN));
+	sweep(&f, 130 * SEC);
+	assert_int_equal(f.got.n, 1);
+	a = &f.got.v[0];
+	assert_int_equal(a->cookie, 44);
+	assert_true(a->age_at_least);
+	assert_int_equal(a->age_ns, 30 * SEC);
+	assert_string_equal(a->diagnosis, "CLOSING for at least 30.0s: both sides closed at once "
+					  "and the last ACK is missing");
 	fx_free(&f);
 }
 
@@ -1830,15 +1743,14 @@ static void test_idle_groups_forgotten(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cfg_defaults),
-		cmocka_unit_test(test_cfg_parse),
 		cmocka_unit_test(test_syn_sent_fires_once_and_times_out),
-		cmocka_unit_test(test_diagnose_sentences),
 		cmocka_unit_test(test_diagnose_syn_sent_peers),
 		cmocka_unit_test(test_diagnose_close_wait),
 		cmocka_unit_test(test_diagnose_closing_states),
 		cmocka_unit_test(test_lazily_tracked_socket),
-		cmocka_unit_test(test_track_interval),
+		cmocka_unit_test(test_self_transition_keeps_alert),
+		cmocka_unit_test(test_self_transition_keeps_age),
+		cmocka_unit_test(test_self_transition_first_seen),
 		cmocka_unit_test(test_half_open_fires_and_completes),
 		cmocka_unit_test(test_half_open_names_client),
 		cmocka_unit_test(test_half_open_gone),

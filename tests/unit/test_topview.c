@@ -405,6 +405,15 @@ static void test_header(void **unused)
 			   "CLOSING 1  TIME_WAIT 1  CLOSE_WAIT 2  LAST_ACK 1\n"
 			   "\n" COLUMNS ROW_4 ROW_3 ROW_6 ROW_1 ROW_8 ROW_2 ROW_5 ROW_7);
 
+	/* one: in the singular */
+	st.firing[CLOSE_WAIT] = 0;
+	st.firing[LAST_ACK] = 0;
+	in.paused = false;
+	assert_screen(&in, TITLE("1234 transitions/s  17 lost  1 alert firing")
+			   "LISTEN 1  SYN_SENT 1  SYN_RECV 4  ESTABLISHED 2  FIN_WAIT1 1  FIN_WAIT2 1  "
+			   "CLOSING 1  TIME_WAIT 1  CLOSE_WAIT 2  LAST_ACK 1\n"
+			   "\n" COLUMNS ROW_4 ROW_3 ROW_6 ROW_1 ROW_8 ROW_2 ROW_5 ROW_7);
+
 	/* no alert engine: no half-open requests, nothing firing */
 	in.alerts = NULL;
 	in.paused = false;
@@ -890,6 +899,23 @@ static void test_exchange(void **unused)
 			   "[::1]:8443            \n"
 			   "0ns       LAST_ACK    7779    python3         [::1]:8443            "
 			   "[::1]:40958           \n");
+	/* a terminal that shows ASCII only: us, the columns where they were */
+	in.ascii = true;
+	assert_screen(&in, "tcpfsm top - 15:31:36  0 transitions/s  0 lost  0 alerts firing\n"
+			   "LISTEN 3  SYN_SENT 0  SYN_RECV 0  ESTABLISHED 2  FIN_WAIT1 1  FIN_WAIT2 0  "
+			   "CLOSING 0  TIME_WAIT 2  CLOSE_WAIT 0  LAST_ACK 1\n"
+			   "\n"
+			   "SYN_SENT p50 6.66us p99 89.9us | SYN_RECV p50 1.41us p99 4.43us | "
+			   "ESTABLISHED p50 23.6us p99 70.7us\n"
+			   "FIN_WAIT1 p50 10.1us p99 17.3us | FIN_WAIT2 p50 1.01us p99 3.81us | "
+			   "CLOSE_WAIT p50 9.22us p99 12.9us\n"
+			   "LAST_ACK p50 5.78us p99 14.8us\n"
+			   "\n" COLUMNS
+			   "11.1us    FIN_WAIT1   7779    python3         [::1]:40958           "
+			   "[::1]:8443            \n"
+			   "0ns       LAST_ACK    7779    python3         [::1]:8443            "
+			   "[::1]:40958           \n");
+	in.ascii = false;
 
 	/* the seeded pair closing: the server in CLOSE_WAIT (its owner from the
 	 * snapshot: this record had none), the client in FIN_WAIT1; their ages

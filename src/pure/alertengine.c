@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdlib.h>
+#include <string.h>
+#include "pure/alertengine.h"
+#include "pure/diagnosis.h"
+#include "pure/halfopen.h"
+#include "pure/ratelimit.h"
+
+enum { AF_REPORTED = 1, AF_SUPPRESSED = 2 };
+
+struct alert_engine {
+	struct alert_cfg cfg;
+	alert_fn fn;
+	void *ctx;
+	fd_lookup_fn fd_lookup;
+	struct halfopen_set half;
+	struct ratelimit rl;
+	uint64_t now_ns;
+	struct alert_stats st;
+	struct conntab *tab; /* during apply/sweep: where peers are looked for */
+};
+
+struct alert_engine *alert_engine__new(const struct alert_cfg *cfg, alert_fn fn, void *ctx)
+{
+	struct alert_engine *ae = calloc(1, sizeof(*ae));
+
+	if (!ae)
+		return NULL;
+	ae->cfg = *cfg;
+	ae->fn = fn;
+	ae->ctx = ctx;
+	halfopen_init(&ae->half);
+	ratelimit_init(&ae->rl, cfg->rate);
+	return ae;
+}
+
+void alert_engine__free(struct alert_engine *ae)
+{
+	if (!ae)
+		return;
+	halfopen_free(&ae->half);
+	ratelimit_free(&ae->rl);
+	free(ae);
+}
+
+void alert_engine__set_fd_lookup(struct alert_engine *ae, fd_lookup_fn fn)
+{
+	ae->fd_lookup = fn;
+}
+
+const struct alert_stats *alert_engine__stats(const struct alert_engine *ae)
+{
+	return &ae->st;
+}
+
+static void sync_stats(struct alert_engine *ae)
+{
+	ae->st.half_open = halfopen_count(&ae->half);
+	ae->st.groups = ratelimit_groups(&ae->rl);
+	ae->st.suppressed = ae->rl.folded;
+}
+
+static void advance(struct alert_engine *ae, uint64_t now_ns)
+{
+	if (now_ns > ae->now_ns)
+		ae->now_ns = now_ns;
+}
+
+/* --- the other end, when it is on this host --- */
+
+static bool addr_eq(int family, const uint8_t *a, const uint8_t *b)
+{
+	return !memcmp(a, b, family == TCPFSM_AF_INET ? 4 : 16);
+}
+
+static bool addr_any(int family, const uint8_t *a)
+{
+	static const uint8_t zero[16];
+
+	return addr_eq(family, a, zero);
+}
+
+struct peer_search {
+	const struct alert *a;
+	const struct conn *found;
+	int want;
+};
+
+static bool find_peer_conn(void *ctx, struct conn *c)
+{
+	struct peer_search *p = ctx;
+
+	if (c->state != p->want || c->family != p->a->family)
+		return true;
+	if (p->want == TCPFSM_LISTEN) {
+		if (c->sport == p->a->dport &&
+		    (addr_any(c->family, c->saddr) || addr_eq(c->family, c->saddr, p->a->daddr))) {
+			p->found = c;
+			return false;
+		}
+	} else if (c->sport == p->a->dport && c->dport == p->a->sport &&
+		   addr_eq(c->family, c->saddr, p->a->daddr) &&
+		   addr_eq(c->family, c->daddr, p->a->saddr)) {
+		p->found = c;
+		return false;
+	}
+	return true;
+}
+
+/* What the other end of a stuck handshake shows (matched by address and
+ * port in any namespace). */
+static void find_peer(struct alert_engine *ae, const struct alert *a, struct alert_peer *peer)
+{
+	struct peer_search p = { a, NULL, 0 };
+
+	memset(peer, 0, sizeof(*peer));
+	if (a->state == TCPFSM_SYN_SENT) {
+		if (halfopen_peer_of(&ae->half, a->family, a->saddr, a->sport, a->daddr, a->dport)) {
+			peer->kind = PEER_HALF_OPEN;
+			return;
+		}
+		p.want = TCPFSM_LISTEN;
+		conntab__foreach(ae->tab, find_peer_conn, &p);
+		if (p.found)
+			peer->kind = PEER_LISTEN_ONLY;
+	} else if (a->half_open) {
+		p.want = TCPFSM_SYN_SENT;
+		conntab__foreach(ae->tab, find_peer_conn, &p);
+		if (p.found) {
+			peer->kind = PEER_CLIENT_SYN_SENT;
+			peer->owner = p.found->flags & CONN_OWNER;
+			peer->pid = p.found->pid;
+			memcpy(peer->comm, p.found->comm, sizeof(peer->comm));
+		}
+	}
+}
+
+/* --- reporting --- */
+
+/* Report a firing or resolved alert, or fold it into its group's summary. */
+static bool report(struct alert_engine *ae, struct alert *a, bool was_reported)
+{
+	char words[160] = "";
+
+	if (a->status == ALERT_RESOLVED) {
+		/* resolutions follow their firing: reported or folded alike */
+		if (!was_reported) {
+			ratelimit_fold_resolved(&ae->rl, a);
+			return false;
+		}
+	} else {
+		struct alert_peer peer;
+
+		if (!ratelimit_firing(&ae->rl, a, ae->now_ns))
+			return false;
+		if (ae->fd_lookup && a->owner && a->ino && a->state == TCPFSM_CLOSE_WAIT)
+			a->fd = ae->fd_lookup(a->pid, a->ino);
+		find_peer(ae, a, &peer);
+		alert_peer_words(words, sizeof(words), &peer);
+	}
+	alert_diagnose(a, words);
+	ae->fn(ae->ctx, a);
+	return true;
+}
+
+static void report_summary(void *ctx, struct alert *a)
+{
+	struct alert_engine *ae = ctx;
+
+	alert_diagnose_aggregate(a, ae->cfg.rate);
+	ae->fn(ae->ctx, a);
+}
+
+static void from_conn(struct alert *a, const struct conn *c, int state, uint64_t now)
+{
+	uint64_t enter = c->enter_ns[c->npath ? c->npath - 1 : 0];
+
+	memset(a, 0, sizeof(*a));
+	a->state = state;
+	a->time_ns = now;
+	a->age_ns = enter && now > enter ? now - enter : 0;
+	a->age_at_least = (c->flags & CONN_FIRST_LOWER) && c->npath == 1;
+	a->cookie = c->cookie;
+	a->cgroup_id = c->cgroup_id;
+	a->pid = c->pid;
+	a->netns = c->netns;
+	a->ino = c->ino;
+	a->fd = -1;
+	a->owner = c->flags & CONN_OWNER;
+	memcpy(a->comm, c->comm, sizeof(a->comm));
+	a->family = c->family;
+	memcpy(a->saddr, c->saddr, 16);
+	memcpy(a->daddr, c->daddr, 16);
+	a->sport = c->sport;
+	a->dport = c->dport;
+	a->syn_retrans = c->syn_retrans;
+	a->evidence = c->evidence;
+}
+
+static void from_half(struct alert *a, const struct halfopen *h, uint64_t now)
+{
+	memset(a, 0, sizeof(*a));
+	a->state = TCPFSM_SYN_RECV;
+	a->half_open = true;
+	a->time_ns = now;
+	a->age_ns = now > h->enter_ns ? now - h->enter_ns : 0;
+	a->age_at_least = h->at_least;
+	a->cookie = h->cookie;
+	a->cgroup_id = h->cgroup_id;
+	a->pid = h->pid;
+	a->netns = h->netns;
+	a->fd = -1;
+	a->owner = h->owner;
+	memcpy(a->comm, h->comm, sizeof(a->comm));
+	a->family = h->family;
+	memcpy(a->saddr, h->saddr, 16);
+	memcpy(a->daddr, h->daddr, 16);
+	a->sport = h->sport;
+	a->dport = h->dport;
+	a->syn_retrans = h->syn_retrans;
+}
+
+static void fire(struct alert_engine *ae, struct alert *a, uint8_t *flags)
+{
+	a->status = ALERT_FIRING;
+	a->threshold_ns = ae->cfg.threshold_ns[a->state];
+	ae->st.fired[a->state]++;
+	ae->st.firing[a->state]++;
+	*flags = report(ae, a, false) ? AF_REPORTED : AF_SUPPRESSED;
+}
+
+static void resolve(struct alert_engine *ae, struct alert *a, uint8_t flags)
+{
+	a->status = ALERT_RESOLVED;
+	a->threshold_ns = ae->cfg.threshold_ns[a->state];
+	if (ae->st.firing[a->state])
+		ae->st.firing[a->state]--;
+	report(ae, a, flags & AF_REPORTED);
+}
+
+/* --- half-open requests --- */
+
+/* A request ends (handshake completed, or gone): its alert resolves. */
+static void half_resolve(struct alert_engine *ae, const struct halfopen *h, int to,
+			 const char *why)
+{
+	struct alert a;
+
+	if (!h->alert_flags)
+		return;
+	from_half(&a, h, ae->now_ns);
+	a.to_state = to;
+	a.resolution = why;
+	resolve(ae, &a, h->alert_flags);
+}
+
+static void half_gone(void *ctx, struct halfopen *h)
+{
+	half_resolve(ctx, h, 0, "the request is gone (expired or reset)");
+}
+
+void alert_engine__requests_begin(struct alert_engine *ae)
+{
+	halfopen_sweep_begin(&ae->half);
+}
+
+void alert_engine__requests_end(struct alert_engine *ae, uint64_t now_ns)
+{
+	advance(ae, now_ns);
+	/* out of memory: the requests stay, the next sweep tries again */
+	halfopen_sweep_end(&ae->half, half_gone, ae);
+	sync_stats(ae);
+}
+
+/* --- records --- */
+
+/* Closed or evicted connections pass through here on their way to the
+ * caller: an evicted one with a firing alert is resolved, or it would stay
+ * "firing" forever. */
+struct emit_through {
+	struct alert_engine *ae;
+	uint64_t skip_cookie; /* the record's own connection: resolved apart */
+	conn_emit_fn fn;
+	void *ctx;
+};
+
+static void emit_through(void *ctx, const struct conn *c, const struct conn_end *end)
+{
+	struct emit_through *t = ctx;
+
+	if (end->reason == END_EVICTED && c->alert && c->cookie != t->skip_cookie) {
+		struct alert a;
+
+		from_conn(&a, c, c->alert, end->end_ns);
+		a.resolution = "no longer tracked: evicted from a full table (--max-conns)";
+		resolve(t->ae, &a, c->alert_flags);
+	}
+	if (t->fn)
+		t->fn(t->ctx, c, end);
+}
+
+/*
+ * A transition to the state the socket is in already: close() after
+ * shutdown() gives FIN_WAIT1 -> FIN_WAIT1, FIN_WAIT2 -> FIN_WAIT2 or
+ * CLOSING -> CLOSING. The time in the state goes on and nothing resolves.
+ * Recordings made before TCPFSM_F_SAME_STATE lack the flag: the states
+ * decide. The table gets it as what it is to us, whatever conntab makes of
+ * self-transitions: news of a socket it holds (owner, evidence), or a
+ * socket found in that state since ts - old_duration (older than us, or
+ * tracked from here on), as a sweep would have found it.
+ */
+static int apply_self_transition(struct conntab *tab, const struct tcpfsm_event *e,
+				 conn_emit_fn emit, void *ctx)
+{
+	struct tcpfsm_event news = *e;
+
+	if (conntab__lookup(tab, e->cookie)) {
+		news.kind = TCPFSM_KIND_EVIDENCE;
+	} else {
+		news.kind = TCPFSM_KIND_SNAPSHOT;
+		if (e->old_duration_ns != TCPFSM_DURATION_UNKNOWN && e->old_duration_ns < e->ts_ns)
+			news.ts_ns = e->ts_ns - e->old_duration_ns;
+		else
+			news.flags |= TCPFSM_F_PREEXISTING;
+	}
+	return conntab__apply(tab, &news, emit, ctx);
+}
+
+static int apply(struct alert_engine *ae, struct conntab *tab, const struct tcpfsm_event *e,
+		 conn_emit_fn conn_emit, void *conn_ctx)
+{
+	struct emit_through through = { ae, e->cookie, conn_emit, conn_ctx };
+	struct conn before, *c;
+	bool alerted = false;
+	struct alert a;
+	int err;
+
+	ae->tab = tab;
+	advance(ae, e->ts_ns);
+	if (e->newstate == TCPFSM_NEW_SYN_RECV && e->kind != TCPFSM_KIND_TRANSITION) {
+		/* out of memory: it is found again by the next record or sweep */
+		halfopen_update(&ae->half, e);
+		return 0;
+	}
+	if (e->kind == TCPFSM_KIND_TRANSITION && e->oldstate == e->newstate)
+		return apply_self_transition(tab, e, emit_through, &through);
+	if (e->kind == TCPFSM_KIND_TRANSITION && e->oldstate == TCPFSM_LISTEN &&
+	    e->newstate == TCPFSM_SYN_RECV && halfopen_count(&ae->half)) {
+		/* a child was born: the request with its 4-tuple completed */
+		struct halfopen *h = halfopen_of_child(&ae->half, e);
+
+		if (h) {
+			half_resolve(ae, h, TCPFSM_SYN_RECV, "the handshake completed");
+			halfopen_del(&ae->half, h);
+		}
+	}
+	if (e->kind == TCPFSM_KIND_TRANSITION) {
+		c = conntab__lookup_mut(tab, e->cookie);
+		if (c && c->alert) {
+			before = *c;
+			alerted = true;
+		}
+	}
+	err = conntab__apply(tab, e, emit_through, &through);
+	if (err || !alerted || e->newstate == before.alert)
+		return err;
+	from_conn(&a, &before, before.alert, e->ts_ns);
+	c = conntab__lookup_mut(tab, e->cookie);
+	a.to_state = e->newstate;
+	if (e->newstate == TCPFSM_CLOSE && c && (c->flags & CONN_TIMEWAIT))
+		a.to_state = TCPFSM_TIME_WAIT;
+	if (e->newstate == TCPFSM_CLOSE)
+		a.resolution = end_reason_text(conn_end_reason(&before, e));
+	a.syn_retrans = e->syn_retrans;
+	a.evidence = e->evidence;
+	resolve(ae, &a, before.alert_flags);
+	/* a timewait entry too: its socket may connect again (a new life
+	 * under the same cookie) and must not resolve twice */
+	if (c) {
+		c->alert = 0;
+		c->alert_flags = 0;
+	}
+	return 0;
+}
+
+int alert_engine__apply(struct alert_engine *ae, struct conntab *tab, const struct tcpfsm_event *e,
+			conn_emit_fn conn_emit, void *conn_ctx)
+{
+	int err = apply(ae, tab, e, conn_emit, conn_ctx);
+
+	sync_stats(ae);
+	return err;
+}
+
+/* --- sweeps --- */
+
+struct sweep_ctx {
+	struct alert_engine *ae;
+	uint64_t now;
+};
+
+static bool sweep_conn(void *ctx, struct conn *c)
+{
+	struct sweep_ctx *s = ctx;
+	uint64_t thr = s->ae->cfg.threshold_ns[c->state], enter;
+	struct alert a;
+
+	if (!thr || c->alert || !c->npath)
+		return true;
+	enter = c->enter_ns[c->npath - 1];
+	if (!enter || s->now < enter || s->now - enter < thr)
+		return true;
+	from_conn(&a, c, c->state, s->now);
+	c->alert = c->state;
+	fire(s->ae, &a, &c->alert_flags);
+	return true;
+}
+
+void alert_engine__sweep(struct alert_engine *ae, struct conntab *tab, uint64_t now_ns)
+{
+	struct sweep_ctx s = { ae, now_ns };
+	uint64_t thr = ae->cfg.threshold_ns[TCPFSM_SYN_RECV];
+	struct halfopen *h;
+	uint32_t pos = 0;
+
+	ae->tab = tab;
+	advance(ae, now_ns);
+	conntab__foreach(tab, sweep_conn, &s);
+	while (thr && (h = halfopen_next(&ae->half, &pos))) {
+		struct alert a;
+
+		if (h->alert_flags || now_ns < h->enter_ns || now_ns - h->enter_ns < thr)
+			continue;
+		from_half(&a, h, now_ns);
+		fire(ae, &a, &h->alert_flags);
+	}
+	ratelimit_flush(&ae->rl, ae->now_ns, report_summary, ae);
+	sync_stats(ae);
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <string.h>
+#include "pure/halfopen.h"
+
+static bool addr_eq(int family, const uint8_t *a, const uint8_t *b)
+{
+	return !memcmp(a, b, family == TCPFSM_AF_INET ? 4 : 16);
+}
+
+void halfopen_init(struct halfopen_set *s)
+{
+	otab_init(&s->t, sizeof(struct halfopen));
+	s->gen = 0;
+}
+
+void halfopen_free(struct halfopen_set *s)
+{
+	otab_free(&s->t);
+}
+
+struct halfopen *halfopen_update(struct halfopen_set *s, const struct tcpfsm_event *e)
+{
+	struct halfopen *h = otab_put(&s->t, e->cookie);
+
+	if (!h)
+		return NULL;
+	if (!h->netns && !h->enter_ns) { /* new */
+		h->netns = e->netns;
+		h->family = e->family;
+		memcpy(h->saddr, e->saddr, 16);
+		memcpy(h->daddr, e->daddr, 16);
+		h->sport = e->sport;
+		h->dport = e->dport;
+		/* the kernel keeps the time of the first SYN/ACK */
+		if (e->old_duration_ns != TCPFSM_DURATION_UNKNOWN && e->old_duration_ns < e->ts_ns) {
+			h->enter_ns = e->ts_ns - e->old_duration_ns;
+		} else {
+			h->enter_ns = e->ts_ns;
+			h->at_least = true;
+		}
+	}
+	h->gen = s->gen;
+	if (e->syn_retrans > h->syn_retrans)
+		h->syn_retrans = e->syn_retrans;
+	if (e->flags & TCPFSM_F_OWNER) {
+		h->owner = true;
+		h->pid = e->pid;
+		h->cgroup_id = e->cgroup_id;
+		memcpy(h->comm, e->comm, sizeof(h->comm));
+	}
+	return h;
+}
+
+struct halfopen *halfopen_of_child(const struct halfopen_set *s, const struct tcpfsm_event *e)
+{
+	struct halfopen *h;
+	uint32_t pos = 0;
+
+	while ((h = otab_next(&s->t, &pos)))
+		if (h->netns == e->netns && h->sport == e->sport && h->dport == e->dport &&
+		    addr_eq(h->family, h->saddr, e->saddr) && addr_eq(h->family, h->daddr, e->daddr))
+			return h;
+	return NULL;
+}
+
+const struct halfopen *halfopen_peer_of(const struct halfopen_set *s, int family,
+					const uint8_t *saddr, uint16_t sport,
+					const uint8_t *daddr, uint16_t dport)
+{
+	const struct halfopen *h;
+	uint32_t pos = 0;
+
+	while ((h = otab_next(&s->t, &pos)))
+		if (h->family == family && h->sport == dport && h->dport == sport &&
+		    addr_eq(family, h->saddr, daddr) && addr_eq(family, h->daddr, saddr))
+			return h;
+	return NULL;
+}
+
+void halfopen_del(struct halfopen_set *s, struct halfopen *h)
+{
+	otab_del(&s->t, h);
+}
+
+void halfopen_sweep_begin(struct halfopen_set *s)
+{
+	s->gen++;
+}
+
+struct sweep_end {
+	const struct halfopen_set *s;
+	void (*gone)(void *ctx, struct halfopen *h);
+	void *ctx;
+};
+
+static bool unseen(void *ctx, const void *entry)
+{
+	const struct sweep_end *x = ctx;
+
+	return ((const struct halfopen *)entry)->gen != x->s->gen;
+}
+
+static void end_one(void *ctx, void *entry)
+{
+	struct sweep_end *x = ctx;
+
+	if (x->gone)
+		x->gone(x->ctx, entry);
+}
+
+int halfopen_sweep_end(struct halfopen_set *s, void (*gone)(void *ctx, struct halfopen *h),
+		       void *ctx)
+{
+	struct sweep_end x = { s, gone, ctx };
+
+	return otab_prune(&s->t, unseen, end_one, &x);
+}
