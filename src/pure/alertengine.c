@@ -268,7 +268,7 @@ void alert_engine__requests_end(struct alert_engine *ae, uint64_t now_ns)
 {
 	advance(ae, now_ns);
 	/* out of memory: the requests stay, the next sweep tries again */
-	halfopen_sweep_end(&ae->half, half_gone, ae);
+	halfopen_sweep_end(&ae->half, ae->now_ns, half_gone, ae);
 	sync_stats(ae);
 }
 

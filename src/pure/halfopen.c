@@ -7,21 +7,35 @@ static bool addr_eq(int family, const uint8_t *a, const uint8_t *b)
 	return !memcmp(a, b, family == TCPFSM_AF_INET ? 4 : 16);
 }
 
+struct gone {
+	uint64_t cookie; /* key */
+	uint64_t ns;	 /* the sweep that did not find it */
+};
+
 void halfopen_init(struct halfopen_set *s)
 {
 	otab_init(&s->t, sizeof(struct halfopen));
+	otab_init(&s->gone, sizeof(struct gone));
 	s->gen = 0;
 }
 
 void halfopen_free(struct halfopen_set *s)
 {
 	otab_free(&s->t);
+	otab_free(&s->gone);
 }
 
 struct halfopen *halfopen_update(struct halfopen_set *s, const struct tcpfsm_event *e)
 {
-	struct halfopen *h = otab_put(&s->t, e->cookie);
+	struct gone *g = otab_get(&s->gone, e->cookie);
+	struct halfopen *h;
 
+	if (g) {
+		if (e->ts_ns <= g->ns)
+			return NULL;
+		otab_del(&s->gone, g); /* seen after all: alive */
+	}
+	h = otab_put(&s->t, e->cookie);
 	if (!h)
 		return NULL;
 	if (!h->netns && !h->enter_ns) { /* new */
@@ -88,7 +102,8 @@ void halfopen_sweep_begin(struct halfopen_set *s)
 }
 
 struct sweep_end {
-	const struct halfopen_set *s;
+	struct halfopen_set *s;
+	uint64_t now_ns;
 	void (*gone)(void *ctx, struct halfopen *h);
 	void *ctx;
 };
@@ -103,15 +118,28 @@ static bool unseen(void *ctx, const void *entry)
 static void end_one(void *ctx, void *entry)
 {
 	struct sweep_end *x = ctx;
+	struct gone *g = otab_put(&x->s->gone, ((struct halfopen *)entry)->cookie);
 
+	/* out of memory: a late record may bring it back until a sweep */
+	if (g)
+		g->ns = x->now_ns;
 	if (x->gone)
 		x->gone(x->ctx, entry);
 }
 
-int halfopen_sweep_end(struct halfopen_set *s, void (*gone)(void *ctx, struct halfopen *h),
-		       void *ctx)
+static bool forgotten(void *ctx, const void *entry)
 {
-	struct sweep_end x = { s, gone, ctx };
+	const struct sweep_end *x = ctx;
 
+	return ((const struct gone *)entry)->ns + HALFOPEN_GONE_KEEP_NS < x->now_ns;
+}
+
+int halfopen_sweep_end(struct halfopen_set *s, uint64_t now_ns,
+		       void (*gone)(void *ctx, struct halfopen *h), void *ctx)
+{
+	struct sweep_end x = { s, now_ns, gone, ctx };
+
+	/* out of memory: kept until the next sweep */
+	otab_prune(&s->gone, forgotten, NULL, &x);
 	return otab_prune(&s->t, unseen, end_one, &x);
 }

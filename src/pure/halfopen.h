@@ -28,8 +28,15 @@ struct halfopen {
 	uint8_t saddr[16], daddr[16];
 };
 
+/* How long a request a sweep found gone stays remembered as gone: records
+ * reach us at most tens of milliseconds late. */
+#define HALFOPEN_GONE_KEEP_NS (10 * 1000000000ULL)
+
 struct halfopen_set {
 	struct otab t;
+	/* requests sweeps found gone, with the sweep's time: a record about
+	 * one of them from before that time is late news, not a new request */
+	struct otab gone;
 	uint32_t gen; /* of the sweep under way */
 };
 
@@ -40,7 +47,9 @@ static inline uint32_t halfopen_count(const struct halfopen_set *s)
 	return otab_count(&s->t);
 }
 /* Take a request record: the request, new or updated, marked as seen by
- * the sweep under way. NULL when out of memory. */
+ * the sweep under way. NULL when out of memory, or when the record is older
+ * than a sweep that found its request gone (it was queued meanwhile: a
+ * SYN/ACK retransmit just before the client's RST removed the request). */
 struct halfopen *halfopen_update(struct halfopen_set *s, const struct tcpfsm_event *e);
 /* The request a child (LISTEN -> SYN_RECV) was born from: same namespace
  * and 4-tuple. NULL if none. */
@@ -57,10 +66,11 @@ static inline struct halfopen *halfopen_next(const struct halfopen_set *s, uint3
 {
 	return otab_next(&s->t, pos);
 }
-/* A sweep of requests begins / ends: gone() sees each request not seen in
- * between, then it is removed. Returns how many, or -ENOMEM (none). */
+/* A sweep of requests begins / ends (at now_ns, on the records' clock):
+ * gone() sees each request not seen in between, then it is removed and
+ * remembered as gone at now_ns. Returns how many, or -ENOMEM (none). */
 void halfopen_sweep_begin(struct halfopen_set *s);
-int halfopen_sweep_end(struct halfopen_set *s, void (*gone)(void *ctx, struct halfopen *h),
-		       void *ctx);
+int halfopen_sweep_end(struct halfopen_set *s, uint64_t now_ns,
+		       void (*gone)(void *ctx, struct halfopen *h), void *ctx);
 
 #endif

@@ -137,7 +137,7 @@ static void test_sweep(void **unused)
 	halfopen_sweep_begin(&s);
 	upd(&s, 2, 102 * SEC, 2 * SEC, 0, 40002);
 	upd(&s, 4, 102 * SEC, 2 * SEC, 0, 40004);
-	assert_int_equal(halfopen_sweep_end(&s, on_gone, &g), 2);
+	assert_int_equal(halfopen_sweep_end(&s, 0, on_gone, &g), 2);
 	assert_int_equal(g.n, 2);
 	assert_true((g.cookies[0] == 1 && g.cookies[1] == 3) ||
 		    (g.cookies[0] == 3 && g.cookies[1] == 1));
@@ -146,8 +146,39 @@ static void test_sweep(void **unused)
 	halfopen_sweep_begin(&s);
 	upd(&s, 5, 103 * SEC, 0, 0, 40005);
 	g.n = 0;
-	assert_int_equal(halfopen_sweep_end(&s, on_gone, &g), 2);
+	assert_int_equal(halfopen_sweep_end(&s, 104 * SEC, on_gone, &g), 2);
 	assert_int_equal(halfopen_count(&s), 1);
+	halfopen_free(&s);
+}
+
+/*
+ * A SYN/ACK retransmit, then the client's RST removes the request; the
+ * sweep at 103 s finds it gone, and only then does the retransmit's record
+ * (queued at 102.9 s) arrive: late news, not a request again. A record
+ * from after the sweep means it lives after all; after HALFOPEN_GONE_KEEP_NS
+ * the cookie is forgotten.
+ */
+static void test_late_record_after_gone(void **unused)
+{
+	struct halfopen_set s;
+	struct gone g = {};
+
+	halfopen_init(&s);
+	upd(&s, 1, 100 * SEC, 0, 1, 40001);
+	upd(&s, 2, 100 * SEC, 0, 1, 40002);
+	halfopen_sweep_begin(&s);
+	assert_int_equal(halfopen_sweep_end(&s, 103 * SEC, on_gone, &g), 2);
+	assert_int_equal(halfopen_count(&s), 0);
+	assert_null(upd(&s, 1, 103 * SEC - SEC / 10, 3 * SEC, 4, 40001));
+	assert_null(upd(&s, 1, 103 * SEC, 3 * SEC, 4, 40001));
+	assert_int_equal(halfopen_count(&s), 0);
+	assert_non_null(upd(&s, 2, 103 * SEC + 1, 3 * SEC, 4, 40002));
+	assert_int_equal(halfopen_count(&s), 1);
+	/* remembered for HALFOPEN_GONE_KEEP_NS, no longer */
+	halfopen_sweep_begin(&s);
+	upd(&s, 2, 104 * SEC, 4 * SEC, 4, 40002);
+	halfopen_sweep_end(&s, 103 * SEC + HALFOPEN_GONE_KEEP_NS + 1, on_gone, &g);
+	assert_non_null(upd(&s, 1, 103 * SEC, 3 * SEC, 4, 40001));
 	halfopen_free(&s);
 }
 
@@ -157,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_update),
 		cmocka_unit_test(test_child_and_peer),
 		cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_late_record_after_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
