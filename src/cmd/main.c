@@ -4,6 +4,7 @@
 #include "sys/log.h"
 #include "cmd/hist.h"
 #include "cmd/history.h"
+#include "cmd/record.h"
 #include "cmd/trace.h"
 #include "cmd/watch.h"
 
