@@ -124,8 +124,9 @@ int cmd_history(const struct tcpfsm_config *cfg)
 	source_report(cfg, &res);
 	st = conntab__stats(h.tab);
 	conntab__count_states(h.tab, counts);
-	pr_info("%llu connections closed, %u still open (%u in TIME_WAIT), %llu evicted%s",
-		(unsigned long long)st->closed, conntab__live(h.tab) - counts[TCPFSM_TIME_WAIT],
+	pr_info("%llu connection%s closed, %u still open (%u in TIME_WAIT), %llu evicted%s",
+		(unsigned long long)st->closed, st->closed == 1 ? "" : "s",
+		conntab__live(h.tab) - counts[TCPFSM_TIME_WAIT],
 		counts[TCPFSM_TIME_WAIT], (unsigned long long)st->evicted,
 		st->evicted ? " (raise --max-conns)" : "");
 	if (st->timewait_evicted)

@@ -11,6 +11,7 @@
 struct rec_ctx {
 	struct record_writer *w;
 	uint64_t written;
+	uint64_t end_ns;	/* when the recording ended */
 };
 
 static int rec_record(void *ctx, const struct tcpfsm_event *e)
@@ -20,7 +21,8 @@ static int rec_record(void *ctx, const struct tcpfsm_event *e)
 
 	if (err)
 		pr_err("writing the record file: %s", strerror(-err));
-	r->written++;
+	else
+		r->written++;
 	return err;
 }
 
@@ -29,10 +31,16 @@ static int rec_tick(void *ctx, uint64_t now)
 	return record_writer__flush(((struct rec_ctx *)ctx)->w);
 }
 
+static int rec_end(void *ctx, uint64_t now)
+{
+	((struct rec_ctx *)ctx)->end_ns = now;
+	return 0;
+}
+
 int cmd_record(const struct tcpfsm_config *cfg)
 {
 	struct rec_ctx r = {};
-	struct sink sink = { NULL, rec_record, rec_tick, NULL, &r, true };
+	struct sink sink = { NULL, rec_record, rec_tick, rec_end, &r, true };
 	struct source_result res;
 	char msg[256];
 	int err, cerr;
@@ -45,11 +53,14 @@ int cmd_record(const struct tcpfsm_config *cfg)
 		return 1;
 	}
 	err = source_run(cfg, &sink, &res);
-	cerr = record_writer__close(r.w, res.lost);
+	/* the end time lets a replay age the last states as long as they
+	 * lasted here (a CLOSE_WAIT that never moved still alerts) */
+	cerr = record_writer__close(r.w, res.lost, r.end_ns ? r.end_ns : (uint64_t)clock_ns(CLOCK_BOOTTIME));
 	if (cerr)
 		pr_err("finishing %s: %s", cfg->write_path, strerror(-cerr));
 	if (!err)
 		source_report(cfg, &res);
-	pr_info("%llu records written to %s", (unsigned long long)r.written, cfg->write_path);
+	pr_info("%llu record%s written to %s", (unsigned long long)r.written,
+		r.written == 1 ? "" : "s", cfg->write_path);
 	return err || cerr ? 1 : 0;
 }

@@ -66,11 +66,11 @@ static void test_bad_options(void **state)
 	expect_usage_error("-4 and -6", tcpfsm(0, "-4", "-6", NULL));
 	expect_usage_error("netns '/nonexistent'", tcpfsm(0, "--netns", "/nonexistent", NULL));
 	expect_usage_error("tcpfsm trace: netns '/etc/passwd': not a network namespace",
-			   tcpfsm(0, "trace", "--netns", "/etc/passwd", NULL));
+			   tcpfsm(0, "trace", "--netns", "/etc/passwd", "-d", "1", NULL));
 	expect_usage_error("netns 'tcpfsm-no-such-ns': no /run/netns/tcpfsm-no-such-ns",
-			   tcpfsm(0, "--netns", "tcpfsm-no-such-ns", NULL));
+			   tcpfsm(0, "--netns", "tcpfsm-no-such-ns", "-d", "1", NULL));
 	expect_usage_error("--state TIME_WAIT never matches in trace",
-			   tcpfsm(0, "trace", "--state", "TIME_WAIT", NULL));
+			   tcpfsm(0, "trace", "--state", "TIME_WAIT", "-d", "1", NULL));
 	expect_usage_error("tcpfsm hist: bad --by 'port'", tcpfsm(0, "hist", "--by", "port", NULL));
 	expect_usage_error("bad --attach 'kprobe'", tcpfsm(0, "--attach", "kprobe", NULL));
 	expect_usage_error("bad --ringbuf-size '3M'", tcpfsm(0, "--ringbuf-size", "3M", NULL));
@@ -110,7 +110,7 @@ static void test_option_not_for_command(void **state)
 	expect_usage_error("tcpfsm hist: --pid applies to trace and history",
 			   tcpfsm(0, "hist", "--pid", "999999", "-r", "tests/data/exchange.tfr", NULL));
 	expect_usage_error("tcpfsm trace: --sweep applies to watch, serve and top",
-			   tcpfsm(0, "trace", "--sweep", "5s", "--max-conns", "5", NULL));
+			   tcpfsm(0, "trace", "--sweep", "5s", "--max-conns", "5", "-d", "1", NULL));
 }
 
 /* Options may come before the command word. */
