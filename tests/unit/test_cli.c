@@ -51,8 +51,7 @@ static int parse_v(const char *first, va_list ap)
 	return cli_parse(argc_copy, argv_copy, &cfg, argp_flags, err, sizeof(err));
 }
 
-/* expect success with no message */
-static void parse_ok(const char *first, ...)
+static int parse_args(const char *first, ...)
 {
 	va_list ap;
 	int r;
@@ -60,6 +59,13 @@ static void parse_ok(const char *first, ...)
 	va_start(ap, first);
 	r = parse_v(first, ap);
 	va_end(ap);
+	return r;
+}
+
+/* expect success with no message */
+#define parse_ok(...) parse_ok_(parse_args(__VA_ARGS__))
+static void parse_ok_(int r)
+{
 	if (r)
 		print_error("unexpected error: %s\n", err);
 	assert_int_equal(r, 0);
@@ -67,14 +73,9 @@ static void parse_ok(const char *first, ...)
 }
 
 /* expect -EINVAL with a message containing want */
-static void parse_fails(const char *want, const char *first, ...)
+#define parse_fails(want, ...) parse_fails_(want, parse_args(__VA_ARGS__))
+static void parse_fails_(const char *want, int r)
 {
-	va_list ap;
-	int r;
-
-	va_start(ap, first);
-	r = parse_v(first, ap);
-	va_end(ap);
 	assert_int_equal(r, -EINVAL);
 	assert_true(strlen(err) > 0);
 	assert_null(strchr(err, '\n'));
@@ -685,17 +686,6 @@ static void test_combinations(void **unused)
 
 /* Run cli_parse on "tcpfsm [CMD] --help" and return what it printed. */
 static char help_text[32768];
-
-static int parse_args(const char *first, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, first);
-	r = parse_v(first, ap);
-	va_end(ap);
-	return r;
-}
 
 static const char *help_of(const char *cmd)
 {

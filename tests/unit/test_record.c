@@ -437,6 +437,27 @@ static void test_reader_wrong_sizes(void **state)
 			  "%s: corrupt header: header 128 / record 104 bytes, expected 64 / 104");
 }
 
+/* Read path to its end: n good records, then last (0 or -errno), with the
+ * message want (%s: the path; NULL: not checked). */
+static void expect_reads(const char *path, int n, int last, const char *want)
+{
+	struct tcpfsm_event out;
+	struct record_reader *r;
+	char err[512], w[512];
+
+	r = record_reader__open(path, err, sizeof(err));
+	assert_non_null(r);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 1);
+	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), last);
+	if (want) {
+		snprintf(w, sizeof(w), want, path);
+		assert_string_equal(err, w);
+	}
+	assert_int_equal(record_reader__count(r), n);
+	record_reader__close(r);
+}
+
 static void test_reader_truncated_record(void **state)
 {
 	struct tmp *t = *state;
@@ -444,9 +465,7 @@ static void test_reader_truncated_record(void **state)
 	struct tcpfsm_event e[2] = {
 		client_event(1, 10, TCPFSM_CLOSE, TCPFSM_SYN_SENT),
 		client_event(1, 20, TCPFSM_SYN_SENT, TCPFSM_ESTABLISHED),
-	}, out;
-	struct record_reader *r;
-	char err[256], want[512];
+	};
 	FILE *f;
 
 	for (int counted = 0; counted < 2; counted++) {
@@ -458,17 +477,10 @@ static void test_reader_truncated_record(void **state)
 		assert_non_null(f);
 		assert_int_equal(fwrite(&e[0], 1, 50, f), 50);
 		fclose(f);
-
-		r = record_reader__open(t->path, err, sizeof(err));
-		assert_non_null(r);
-		assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 1);
-		assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 1);
-		assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), -ENODATA);
-		snprintf(want, sizeof(want), "%s: truncated record at offset 272 (50 of 104 bytes)%s",
-			 t->path, counted ? "; its header counts 5 records, 2 were read" : "");
-		assert_string_equal(err, want);
-		assert_int_equal(record_reader__count(r), 2);
-		record_reader__close(r);
+		expect_reads(t->path, 2, -ENODATA,
+			     counted ? "%s: truncated record at offset 272 (50 of 104 bytes); its "
+				       "header counts 5 records, 2 were read" :
+				       "%s: truncated record at offset 272 (50 of 104 bytes)");
 	}
 
 	/* a single byte past the header */
@@ -477,12 +489,7 @@ static void test_reader_truncated_record(void **state)
 	f = fopen(t->path, "ab");
 	fputc(0, f);
 	fclose(f);
-	r = record_reader__open(t->path, err, sizeof(err));
-	assert_non_null(r);
-	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), -ENODATA);
-	snprintf(want, sizeof(want), "%s: truncated record at offset 64 (1 of 104 bytes)", t->path);
-	assert_string_equal(err, want);
-	record_reader__close(r);
+	expect_reads(t->path, 0, -ENODATA, "%s: truncated record at offset 64 (1 of 104 bytes)");
 }
 
 /* Cut at a record boundary: only a finished header's count tells. */
@@ -493,41 +500,21 @@ static void test_reader_cut_between_records(void **state)
 	struct tcpfsm_event e[2] = {
 		client_event(1, 10, TCPFSM_CLOSE, TCPFSM_SYN_SENT),
 		client_event(1, 20, TCPFSM_SYN_SENT, TCPFSM_ESTABLISHED),
-	}, out;
-	struct record_reader *r;
-	char err[256], want[512];
+	};
 
 	h.records = 127;
 	write_file(t->path, &h, e, 2);
-	r = record_reader__open(t->path, err, sizeof(err));
-	assert_non_null(r);
-	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 1);
-	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 1);
-	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), -ENODATA);
-	snprintf(want, sizeof(want), "%s is truncated: its header counts 127 records, 2 were read",
-		 t->path);
-	assert_string_equal(err, want);
-	record_reader__close(r);
-
+	expect_reads(t->path, 2, -ENODATA,
+		     "%s is truncated: its header counts 127 records, 2 were read");
 	/* as many as counted: whole */
 	h.records = 2;
 	write_file(t->path, &h, e, 2);
-	r = record_reader__open(t->path, err, sizeof(err));
-	assert_non_null(r);
-	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 1);
-	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 1);
-	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 0);
-	record_reader__close(r);
-
+	expect_reads(t->path, 2, 0, NULL);
 	/* unfinished (a pipe, a killed recorder): no count to hold it to */
 	h.records = 0;
 	h.flags = 0;
 	write_file(t->path, &h, e, 1);
-	r = record_reader__open(t->path, err, sizeof(err));
-	assert_non_null(r);
-	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 1);
-	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 0);
-	record_reader__close(r);
+	expect_reads(t->path, 1, 0, NULL);
 }
 
 /* Each malformed field, caught by record_check and by the reader at its offset. */
