@@ -245,7 +245,7 @@ static const struct command {
 	  "  tcpfsm trace --netns blue --comm nginx\n"
 	  "  tcpfsm trace -r /tmp/t.tfr      # a recording" },
 	{ "history", "tcpfsm history", CMD_HISTORY,
-	  "One record per connection when it closes: its whole path, the time in each\n"
+	  "One record per connection when it closes: its whole path, the time in each "
 	  "state, why it ended.\n"
 	  "\n"
 	  "EXAMPLES:\n"
@@ -253,7 +253,7 @@ static const struct command {
 	  "  tcpfsm history --state TIME_WAIT --rport 443\n"
 	  "  tcpfsm history -r /tmp/t.tfr --json" },
 	{ "record", "tcpfsm record", CMD_RECORD,
-	  "Write the raw events to a file for `-r FILE` later (trace, history, hist,\n"
+	  "Write the raw events to a file for `-r FILE` later (trace, history, hist, "
 	  "watch). The filters apply while recording.\n"
 	  "\n"
 	  "EXAMPLES:\n"
