@@ -378,14 +378,6 @@ static void command_list(char *buf, size_t len, unsigned int cmds)
 	}
 }
 
-const char *cli_command_name(enum tcpfsm_cmd cmd)
-{
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		if (commands[i].cmd == cmd)
-			return commands[i].name;
-	return "?";
-}
-
 int cli_parse_listen(const char *s, struct sockaddr_storage *ss, char *err, size_t errlen)
 {
 	char host[64];

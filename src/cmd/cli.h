@@ -21,9 +21,6 @@
 int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int argp_flags, char *err,
 	      size_t errlen);
 
-/* "trace", "history", ... */
-const char *cli_command_name(enum tcpfsm_cmd cmd);
-
 /* Default of serve --listen: loopback only. */
 #define TCPFSM_DEFAULT_LISTEN "127.0.0.1:9867"
 

@@ -118,12 +118,14 @@ static void test_options_before_command(void **state)
 {
 	char nsarg[16];
 	uint32_t ns;
+	int rc;
 
 	assert_int_equal(netns_enter_new(&ns), 0);
 	snprintf(nsarg, sizeof(nsarg), "%u", ns);
-	if (tcpfsm(0, "-d", "300ms", "--netns", nsarg, "trace", NULL))
-		fprintf(stderr, "output was: %s\n", out);
-	assert_int_equal(tcpfsm(0, "-d", "300ms", "--netns", nsarg, "trace", NULL), 0);
+	rc = tcpfsm(0, "-d", "300ms", "--netns", nsarg, "trace", NULL);
+	if (rc || !strstr(out, "0 events, 0 lost"))
+		fprintf(stderr, "exit %d, output was: %s\n", rc, out);
+	assert_int_equal(rc, 0);
 	assert_non_null(strstr(out, "0 events, 0 lost"));
 }
 
