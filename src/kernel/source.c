@@ -101,6 +101,12 @@ static void drop_privileges(const struct tcpfsm_config *cfg)
 			 (unsigned long long)left);
 }
 
+/* Does the kernel filter anything out? */
+static bool kernel_filtered(const struct tcpfsm_filter *f)
+{
+	return f->family || f->n_ports || f->n_lports || f->n_rports || f->n_netns || f->cgroup_id;
+}
+
 static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 		    struct source_result *res)
 {
@@ -167,7 +173,14 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 	res->lazy = loader__lazy(ld);
 	res->kernel_events = stats[TCPFSM_STAT_EVENTS];
 	loader__free(ld);
-	res->lost = stats[TCPFSM_STAT_LOST] + res->missed;
+	/*
+	 * A missed transition never reached our program, so no filter saw it:
+	 * without filters it was one of ours, lost; with them it may as well
+	 * have been another namespace's or port's (a busy host next to a
+	 * quiet --netns), so it is reported apart, not counted as lost.
+	 */
+	res->missed_unattributed = kernel_filtered(&cfg->kf);
+	res->lost = stats[TCPFSM_STAT_LOST] + (res->missed_unattributed ? 0 : res->missed);
 	res->lost_known = true;
 	if (!err && !cfg->aggregate_only && !res->lazy &&
 	    res->records - res->seeds - res->evidence != stats[TCPFSM_STAT_EVENTS])
@@ -265,7 +278,7 @@ static const char *plural(uint64_t n)
 void source_report(const struct tcpfsm_config *cfg, const struct source_result *res)
 {
 	unsigned long long events = res->records - res->seeds - res->evidence;
-	unsigned long long lost = res->lost, kernel = res->kernel_events;
+	unsigned long long lost = res->lost, kernel = res->kernel_events, ring;
 
 	if (cfg->replay) {
 		if (res->truncated)
@@ -291,12 +304,17 @@ void source_report(const struct tcpfsm_config *cfg, const struct source_result *
 			kernel, plural(kernel), lost, events);
 	else
 		pr_info("%llu event%s, %llu lost", events, plural(events), lost);
-	if (res->lost - res->missed)
+	ring = res->lost - (res->missed_unattributed ? 0 : res->missed);
+	if (ring)
 		pr_warn("%llu event%s lost (ring buffer full): try a larger --ringbuf-size; "
 			"histograms and counts are still exact",
-			(unsigned long long)(res->lost - res->missed),
-			res->lost - res->missed == 1 ? " was" : "s were");
-	if (res->missed)
+			ring, ring == 1 ? " was" : "s were");
+	if (res->missed && res->missed_unattributed)
+		pr_warn("%llu transition%s missed on this host (a softirq interrupted tcpfsm's BPF "
+			"program on the same CPU, and BPF programs do not nest): the filters never "
+			"saw them, so how many were this run's is unknown",
+			(unsigned long long)res->missed, res->missed == 1 ? " was" : "s were");
+	else if (res->missed)
 		pr_warn("%llu transition%s missed (a softirq interrupted tcpfsm's BPF program on "
 			"the same CPU, and BPF programs do not nest): not in any histogram or count "
 			"either",

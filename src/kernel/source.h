@@ -42,8 +42,12 @@ struct source_result {
 	uint64_t records;	/* records delivered */
 	uint64_t seeds;		/* of those, snapshot seeds */
 	uint64_t evidence;	/* of those, evidence records (not transitions) */
-	uint64_t lost;		/* events the kernel could not deliver (incl. missed) */
-	uint64_t missed;	/* of those, never seen: our program was busy */
+	uint64_t lost;		/* events the kernel could not deliver (incl. missed,
+				 * unless missed_unattributed) */
+	uint64_t missed;	/* transitions never seen: our program was busy */
+	/* filters were set: a missed transition may have been another
+	 * namespace's or port's, so missed is not in lost */
+	bool missed_unattributed;
 	bool lost_known;	/* false for a recording that did not end cleanly */
 	bool truncated;		/* a recording cut short (read up to the cut) */
 	/* lazy tracking: the kernel counted kernel_events transitions and

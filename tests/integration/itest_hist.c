@@ -250,6 +250,15 @@ static void test_loss_wording(void **state)
 		      "tcpfsm: warning: 3 transitions were missed (a softirq interrupted tcpfsm's "
 		      "BPF program on the same CPU, and BPF programs do not nest): not in any "
 		      "histogram or count either\n");
+	/* with filters, misses may have been anyone's: not this run's losses */
+	res = (struct source_result){ .kernel_events = 202, .missed = 15, .missed_unattributed = true,
+				      .lost_known = true };
+	expect_report(&hist, &res,
+		      "tcpfsm: 202 events, 0 lost (counted in the kernel, none sent to userspace)\n"
+		      "tcpfsm: warning: 15 transitions were missed on this host (a softirq "
+		      "interrupted tcpfsm's BPF program on the same CPU, and BPF programs do not "
+		      "nest): the filters never saw them, so how many were this run's is "
+		      "unknown\n");
 	res = (struct source_result){ .kernel_events = 1, .lost_known = true };
 	expect_report(&hist, &res,
 		      "tcpfsm: 1 event, 0 lost (counted in the kernel, none sent to userspace)\n");
