@@ -10,9 +10,13 @@
 #include "sys/config.h"
 
 /*
- * Parse the command line into cfg (set to defaults first). On bad input
- * returns -EINVAL with a one-line message in err. argp_flags go to
- * argp_parse (tests pass ARGP_NO_EXIT | ARGP_NO_ERRS).
+ * Parse the command line into cfg (set to defaults first): the command word
+ * may come anywhere among the options ("tcpfsm -d 1 trace"); each command
+ * takes only its own options. On bad input returns -EINVAL with a one-line
+ * message in err, to be printed after cfg->prog ("tcpfsm hist: ..."), exit
+ * status 2. argp_flags go to argp_parse (tests pass ARGP_NO_EXIT |
+ * ARGP_NO_ERRS); without ARGP_NO_ERRS argp reports its own usage errors
+ * (an unknown option, a missing argument) and exits with status 2.
  */
 int cli_parse(int argc, char **argv, struct tcpfsm_config *cfg, unsigned int argp_flags, char *err,
 	      size_t errlen);

@@ -131,11 +131,16 @@ static int hc_end(void *ctx, uint64_t now)
 	}
 	if (!h->start_ns)
 		h->start_ns = now;
+	/* replay: the intervals between the last record and the recording's
+	 * end, as live would have printed them */
+	while (!h->ld && h->cfg->interval_ns && h->next_print_ns <= now && !err) {
+		err = print_interval(h, h->next_print_ns);
+		h->next_print_ns += h->cfg->interval_ns;
+	}
 	/* the last partial interval, then the totals */
-	if (h->cfg->interval_ns && now > h->last_print_ns && !h->cfg->cumulative)
+	if (!err && h->cfg->interval_ns && now > h->last_print_ns && !h->cfg->cumulative)
 		err = print_interval(h, now);
 	if (!err) {
-		h->last_print_ns = h->last_print_ns ? h->last_print_ns : 0;
 		err = header(h, "totals", now, now - h->start_ns);
 	}
 	if (!err)
@@ -152,7 +157,6 @@ int cmd_hist(const struct tcpfsm_config *cfg_in)
 	struct hcmd h = { .cfg = &cfg };
 	struct sink sink = { hc_start, hc_record, hc_tick, hc_end, &h, false };
 	struct source_result res;
-	uint64_t total = 0;
 	int err;
 
 	/* the kernel aggregates: no events to send */
@@ -163,14 +167,8 @@ int cmd_hist(const struct tcpfsm_config *cfg_in)
 	output_init(&h.out);
 	err = source_run(&cfg, &sink, &res);
 	output_flush(&h.out);
-	for (int i = 0; i < TCPFSM_STATE_MAX; i++)
-		for (int j = 0; j < TCPFSM_STATE_MAX; j++)
-			total += h.cur.transitions[i][j];
 	if (!err) {
-		if (cfg.replay)
-			source_report(&cfg, &res);
-		pr_info("%llu transitions%s", (unsigned long long)total,
-			cfg.replay ? "" : " (counted in the kernel: none lost)");
+		source_report(&cfg, &res);
 		if (h.cur.by_other)
 			pr_info("%llu transitions counted under \"other\": more (state, %s) pairs than "
 				"--by-limit %u",

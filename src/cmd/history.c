@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* `tcpfsm history` and `tcpfsm record`. */
+/* `tcpfsm history`: one record per connection when it closes. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +8,6 @@
 #include "cmd/history.h"
 #include "sys/log.h"
 #include "sys/output.h"
-#include "sys/record.h"
 #include "kernel/source.h"
 
 struct hist_ctx {
@@ -125,8 +124,9 @@ int cmd_history(const struct tcpfsm_config *cfg)
 	source_report(cfg, &res);
 	st = conntab__stats(h.tab);
 	conntab__count_states(h.tab, counts);
-	pr_info("%llu connections closed, %u still open (%u in TIME_WAIT), %llu evicted%s",
-		(unsigned long long)st->closed, conntab__live(h.tab) - counts[TCPFSM_TIME_WAIT],
+	pr_info("%llu connection%s closed, %u still open (%u in TIME_WAIT), %llu evicted%s",
+		(unsigned long long)st->closed, st->closed == 1 ? "" : "s",
+		conntab__live(h.tab) - counts[TCPFSM_TIME_WAIT],
 		counts[TCPFSM_TIME_WAIT], (unsigned long long)st->evicted,
 		st->evicted ? " (raise --max-conns)" : "");
 	if (st->timewait_evicted)
@@ -134,50 +134,4 @@ int cmd_history(const struct tcpfsm_config *cfg)
 			(unsigned long long)st->timewait_evicted);
 	conntab__free(h.tab);
 	return 0;
-}
-
-struct rec_ctx {
-	struct record_writer *w;
-	uint64_t written;
-};
-
-static int rec_record(void *ctx, const struct tcpfsm_event *e)
-{
-	struct rec_ctx *r = ctx;
-	int err = record_writer__write(r->w, e);
-
-	if (err)
-		pr_err("writing the record file: %s", strerror(-err));
-	r->written++;
-	return err;
-}
-
-static int rec_tick(void *ctx, uint64_t now)
-{
-	return record_writer__flush(((struct rec_ctx *)ctx)->w);
-}
-
-int cmd_record(const struct tcpfsm_config *cfg)
-{
-	struct rec_ctx r = {};
-	struct sink sink = { NULL, rec_record, rec_tick, NULL, &r, true };
-	struct source_result res;
-	char msg[256];
-	int err, cerr;
-
-	/* open the file first: a bad path fails before anything is loaded */
-	r.w = record_writer__open(cfg->write_path, source_boot_to_real(), clock_ns(CLOCK_BOOTTIME),
-				  msg, sizeof(msg));
-	if (!r.w) {
-		pr_err("%s", msg);
-		return 1;
-	}
-	err = source_run(cfg, &sink, &res);
-	cerr = record_writer__close(r.w, res.lost);
-	if (cerr)
-		pr_err("finishing %s: %s", cfg->write_path, strerror(-cerr));
-	if (!err)
-		source_report(cfg, &res);
-	pr_info("%llu records written to %s", (unsigned long long)r.written, cfg->write_path);
-	return err || cerr ? 1 : 0;
 }

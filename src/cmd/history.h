@@ -6,7 +6,5 @@
 
 /* `tcpfsm history`: one record per connection at close. Exit code. */
 int cmd_history(const struct tcpfsm_config *cfg);
-/* `tcpfsm record -w FILE`: raw records to a file. Exit code. */
-int cmd_record(const struct tcpfsm_config *cfg);
 
 #endif

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stdio.h>
 #include "cmd/cli.h"
-#include "sys/log.h"
 #include "cmd/hist.h"
 #include "cmd/history.h"
+#include "cmd/record.h"
 #include "cmd/serve.h"
 #include "cmd/top.h"
 #include "cmd/trace.h"
@@ -12,11 +12,11 @@
 int main(int argc, char **argv)
 {
 	struct tcpfsm_config cfg;
-	char err[256];
+	char err[512];
 
 	if (cli_parse(argc, argv, &cfg, 0, err, sizeof(err))) {
-		pr_err("%s", err);
-		fprintf(stderr, "Try 'tcpfsm --help' for more information.\n");
+		fprintf(stderr, "%s: %s\n", cfg.prog, err);
+		fprintf(stderr, "Try '%s --help' for more information.\n", cfg.prog);
 		return 2;
 	}
 	switch (cfg.cmd) {

@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "engine/notify.h"
 #include "kernel/loader.h"
+#include "kernel/source.h"
 #include "pure/connfmt.h"
 #include "pure/histogram.h"
 #include "pure/prom.h"
@@ -150,7 +151,7 @@ static void metrics(struct serve *s, struct http_reply *r)
 		return;
 	}
 	in.events_total = stats[TCPFSM_STAT_EVENTS];
-	in.events_lost = stats[TCPFSM_STAT_LOST] + loader__missed(ld);
+	in.events_lost = source_lost(s->cfg, stats[TCPFSM_STAT_LOST], loader__missed(ld));
 	engine__states(s->engine, conns);
 	for (;;) {
 		buf = malloc(cap);

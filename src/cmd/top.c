@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "engine/notify.h"
 #include "kernel/loader.h"
+#include "kernel/source.h"
 #include "pure/histogram.h"
 #include "pure/topview.h"
 #include "sys/log.h"
@@ -73,7 +74,7 @@ static int render(struct top *t, uint64_t now)
 	t->last_render = now;
 	in.transitions_per_s = t->rate;
 	loader__stats(ld, stats);
-	in.lost = stats[TCPFSM_STAT_LOST] + loader__missed(ld);
+	in.lost = source_lost(t->cfg, stats[TCPFSM_STAT_LOST], loader__missed(ld));
 	if (t->curses) {
 		getmaxyx(stdscr, rows, cols);
 		in.width = cols;

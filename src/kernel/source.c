@@ -101,6 +101,22 @@ static void drop_privileges(const struct tcpfsm_config *cfg)
 			 (unsigned long long)left);
 }
 
+/* Does the kernel filter anything out? */
+static bool kernel_filtered(const struct tcpfsm_filter *f)
+{
+	return f->family || f->n_ports || f->n_lports || f->n_rports || f->n_netns || f->cgroup_id;
+}
+
+uint64_t source_lost(const struct tcpfsm_config *cfg, uint64_t ring_lost, uint64_t missed)
+{
+	/*
+	 * A missed transition never reached our program, so no filter saw it:
+	 * without filters it was one of ours, lost; with them it may as well
+	 * have been another namespace's, so it is reported apart.
+	 */
+	return ring_lost + (kernel_filtered(&cfg->kf) ? 0 : missed);
+}
+
 static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 		    struct source_result *res)
 {
@@ -167,7 +183,14 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 	res->lazy = loader__lazy(ld);
 	res->kernel_events = stats[TCPFSM_STAT_EVENTS];
 	loader__free(ld);
-	res->lost = stats[TCPFSM_STAT_LOST] + res->missed;
+	/*
+	 * A missed transition never reached our program, so no filter saw it:
+	 * without filters it was one of ours, lost; with them it may as well
+	 * have been another namespace's or port's (a busy host next to a
+	 * quiet --netns), so it is reported apart, not counted as lost.
+	 */
+	res->missed_unattributed = kernel_filtered(&cfg->kf);
+	res->lost = source_lost(cfg, stats[TCPFSM_STAT_LOST], res->missed);
 	res->lost_known = true;
 	if (!err && !cfg->aggregate_only && !res->lazy &&
 	    res->records - res->seeds - res->evidence != stats[TCPFSM_STAT_EVENTS])
@@ -184,8 +207,8 @@ static int run_replay(const struct tcpfsm_config *cfg, const struct sink *sink,
 	struct source_info info = {};
 	const struct record_header *h;
 	struct record_reader *r;
-	uint64_t last_ts = 0;
-	char err[256];
+	uint64_t last_ts = 0, end_ns;
+	char err[512];
 	int n, ret = 0;
 
 	r = record_reader__open(cfg->replay, err, sizeof(err));
@@ -218,16 +241,37 @@ static int run_replay(const struct tcpfsm_config *cfg, const struct sink *sink,
 		if (ret)
 			break;
 	}
+	res->truncated = n == -ENODATA;
+	/*
+	 * The recording ends when the recorder stopped, maybe well after its
+	 * last record (a socket that sat in CLOSE_WAIT and did nothing else):
+	 * the sink's clock goes there, so alerts fire as they did live. Files
+	 * from before the end time was kept, and cut ones, end at their last
+	 * record.
+	 */
+	end_ns = last_ts;
+	if (n == 0 && res->lost_known && h->end_boot_ns > end_ns)
+		end_ns = h->end_boot_ns;
+	/* the readable part, even before a bad record: its end, then the error */
+	if (!ret && sink->on_tick)
+		ret = sink->on_tick(sink->ctx, end_ns);
+	if (!ret && sink->on_end)
+		ret = sink->on_end(sink->ctx, end_ns);
 	if (n < 0) {
-		pr_err("%s", err);
-		ret = n;
-	} else if (!ret && sink->on_tick) {
-		ret = sink->on_tick(sink->ctx, last_ts);
+		fflush(stdout);
+		if (res->truncated && cfg->partial) {
+			pr_warn("%s (--partial: replayed what is there)", err);
+			n = 0;
+		} else {
+			pr_err("%s%s", err,
+			       res->truncated ? " (--partial replays what is there)" : "");
+		}
 	}
-	if (n >= 0 && !ret && sink->on_end)
-		ret = sink->on_end(sink->ctx, last_ts);
 	record_reader__close(r);
-	return ret < 0 ? ret : 0;
+	/* a sink may stop the replay early (> 0) without an error */
+	if (ret)
+		return ret < 0 ? ret : 0;
+	return n < 0 ? n : 0;
 }
 
 int source_run(const struct tcpfsm_config *cfg, const struct sink *sink, struct source_result *res)
@@ -236,29 +280,53 @@ int source_run(const struct tcpfsm_config *cfg, const struct sink *sink, struct 
 	return cfg->replay ? run_replay(cfg, sink, res) : run_live(cfg, sink, res);
 }
 
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 void source_report(const struct tcpfsm_config *cfg, const struct source_result *res)
 {
 	unsigned long long events = res->records - res->seeds - res->evidence;
+	unsigned long long lost = res->lost, kernel = res->kernel_events, ring;
 
 	if (cfg->replay) {
-		if (res->lost_known)
-			pr_info("%llu events replayed (%llu lost while recording)", events,
-				(unsigned long long)res->lost);
+		if (res->truncated)
+			pr_info("%llu event%s replayed from a truncated recording", events,
+				plural(events));
+		else if (res->lost_known)
+			pr_info("%llu event%s replayed (%llu lost while recording)", events,
+				plural(events), lost);
 		else
-			pr_info("%llu events replayed (the recording did not end cleanly: losses unknown)",
-				events);
-	} else if (res->lazy) {
-		pr_info("%llu events, %llu lost (%llu of them sent to userspace: the tracked "
-			"sockets')",
-			(unsigned long long)res->kernel_events, (unsigned long long)res->lost, events);
-	} else {
-		pr_info("%llu events, %llu lost", events, (unsigned long long)res->lost);
+			pr_info("%llu event%s replayed (the recording did not end cleanly: losses "
+				"unknown)",
+				events, plural(events));
+		return;
 	}
-	if (res->lost - res->missed && !cfg->replay)
-		pr_warn("%llu events were lost (ring buffer full): try a larger --ringbuf-size",
-			(unsigned long long)(res->lost - res->missed));
-	if (res->missed && !cfg->replay)
-		pr_warn("%llu transitions were missed: they happened in a softirq that interrupted "
-			"tcpfsm's BPF program on the same CPU, and BPF programs do not nest",
-			(unsigned long long)res->missed);
+	if (cfg->aggregate_only)
+		/* nothing is sent: only misses are lost (below) */
+		pr_info("%llu event%s, %llu lost (counted in the kernel, none sent to userspace)",
+			kernel, plural(kernel), lost);
+	else if (res->lazy)
+		pr_info("%llu event%s, %llu lost (%llu of them sent to userspace: lazy tracking sends "
+			"a socket's transitions once it has stayed in a state a while, as stuck ones "
+			"do; the kernel counts them all)",
+			kernel, plural(kernel), lost, events);
+	else
+		pr_info("%llu event%s, %llu lost", events, plural(events), lost);
+	ring = res->lost - (res->missed_unattributed ? 0 : res->missed);
+	if (ring)
+		pr_warn("%llu event%s lost (ring buffer full): try a larger --ringbuf-size; "
+			"histograms and counts are still exact",
+			ring, ring == 1 ? " was" : "s were");
+	if (res->missed && res->missed_unattributed)
+		pr_warn("%llu transition%s missed on this host (a softirq interrupted tcpfsm's BPF "
+			"program on the same CPU, and BPF programs do not nest): the filters never "
+			"saw them, so how many were this run's is unknown",
+			(unsigned long long)res->missed, res->missed == 1 ? " was" : "s were");
+	else if (res->missed)
+		pr_warn("%llu transition%s missed (a softirq interrupted tcpfsm's BPF program on "
+			"the same CPU, and BPF programs do not nest): not in any histogram or count "
+			"either",
+			(unsigned long long)res->missed, res->missed == 1 ? " was" : "s were");
 }

@@ -32,12 +32,14 @@ enum attach_mode {
 
 struct tcpfsm_config {
 	enum tcpfsm_cmd cmd;
+	const char *prog;	/* "tcpfsm hist" (the command as named), "tcpfsm" */
 	bool json;
 	int verbose;
 	uint64_t duration_ns;	/* 0: until SIGINT/SIGTERM */
 	struct tcpfsm_filter kf; /* -4/-6, ports, --netns, --cgroup: applied in the kernel */
 	struct user_filter uf;	/* --pid, --comm, --state: applied here */
 	const char *replay;	/* -r FILE: read a recording instead of the kernel */
+	bool partial;		/* -r --partial: a recording cut short is not an error */
 	const char *write_path;	/* record -w FILE */
 	uint64_t min_duration_ns; /* history --min-duration */
 	uint32_t max_conns;	/* history: bound on tracked connections */

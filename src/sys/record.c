@@ -17,6 +17,7 @@ struct record_reader {
 	FILE *f;
 	struct record_header h;
 	uint64_t offset;
+	uint64_t count;		/* records read */
 	const char *path;
 };
 
@@ -116,6 +117,7 @@ fail:
 int record_reader__next(struct record_reader *r, struct tcpfsm_event *e, char *err, size_t errlen)
 {
 	size_t n = fread(e, 1, sizeof(*e), r->f);
+	bool counted = r->h.flags & RECORD_F_FINISHED;
 	const char *why;
 
 	if (n < sizeof(*e) && ferror(r->f)) {
@@ -123,12 +125,25 @@ int record_reader__next(struct record_reader *r, struct tcpfsm_event *e, char *e
 			 (unsigned long long)r->offset, strerror(errno));
 		return -EIO;
 	}
-	if (n == 0)
+	if (n == 0) {
+		/* cut at a record boundary: only a finished header tells */
+		if (counted && r->count < r->h.records) {
+			snprintf(err, errlen,
+				 "%s is truncated: its header counts %llu records, %llu were read",
+				 r->path, (unsigned long long)r->h.records,
+				 (unsigned long long)r->count);
+			return -ENODATA;
+		}
 		return 0;
+	}
 	if (n < sizeof(*e)) {
-		snprintf(err, errlen, "%s: truncated record at offset %llu (%zu of %zu bytes)", r->path,
-			 (unsigned long long)r->offset, n, sizeof(*e));
-		return -EINVAL;
+		int len = snprintf(err, errlen, "%s: truncated record at offset %llu (%zu of %zu bytes)",
+				   r->path, (unsigned long long)r->offset, n, sizeof(*e));
+
+		if (counted && r->h.records > r->count && len >= 0 && (size_t)len < errlen)
+			snprintf(err + len, errlen - len, "; its header counts %llu records, %llu were read",
+				 (unsigned long long)r->h.records, (unsigned long long)r->count);
+		return -ENODATA;
 	}
 	why = record_check(e);
 	if (why) {
@@ -137,12 +152,18 @@ int record_reader__next(struct record_reader *r, struct tcpfsm_event *e, char *e
 		return -EINVAL;
 	}
 	r->offset += n;
+	r->count++;
 	return 1;
 }
 
 const struct record_header *record_reader__header(const struct record_reader *r)
 {
 	return &r->h;
+}
+
+uint64_t record_reader__count(const struct record_reader *r)
+{
+	return r->count;
 }
 
 void record_reader__close(struct record_reader *r)
@@ -203,13 +224,14 @@ int record_writer__flush(struct record_writer *w)
 	return fflush(w->f) ? -errno : 0;
 }
 
-int record_writer__close(struct record_writer *w, uint64_t lost)
+int record_writer__close(struct record_writer *w, uint64_t lost, uint64_t end_boot_ns)
 {
 	int err = 0;
 
 	if (fflush(w->f))
 		err = -errno;
 	w->h.lost = lost;
+	w->h.end_boot_ns = end_boot_ns;
 	w->h.flags |= RECORD_F_FINISHED;
 	/* a pipe keeps the unfinished header: counts unknown, not wrong */
 	if (!err && !fseek(w->f, 0, SEEK_SET)) {

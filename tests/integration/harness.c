@@ -133,7 +133,8 @@ int tracer_start_cmd(struct tracer *t, const char *cmd, uint32_t netns, const ch
 	snprintf(ns, sizeof(ns), "%u", netns);
 	argv[n++] = tcpfsm_path();
 	argv[n++] = cmd;
-	if (strcmp(cmd, "record"))
+	/* record writes a binary file, top a screen: no --json there */
+	if (strcmp(cmd, "record") && strcmp(cmd, "top"))
 		argv[n++] = "--json";
 	argv[n++] = "--netns";
 	argv[n++] = ns;

@@ -33,7 +33,8 @@ struct tracer {
  * NULL) and wait until it says it is tracing. Returns 0 or -errno.
  */
 int tracer_start(struct tracer *t, uint32_t netns, const char *const *extra);
-/* The same for any command: `tcpfsm CMD --json --netns INODE [extra...]`. */
+/* The same for any command: `tcpfsm CMD --json --netns INODE [extra...]`
+ * (no --json for record and top). */
 int tracer_start_cmd(struct tracer *t, const char *cmd, uint32_t netns, const char *const *extra);
 /* Wait until its stdout contains needle (it flushes every 50 ms): 0, or
  * -ETIMEDOUT after timeout_ms. */

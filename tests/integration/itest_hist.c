@@ -2,8 +2,9 @@
 /*
  * `tcpfsm hist` against real traffic in a fresh network namespace: counts
  * equal the transitions made, durations bound by what the test slept, --by
- * keys, -i intervals that add up to the totals; and, through the loader API,
- * histograms that stay exact while the ring buffer overflows.
+ * keys, -i intervals that add up to the totals; through the loader API,
+ * histograms that stay exact while the ring buffer overflows; and the loss
+ * summary every command prints.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,11 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "harness.h"
 #include "pure/histogram.h"
 #include "kernel/loader.h"
+#include "kernel/source.h"
 
 #define N_CONNS 20
 #define SLEEP_MS 50
@@ -109,7 +112,18 @@ static void test_counts_and_durations(void **state)
 	/* by local port: every child's SYN_RECV under the server's port */
 	snprintf(key, sizeof(key), "%u", port);
 	assert_int_equal(ev_int(row(&t, "SYN_RECV", key, true), "count"), N_CONNS);
-	assert_non_null(strstr(t.err_text, " transitions (counted in the kernel"));
+	/* loss in the same words as every command: every transition counted
+	 * in the kernel (10 per connection, and the listener's 2) */
+	{
+		char line[96];
+
+		snprintf(line, sizeof(line), "tcpfsm: %d events, 0 lost (counted in the kernel",
+			 10 * N_CONNS + 2);
+		if (!strstr(t.err_text, line))
+			fprintf(stderr, "no '%s' in: %s\n", line, t.err_text);
+		assert_non_null(strstr(t.err_text, line));
+		assert_null(strstr(t.err_text, "none lost"));
+	}
 	tracer_free(&t);
 }
 
@@ -185,12 +199,103 @@ static void test_exact_while_losing_events(void **state)
 	loader__free(ld);
 }
 
+/* What source_report prints for cfg and res (its stderr). */
+static const char *report(const struct tcpfsm_config *cfg, const struct source_result *res)
+{
+	static char text[4096];
+	char path[] = "/tmp/tcpfsm-itest-report-XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	ssize_t n;
+
+	assert_true(fd >= 0 && saved >= 0);
+	unlink(path);
+	fflush(stderr);
+	dup2(fd, 2);
+	source_report(cfg, res);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, text, sizeof(text) - 1, 0);
+	close(fd);
+	text[n > 0 ? n : 0] = 0;
+	return text;
+}
+
+static void expect_report(const struct tcpfsm_config *cfg, const struct source_result *res,
+			  const char *want)
+{
+	const char *got = report(cfg, res);
+
+	if (strcmp(got, want))
+		fprintf(stderr, "got:\n%swant:\n%s", got, want);
+	assert_string_equal(got, want);
+}
+
+/*
+ * Loss is reported in the same words by every command, hist included: its
+ * kernel-side counts, and transitions the kernel program missed (which no
+ * histogram has) are not "none lost".
+ */
+static void test_loss_wording(void **state)
+{
+	struct tcpfsm_config hist = { .cmd = CMD_HIST, .aggregate_only = true };
+	struct tcpfsm_config trace = { .cmd = CMD_TRACE }, watch = { .cmd = CMD_WATCH };
+	struct tcpfsm_config replay = { .cmd = CMD_HISTORY, .replay = "f.tfr" };
+	struct source_result res = { .kernel_events = 290082, .lost = 3, .missed = 3,
+				     .lost_known = true };
+
+	expect_report(&hist, &res,
+		      "tcpfsm: 290082 events, 3 lost (counted in the kernel, none sent to "
+		      "userspace)\n"
+		      "tcpfsm: warning: 3 transitions were missed (a softirq interrupted tcpfsm's "
+		      "BPF program on the same CPU, and BPF programs do not nest): not in any "
+		      "histogram or count either\n");
+	/* with filters, misses may have been anyone's: not this run's losses */
+	res = (struct source_result){ .kernel_events = 202, .missed = 15, .missed_unattributed = true,
+				      .lost_known = true };
+	expect_report(&hist, &res,
+		      "tcpfsm: 202 events, 0 lost (counted in the kernel, none sent to userspace)\n"
+		      "tcpfsm: warning: 15 transitions were missed on this host (a softirq "
+		      "interrupted tcpfsm's BPF program on the same CPU, and BPF programs do not "
+		      "nest): the filters never saw them, so how many were this run's is "
+		      "unknown\n");
+	res = (struct source_result){ .kernel_events = 1, .lost_known = true };
+	expect_report(&hist, &res,
+		      "tcpfsm: 1 event, 0 lost (counted in the kernel, none sent to userspace)\n");
+	/* events: what reached userspace, without seeds and evidence */
+	res = (struct source_result){ .records = 7, .seeds = 3, .evidence = 3, .lost = 2,
+				      .missed = 1, .lost_known = true };
+	expect_report(&trace, &res,
+		      "tcpfsm: 1 event, 2 lost\n"
+		      "tcpfsm: warning: 1 event was lost (ring buffer full): try a larger "
+		      "--ringbuf-size; histograms and counts are still exact\n"
+		      "tcpfsm: warning: 1 transition was missed (a softirq interrupted tcpfsm's "
+		      "BPF program on the same CPU, and BPF programs do not nest): not in any "
+		      "histogram or count either\n");
+	/* lazy: what the count is, and what was sent */
+	res = (struct source_result){ .records = 3, .seeds = 3, .kernel_events = 252,
+				      .lazy = true, .lost_known = true };
+	expect_report(&watch, &res,
+		      "tcpfsm: 252 events, 0 lost (0 of them sent to userspace: lazy tracking "
+		      "sends a socket's transitions once it has stayed in a state a while, as "
+		      "stuck ones do; the kernel counts them all)\n");
+	res = (struct source_result){ .records = 1, .lost = 4, .lost_known = true };
+	expect_report(&replay, &res, "tcpfsm: 1 event replayed (4 lost while recording)\n");
+	res.lost_known = false;
+	expect_report(&replay, &res,
+		      "tcpfsm: 1 event replayed (the recording did not end cleanly: losses "
+		      "unknown)\n");
+	res.truncated = true;
+	expect_report(&replay, &res, "tcpfsm: 1 event replayed from a truncated recording\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts_and_durations),
 		cmocka_unit_test(test_intervals_add_up),
 		cmocka_unit_test(test_exact_while_losing_events),
+		cmocka_unit_test(test_loss_wording),
 	};
 
 	return cmocka_run_group_tests_name("itest_hist", tests, NULL, NULL);

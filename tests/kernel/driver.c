@@ -1201,7 +1201,7 @@ static bool hist_counts(void)
 			 conns);
 		ok = false;
 	}
-	if (ok && !strstr(t.err_text, " transitions (counted in the kernel")) {
+	if (ok && !strstr(t.err_text, " lost (counted in the kernel")) {
 		snprintf(why, sizeof(why), "no kernel-side count on stderr");
 		ok = false;
 	}

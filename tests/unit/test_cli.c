@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <pwd.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "cmd/cli.h"
 
@@ -18,7 +19,8 @@
 #define MAX_ARGS 64
 
 static struct tcpfsm_config cfg;
-static char err[256];
+static char err[512];
+static unsigned int argp_flags = ARGP_NO_EXIT | ARGP_NO_ERRS;
 /* writable copies: argp may permute argv */
 static char *argv_copy[MAX_ARGS + 1];
 static int argc_copy;
@@ -46,11 +48,10 @@ static int parse_v(const char *first, va_list ap)
 	err[sizeof(err) - 1] = 0;
 	/* cli_parse must reset whatever was there */
 	memset(&cfg, 0xa5, sizeof(cfg));
-	return cli_parse(argc_copy, argv_copy, &cfg, ARGP_NO_EXIT | ARGP_NO_ERRS, err, sizeof(err));
+	return cli_parse(argc_copy, argv_copy, &cfg, argp_flags, err, sizeof(err));
 }
 
-/* expect success with no message */
-static void parse_ok(const char *first, ...)
+static int parse_args(const char *first, ...)
 {
 	va_list ap;
 	int r;
@@ -58,6 +59,13 @@ static void parse_ok(const char *first, ...)
 	va_start(ap, first);
 	r = parse_v(first, ap);
 	va_end(ap);
+	return r;
+}
+
+/* expect success with no message */
+#define parse_ok(...) parse_ok_(parse_args(__VA_ARGS__))
+static void parse_ok_(int r)
+{
 	if (r)
 		print_error("unexpected error: %s\n", err);
 	assert_int_equal(r, 0);
@@ -65,14 +73,9 @@ static void parse_ok(const char *first, ...)
 }
 
 /* expect -EINVAL with a message containing want */
-static void parse_fails(const char *want, const char *first, ...)
+#define parse_fails(want, ...) parse_fails_(want, parse_args(__VA_ARGS__))
+static void parse_fails_(const char *want, int r)
 {
-	va_list ap;
-	int r;
-
-	va_start(ap, first);
-	r = parse_v(first, ap);
-	va_end(ap);
 	assert_int_equal(r, -EINVAL);
 	assert_true(strlen(err) > 0);
 	assert_null(strchr(err, '\n'));
@@ -328,6 +331,16 @@ static void test_netns(void **unused)
 
 	parse_fails("netns '/nonexistent': No such file or directory", "--netns", "/nonexistent",
 		    NULL);
+	/* a file that is not a namespace, a namespace of another kind */
+	parse_fails("netns '/etc/passwd': not a network namespace", "--netns", "/etc/passwd", NULL);
+	parse_fails("netns '/proc/self': not a network namespace", "--netns", "/proc/self", NULL);
+	parse_fails("netns '/proc/self/ns/uts': not a network namespace", "--netns",
+		    "/proc/self/ns/uts", NULL);
+	/* a word without '/' is an `ip netns` name */
+	parse_fails("netns 'tcpfsm-no-such-netns': no /run/netns/tcpfsm-no-such-netns "
+		    "(`ip netns list` shows the names)",
+		    "--netns", "tcpfsm-no-such-netns", NULL);
+	parse_fails("bad netns '..'", "--netns", "..", NULL);
 	parse_fails("bad netns '0'", "--netns", "0", NULL);
 	parse_fails("bad netns '4294967296'", "--netns", "4294967296", NULL);
 	parse_fails("netns ''", "--netns", "", NULL);
@@ -365,13 +378,35 @@ static void test_state(void **unused)
 {
 	parse_ok("--state", "SYN-RECEIVED", NULL);
 	assert_int_equal(cfg.uf.state_mask, 1u << TCPFSM_SYN_RECV);
-	parse_ok("--state", "close_wait", "--state=TIME-WAIT", NULL);
+	parse_ok("history", "--state", "close_wait", "--state=TIME-WAIT", NULL);
 	assert_int_equal(cfg.uf.state_mask, (1u << TCPFSM_CLOSE_WAIT) | (1u << TCPFSM_TIME_WAIT));
-	parse_ok("--state", "NEW_SYN_RECV", NULL);
-	assert_int_equal(cfg.uf.state_mask, 1u << 12);
 
 	parse_fails("unknown state 'bogus'", "--state", "bogus", NULL);
 	parse_fails("unknown state ''", "--state", "", NULL);
+}
+
+/* States a command never sees cannot select anything: an error, not an
+ * empty run that exits 0. */
+static void test_state_never_matches(void **unused)
+{
+	parse_fails("--state TIME_WAIT never matches in trace: the kernel reports no transition "
+		    "into TIME_WAIT",
+		    "trace", "--state", "TIME_WAIT", NULL);
+	/* it says what does work */
+	assert_non_null(strstr(err, "history --state TIME_WAIT"));
+	parse_fails("never matches in trace", "--state", "time-wait", NULL);
+	parse_fails("never matches in trace", "trace", "--state", "CLOSE_WAIT", "--state",
+		    "TIME_WAIT", NULL);
+	parse_fails("--state NEW_SYN_RECV never matches in trace", "trace", "--state",
+		    "NEW_SYN_RECV", NULL);
+	parse_fails("--state NEW_SYN_RECV never matches in history", "history", "--state",
+		    "NEW_SYN_RECV", NULL);
+	assert_non_null(strstr(err, "--state SYN_RECV"));
+	/* history sees TIME_WAIT at the end of a path */
+	parse_ok("history", "--state", "TIME_WAIT", NULL);
+	assert_int_equal(cfg.uf.state_mask, 1u << TCPFSM_TIME_WAIT);
+	parse_ok("trace", "--state", "SYN_RECV", NULL);
+	assert_int_equal(cfg.uf.state_mask, 1u << TCPFSM_SYN_RECV);
 }
 
 static void test_attach(void **unused)
@@ -464,10 +499,10 @@ static void test_alert_exec_user(void **unused)
 	/* only with a hook, only where there are alerts */
 	parse_fails("--alert-exec-user goes with --alert-exec CMD", "watch", "--alert-exec-user",
 		    "nobody", NULL);
-	parse_fails("--alert-exec-user are for watch, serve and top", "trace", "--alert-exec-user",
-		    "nobody", NULL);
-	parse_fails("are for watch, serve and top", "history", "--alert-exec", "/bin/true",
+	parse_fails("--alert-exec-user applies to watch, serve and top", "trace",
 		    "--alert-exec-user", "nobody", NULL);
+	parse_fails("--alert-exec applies to watch, serve and top", "history", "--alert-exec",
+		    "/bin/true", "--alert-exec-user", "nobody", NULL);
 	/* missing argument */
 	parse_fails("", "watch", "--alert-exec", "/bin/true", "--alert-exec-user", NULL);
 	/* a later parse forgets it */
@@ -481,7 +516,10 @@ static void test_commands_and_arguments(void **unused)
 	parse_fails("unknown command 'frobnicate'", "frobnicate", "-j", NULL);
 	parse_fails("unexpected argument 'extra'", "trace", "extra", NULL);
 	parse_fails("unexpected argument 'extra'", "trace", "-j", "extra", NULL);
-	parse_fails("unexpected argument 'trace'", "-j", "trace", NULL);
+	parse_fails("unexpected argument 'history'", "trace", "history", NULL);
+	/* the first word that is not an option is the command */
+	parse_fails("unknown command 'extra'", "-j", "extra", NULL);
+	parse_fails("unknown command '5'", "-j", "5", NULL);
 	/* an unknown option: argp's own error, a generic message here */
 	parse_fails("bad command line", "--no-such-option", NULL);
 	parse_fails("bad command line", "-Z", NULL);
@@ -519,6 +557,217 @@ static void test_everything_together(void **unused)
 	assert_defaults();
 }
 
+/*
+ * Every command rejects one option it does not take, saying where it
+ * applies; the default command (trace) says that it is the default.
+ */
+static void test_options_per_command(void **unused)
+{
+	parse_fails("--sweep applies to watch, serve and top", "trace", "--sweep", "5s", NULL);
+	parse_fails("--max-conns applies to history, watch, serve and top", "trace", "--max-conns",
+		    "5", NULL);
+	parse_fails("-w/--write applies to record", "trace", "-w", "/tmp/x", NULL);
+	parse_fails("-i/--interval applies to hist and top", "history", "-i", "1s", NULL);
+	parse_fails("--log applies to serve", "history", "--log", "/tmp/x", NULL);
+	parse_fails("--pid applies to trace and history", "record", "-w", "/tmp/x", "--pid", "1",
+		    NULL);
+	parse_fails("-j/--json applies to trace, history, hist, watch and serve", "record", "-w",
+		    "/tmp/x", "-j", NULL);
+	parse_fails("-r/--replay applies to trace, history, hist and watch", "record", "-r",
+		    "/tmp/x", NULL);
+	parse_fails("--alert applies to watch, serve and top", "hist", "--alert", "SYN_SENT=1s",
+		    NULL);
+	parse_fails("--pid applies to trace and history", "hist", "--pid", "999999", "-r",
+		    "/tmp/x", NULL);
+	parse_fails("--state applies to trace and history", "hist", "--state", "SYN_SENT", NULL);
+	parse_fails("--by applies to hist", "watch", "--by", "lport", NULL);
+	parse_fails("--comm applies to trace and history", "watch", "--comm", "nginx", NULL);
+	parse_fails("--batch applies to top", "serve", "--batch", NULL);
+	parse_fails("-r/--replay applies to trace, history, hist and watch", "serve", "-r",
+		    "/tmp/x", NULL);
+	parse_fails("--listen applies to serve", "top", "--listen", "127.0.0.1:1", NULL);
+	parse_fails("-j/--json applies to trace, history, hist, watch and serve", "top", "-j",
+		    NULL);
+	parse_fails("--min-duration applies to history", "top", "--min-duration", "1s", NULL);
+	/* the default command */
+	parse_fails("--alert applies to watch, serve and top, not to trace (the default command)",
+		    "--alert", "SYN_SENT=1s", NULL);
+	parse_fails("-i/--interval applies to hist and top, not to trace", "-i", "1s", NULL);
+	/* in the = form, abbreviated, before the command */
+	parse_fails("--alert applies to watch, serve and top", "hist", "--alert=SYN_SENT=1s",
+		    NULL);
+	parse_fails("--cumulative applies to hist", "--cumul", "top", NULL);
+
+	/* and each takes its own */
+	parse_ok("trace", "--pid", "1", "--comm", "x", "--state", "SYN_SENT", "-j", "-r", "f",
+		 NULL);
+	parse_ok("history", "--min-duration", "1s", "--max-conns", "9", "--state", "LISTEN",
+		 "-r", "f", "--partial", NULL);
+	parse_ok("record", "-w", "f", "-d", "1", "--port", "80", "--ringbuf-size", "1M", NULL);
+	parse_ok("hist", "-i", "1s", "--cumulative", "--by", "lport", "--by-limit", "9", "-j",
+		 NULL);
+	assert_int_equal(cfg.cmd, CMD_HIST);
+	assert_int_equal(cfg.interval_ns, SEC);
+	parse_ok("watch", "--alert", "CLOSE_WAIT=2s", "--sweep", "100ms", "-r", "f", "-j", NULL);
+	assert_true(cfg.lazy);
+	parse_ok("serve", "--listen", "127.0.0.1:1", "--log", "/tmp/x", "--buckets", "1s",
+		 "--max-conns", "9", NULL);
+	assert_false(cfg.lazy);
+	parse_ok("top", "--batch", "-i", "2s", "--alert", "SYN_SENT=1s", NULL);
+	assert_int_equal(cfg.interval_ns, 2 * SEC);
+	assert_true(cfg.batch);
+}
+
+/* The command word may follow options, which may take the next word. */
+static void test_options_before_command(void **unused)
+{
+	parse_ok("-d", "1", "trace", NULL);
+	assert_int_equal(cfg.cmd, CMD_TRACE);
+	assert_int_equal(cfg.duration_ns, SEC);
+	assert_string_equal(cfg.prog, "tcpfsm trace");
+	parse_ok("-d", "2", "hist", "-i", "1s", NULL);
+	assert_int_equal(cfg.cmd, CMD_HIST);
+	assert_int_equal(cfg.duration_ns, 2 * SEC);
+	parse_ok("--duration", "3", "history", NULL);
+	assert_int_equal(cfg.cmd, CMD_HISTORY);
+	assert_int_equal(cfg.duration_ns, 3 * SEC);
+	parse_ok("--dur", "4", "watch", NULL);
+	assert_int_equal(cfg.cmd, CMD_WATCH);
+	assert_int_equal(cfg.duration_ns, 4 * SEC);
+	parse_ok("-jd", "5", "serve", NULL);
+	assert_int_equal(cfg.cmd, CMD_SERVE);
+	assert_int_equal(cfg.duration_ns, 5 * SEC);
+	assert_true(cfg.json);
+	parse_ok("-d6", "top", NULL);
+	assert_int_equal(cfg.cmd, CMD_TOP);
+	assert_int_equal(cfg.duration_ns, 6 * SEC);
+	parse_ok("--duration=7", "-v", "record", "-w", "f", NULL);
+	assert_int_equal(cfg.cmd, CMD_RECORD);
+	assert_int_equal(cfg.duration_ns, 7 * SEC);
+	/* an option's argument that reads like a command is not one */
+	parse_ok("--comm", "trace", "history", NULL);
+	assert_int_equal(cfg.cmd, CMD_HISTORY);
+	assert_string_equal(cfg.uf.comms[0], "trace");
+	parse_ok("--comm", "history", NULL);
+	assert_int_equal(cfg.cmd, CMD_TRACE);
+	assert_string_equal(cfg.uf.comms[0], "history");
+	assert_string_equal(cfg.prog, "tcpfsm");
+	parse_ok("-4", "--port", "80", "hist", "--by", "lport", NULL);
+	assert_int_equal(cfg.cmd, CMD_HIST);
+	assert_int_equal(cfg.kf.ports[0], 80);
+	/* after --, words are arguments */
+	parse_fails("unexpected argument 'trace'", "--", "trace", NULL);
+	/* options of the command named later are checked against it */
+	parse_fails("--by applies to hist", "--by", "lport", "trace", NULL);
+	parse_ok("--by", "lport", "hist", NULL);
+	assert_int_equal(cfg.cmd, CMD_HIST);
+}
+
+/* What goes together and what does not. */
+static void test_combinations(void **unused)
+{
+	parse_fails("-d/--duration does not go with -r FILE", "trace", "-r", "f", "-d", "1",
+		    NULL);
+	parse_fails("--ringbuf-size does not go with -r FILE", "history", "-r", "f",
+		    "--ringbuf-size", "1M", NULL);
+	parse_fails("--attach does not go with -r FILE", "watch", "--attach", "tp_btf", "-r", "f",
+		    NULL);
+	parse_fails("--btf does not go with -r FILE", "hist", "-r", "f", "--btf", "/b", NULL);
+	parse_fails("--partial goes with -r FILE", "trace", "--partial", NULL);
+	parse_ok("trace", "-r", "f", "--partial", NULL);
+	assert_true(cfg.partial);
+	assert_string_equal(cfg.replay, "f");
+	parse_fails("record needs -w FILE", "record", NULL);
+	parse_fails("--cumulative goes with -i INTERVAL", "hist", "--cumulative", NULL);
+	parse_fails("--by-limit goes with --by", "hist", "--by-limit", "5", NULL);
+	parse_fails("--alert-exec-timeout goes with --alert-exec CMD", "watch",
+		    "--alert-exec-timeout", "5s", NULL);
+}
+
+/* Run cli_parse on "tcpfsm [CMD] --help" and return what it printed. */
+static char help_text[32768];
+
+static const char *help_of(const char *cmd)
+{
+	char path[] = "/tmp/tcpfsm-test-help-XXXXXX";
+	int fd = mkstemp(path), saved;
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	unlink(path);
+	fflush(stdout);
+	saved = dup(1);
+	assert_true(saved >= 0);
+	dup2(fd, 1);
+	/* argp prints help only when it may print errors too; without
+	 * exiting it goes on to check the rest (record's -w) */
+	argp_flags = ARGP_NO_EXIT;
+	if (cmd)
+		parse_args(cmd, "--help", NULL);
+	else
+		parse_args("--help", NULL);
+	argp_flags = ARGP_NO_EXIT | ARGP_NO_ERRS;
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	n = pread(fd, help_text, sizeof(help_text) - 1, 0);
+	close(fd);
+	assert_true(n > 0);
+	help_text[n] = 0;
+	return help_text;
+}
+
+static void help_has(const char *cmd, const char *const *yes, const char *const *no)
+{
+	const char *h = help_of(cmd);
+
+	for (; *yes; yes++) {
+		if (!strstr(h, *yes))
+			print_error("%s --help lacks '%s'\n", cmd ? cmd : "", *yes);
+		assert_non_null(strstr(h, *yes));
+	}
+	for (; *no; no++) {
+		if (strstr(h, *no))
+			print_error("%s --help shows '%s'\n", cmd ? cmd : "", *no);
+		assert_null(strstr(h, *no));
+	}
+}
+
+#define L(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* Each command's --help lists its own options and no other's. */
+static void test_help_per_command(void **unused)
+{
+	help_has(NULL, L("COMMAND is one of", "EXAMPLES", "--netns", "--pid", "--state", "-r,"),
+		 /* (the examples show other commands' options) */
+		 L("--alert=", "--by=", "--listen=", "--batch", "--write=", "--max-conns="));
+	help_has("trace", L("Usage: tcpfsm trace", "--json", "--pid", "--comm", "--state",
+			    "Transitions into or out of STATE", "--replay", "--partial", "--netns",
+			    "--ringbuf-size", "Exit status"),
+		 L("--alert", "--by", "--listen", "--batch", "--write", "--max-conns",
+		   "--min-duration", "--interval", "COMMAND is one of"));
+	help_has("history", L("Usage: tcpfsm history", "--min-duration", "--max-conns",
+			      "Connections whose path went through STATE", "--pid", "--replay"),
+		 L("--alert", "--by", "--listen", "--batch", "--write", "--interval",
+		   "Transitions into or out of"));
+	help_has("record", L("Usage: tcpfsm record", "--write", "--port", "--netns", "--duration"),
+		 L("--json", "--pid", "--state", "--replay", "--alert", "--by", "--listen",
+		   "--max-conns"));
+	help_has("hist", L("Usage: tcpfsm hist", "--interval", "--cumulative", "--by", "--by-limit",
+			   "--replay", "--json"),
+		 L("--alert", "--pid", "--comm", "--state", "--listen", "--batch", "--write",
+		   "--max-conns", "Refresh"));
+	help_has("watch", L("Usage: tcpfsm watch", "--alert", "--sweep", "--alert-exec-user",
+			    "--max-conns", "--replay", "--json"),
+		 L("--pid", "--state", "--by", "--listen", "--batch", "--write", "--interval"));
+	help_has("serve", L("Usage: tcpfsm serve", "--listen", "--log", "--buckets", "--alert",
+			    "--json"),
+		 L("--pid", "--state", "--by", "--batch", "--write", "--replay", "--interval"));
+	help_has("top", L("Usage: tcpfsm top", "--batch", "Refresh every DURATION", "--alert"),
+		 L("--json", "--pid", "--state", "--by", "--listen", "--write", "--replay",
+		   "--cumulative"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +783,11 @@ int main(void)
 		cmocka_unit_test(test_netns),
 		cmocka_unit_test(test_cgroup),
 		cmocka_unit_test(test_state),
+		cmocka_unit_test(test_state_never_matches),
+		cmocka_unit_test(test_options_per_command),
+		cmocka_unit_test(test_options_before_command),
+		cmocka_unit_test(test_combinations),
+		cmocka_unit_test(test_help_per_command),
 		cmocka_unit_test(test_attach),
 		cmocka_unit_test(test_btf),
 		cmocka_unit_test(test_ringbuf_size),

@@ -122,7 +122,7 @@ static void test_layout(void **unused)
 	assert_int_equal(offsetof(struct record_header, start_boot_ns), 32);
 	assert_int_equal(offsetof(struct record_header, records), 40);
 	assert_int_equal(offsetof(struct record_header, lost), 48);
-	assert_int_equal(offsetof(struct record_header, reserved), 56);
+	assert_int_equal(offsetof(struct record_header, end_boot_ns), 56);
 
 	assert_int_equal(sizeof(struct tcpfsm_event), 104);
 	assert_int_equal(offsetof(struct tcpfsm_event, ts_ns), 0);
@@ -192,7 +192,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 0);
 	record_reader__close(r);
 
-	assert_int_equal(record_writer__close(w, 7), 0);
+	assert_int_equal(record_writer__close(w, 7, 0x0102030405060708ULL), 0);
 	assert_int_equal(stat(t->path, &st), 0);
 	assert_int_equal(st.st_size, HDR + 3 * REC);
 
@@ -206,7 +206,8 @@ static void test_round_trip(void **state)
 	assert_memory_equal(raw + 8, HEX(1, 0, 0, 0, 64, 0, 0, 0, 104, 0, 0, 0, 1, 0, 0, 0), 16);
 	/* 3 records, 7 lost */
 	assert_memory_equal(raw + 40, HEX(3, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0), 16);
-	assert_memory_equal(raw + 56, ((uint8_t[8]){}), 8);
+	/* the end time, where 8 reserved bytes were */
+	assert_memory_equal(raw + 56, HEX(8, 7, 6, 5, 4, 3, 2, 1), 8);
 
 	r = record_reader__open(t->path, err, sizeof(err));
 	assert_non_null(r);
@@ -220,10 +221,13 @@ static void test_round_trip(void **state)
 	assert_int_equal(h->start_boot_ns, 4000);
 	assert_int_equal(h->records, 3);
 	assert_int_equal(h->lost, 7);
+	assert_int_equal(h->end_boot_ns, 0x0102030405060708ULL);
 	for (size_t i = 0; i < ARRAY_SIZE(in); i++) {
+		assert_int_equal(record_reader__count(r), i);
 		assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 1);
 		assert_memory_equal(&out, &in[i], sizeof(out));
 	}
+	assert_int_equal(record_reader__count(r), 3);
 	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 0);
 	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 0); /* stays at the end */
 	record_reader__close(r);
@@ -241,7 +245,7 @@ static void test_empty_recording(void **state)
 
 	w = record_writer__open(t->path, 1, 2, err, sizeof(err));
 	assert_non_null(w);
-	assert_int_equal(record_writer__close(w, 0), 0);
+	assert_int_equal(record_writer__close(w, 0, 3), 0);
 	r = record_reader__open(t->path, err, sizeof(err));
 	assert_non_null(r);
 	assert_int_equal(record_reader__header(r)->flags, RECORD_F_FINISHED);
@@ -271,7 +275,7 @@ static void test_writer_to_pipe(void **state)
 	assert_non_null(w);
 	assert_int_equal(record_writer__write(w, &e), 0);
 	assert_int_equal(record_writer__write(w, &e), 0);
-	assert_int_equal(record_writer__close(w, 5), 0);
+	assert_int_equal(record_writer__close(w, 5, 77), 0);
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	assert_int_equal(n, HDR + 2 * REC);
@@ -279,6 +283,7 @@ static void test_writer_to_pipe(void **state)
 	assert_int_equal(h.flags, 0); /* counts unknown, not wrong */
 	assert_int_equal(h.records, 0);
 	assert_int_equal(h.lost, 0);
+	assert_int_equal(h.end_boot_ns, 0);
 	assert_true(h.boot_to_real_ns == 11);
 	assert_int_equal(h.start_boot_ns, 22);
 
@@ -432,6 +437,27 @@ static void test_reader_wrong_sizes(void **state)
 			  "%s: corrupt header: header 128 / record 104 bytes, expected 64 / 104");
 }
 
+/* Read path to its end: n good records, then last (0 or -errno), with the
+ * message want (%s: the path; NULL: not checked). */
+static void expect_reads(const char *path, int n, int last, const char *want)
+{
+	struct tcpfsm_event out;
+	struct record_reader *r;
+	char err[512], w[512];
+
+	r = record_reader__open(path, err, sizeof(err));
+	assert_non_null(r);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 1);
+	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), last);
+	if (want) {
+		snprintf(w, sizeof(w), want, path);
+		assert_string_equal(err, w);
+	}
+	assert_int_equal(record_reader__count(r), n);
+	record_reader__close(r);
+}
+
 static void test_reader_truncated_record(void **state)
 {
 	struct tmp *t = *state;
@@ -439,39 +465,56 @@ static void test_reader_truncated_record(void **state)
 	struct tcpfsm_event e[2] = {
 		client_event(1, 10, TCPFSM_CLOSE, TCPFSM_SYN_SENT),
 		client_event(1, 20, TCPFSM_SYN_SENT, TCPFSM_ESTABLISHED),
-	}, out;
-	struct record_reader *r;
-	char err[256], want[512];
+	};
 	FILE *f;
 
-	write_file(t->path, &h, e, 2);
-	/* half a third record */
-	f = fopen(t->path, "ab");
-	assert_non_null(f);
-	assert_int_equal(fwrite(&e[0], 1, 50, f), 50);
-	fclose(f);
-
-	r = record_reader__open(t->path, err, sizeof(err));
-	assert_non_null(r);
-	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 1);
-	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), 1);
-	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), -EINVAL);
-	snprintf(want, sizeof(want), "%s: truncated record at offset 272 (50 of 104 bytes)",
-		 t->path);
-	assert_string_equal(err, want);
-	record_reader__close(r);
+	for (int counted = 0; counted < 2; counted++) {
+		/* a header that counts 5 records, or one that counts none */
+		h.records = counted ? 5 : 0;
+		write_file(t->path, &h, e, 2);
+		/* half a third record */
+		f = fopen(t->path, "ab");
+		assert_non_null(f);
+		assert_int_equal(fwrite(&e[0], 1, 50, f), 50);
+		fclose(f);
+		expect_reads(t->path, 2, -ENODATA,
+			     counted ? "%s: truncated record at offset 272 (50 of 104 bytes); its "
+				       "header counts 5 records, 2 were read" :
+				       "%s: truncated record at offset 272 (50 of 104 bytes)");
+	}
 
 	/* a single byte past the header */
+	h = good_header();
 	write_file(t->path, &h, NULL, 0);
 	f = fopen(t->path, "ab");
 	fputc(0, f);
 	fclose(f);
-	r = record_reader__open(t->path, err, sizeof(err));
-	assert_non_null(r);
-	assert_int_equal(record_reader__next(r, &out, err, sizeof(err)), -EINVAL);
-	snprintf(want, sizeof(want), "%s: truncated record at offset 64 (1 of 104 bytes)", t->path);
-	assert_string_equal(err, want);
-	record_reader__close(r);
+	expect_reads(t->path, 0, -ENODATA, "%s: truncated record at offset 64 (1 of 104 bytes)");
+}
+
+/* Cut at a record boundary: only a finished header's count tells. */
+static void test_reader_cut_between_records(void **state)
+{
+	struct tmp *t = *state;
+	struct record_header h = good_header();
+	struct tcpfsm_event e[2] = {
+		client_event(1, 10, TCPFSM_CLOSE, TCPFSM_SYN_SENT),
+		client_event(1, 20, TCPFSM_SYN_SENT, TCPFSM_ESTABLISHED),
+	};
+
+	h.records = 127;
+	write_file(t->path, &h, e, 2);
+	expect_reads(t->path, 2, -ENODATA,
+		     "%s is truncated: its header counts 127 records, 2 were read");
+	/* as many as counted: whole */
+	h.records = 2;
+	write_file(t->path, &h, e, 2);
+	expect_reads(t->path, 2, 0, NULL);
+	/* unfinished (a pipe, a killed recorder): no count to hold it to */
+	h.records = 0;
+	h.flags = 0;
+	write_file(t->path, &h, e, 1);
+	expect_reads(t->path, 1, 0, NULL);
 }
 
 /* Each malformed field, caught by record_check and by the reader at its offset. */
@@ -585,6 +628,8 @@ static void test_exchange_recording(void **unused)
 	assert_int_equal(h->flags, RECORD_F_FINISHED);
 	assert_int_equal(h->records, 52);
 	assert_int_equal(h->lost, 0);
+	/* written before the end time was kept: its reserved bytes are 0 */
+	assert_int_equal(h->end_boot_ns, 0);
 	assert_true(h->boot_to_real_ns == 1795791590394603501LL);
 	assert_int_equal(h->start_boot_ns, 1904873278163ULL);
 	for (size_t i = 0; i < n; i++) {
@@ -614,6 +659,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reader_wrong_version, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_reader_wrong_sizes, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_reader_truncated_record, tmp_setup,
+						tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_reader_cut_between_records, tmp_setup,
 						tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_records, tmp_setup, tmp_teardown),
 		cmocka_unit_test(test_record_check_accepts),
