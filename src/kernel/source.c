@@ -112,7 +112,8 @@ uint64_t source_lost(const struct tcpfsm_config *cfg, uint64_t ring_lost, uint64
 	/*
 	 * A missed transition never reached our program, so no filter saw it:
 	 * without filters it was one of ours, lost; with them it may as well
-	 * have been another namespace's, so it is reported apart.
+	 * have been another namespace's or port's (a busy host next to a
+	 * quiet --netns), so it is reported apart, not counted as lost.
 	 */
 	return ring_lost + (kernel_filtered(&cfg->kf) ? 0 : missed);
 }
@@ -183,12 +184,7 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 	res->lazy = loader__lazy(ld);
 	res->kernel_events = stats[TCPFSM_STAT_EVENTS];
 	loader__free(ld);
-	/*
-	 * A missed transition never reached our program, so no filter saw it:
-	 * without filters it was one of ours, lost; with them it may as well
-	 * have been another namespace's or port's (a busy host next to a
-	 * quiet --netns), so it is reported apart, not counted as lost.
-	 */
+	/* with filters, misses are reported apart (source_lost) */
 	res->missed_unattributed = kernel_filtered(&cfg->kf);
 	res->lost = source_lost(cfg, stats[TCPFSM_STAT_LOST], res->missed);
 	res->lost_known = true;
