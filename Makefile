@@ -117,6 +117,14 @@ $(OUTPUT)/tests/itest_hist: tests/integration/itest_hist.c tests/integration/har
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/integration $(filter %.c %.o,$^) $(LDFLAGS) \
 		$(LDLIBS_BPF) -lcmocka -ljson-c -o $@
 
+# itest_storm drives build/storm (next to the tcpfsm under test) and asks the
+# kernel for recursion misses (libbpf).
+$(OUTPUT)/tests/itest_storm: tests/integration/itest_storm.c tests/integration/harness.c \
+		tests/integration/harness.h $(OUTPUT)/storm | $(OUTPUT)/tests
+	$(call msg,ITEST,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/integration $(filter %.c,$^) $(LDFLAGS) \
+		-lbpf -lcmocka -ljson-c -o $@
+
 $(OUTPUT)/tests/itest_%: tests/integration/itest_%.c tests/integration/harness.c \
 		tests/integration/harness.h | $(OUTPUT)/tests
 	$(call msg,ITEST,$@)
