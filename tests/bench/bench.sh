@@ -60,6 +60,8 @@ tracepoint:sock:inet_sock_set_state /args->protocol == 6/ {
 	if (args->newstate == 7) { delete(@start[$sk]); }
 }'
 
+WITH_TRACEFS='mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing;'
+
 # Start mode $1 in the background with tcpfsm's filter $2; sets TPID (empty
 # for none); stderr in $tmp/err.
 start_tracer() {
@@ -73,18 +75,20 @@ start_tracer() {
 	history) "$TCPFSM" history $filter >/dev/null 2>"$tmp/err" & ;;
 	trace) "$TCPFSM" trace --json $filter >/dev/null 2>"$tmp/err" & ;;
 	hist) "$TCPFSM" hist $filter >/dev/null 2>"$tmp/err" & ;;
-	tcpstates)
-		# tracefs in a private mount namespace: nothing left behind
-		unshare -m sh -c 'mountpoint -q /sys/kernel/tracing ||
-			mount -t tracefs nodev /sys/kernel/tracing; exec tcpstates' \
-			>/dev/null 2>"$tmp/err" & ;;
-	bpftrace) bpftrace -e "$BPFTRACE_PROG" >/dev/null 2>"$tmp/err" & ;;
+	# classic tracepoints need tracefs: mounted in a private mount
+	# namespace, nothing is left behind
+	tcpstates) unshare -m sh -c "$WITH_TRACEFS"' exec tcpstates' >/dev/null 2>"$tmp/err" & ;;
+	bpftrace)
+		unshare -m sh -c "$WITH_TRACEFS"' exec bpftrace -e "$0"' "$BPFTRACE_PROG" \
+			>"$tmp/err" 2>&1 & ;;
 	*) log "bench: unknown mode $mode"; exit 1 ;;
 	esac
 	TPID=$!
-	# ready: tcpfsm and the floor say so; the others get a fixed grace
+	# ready: tcpfsm, the floor and bpftrace say so; tcpstates once it holds
+	# its programs
 	for _ in $(seq 100); do
-		grep -q "tracing TCP\|counting TCP\|Attaching\|TIME " "$tmp/err" 2>/dev/null && break
+		grep -q "tracing TCP\|counting TCP\|Attaching" "$tmp/err" 2>/dev/null && break
+		[ "$mode" = tcpstates ] && [ -n "$(prog_ids "$TPID")" ] && break
 		sleep 0.1
 	done
 	sleep 0.5
