@@ -182,6 +182,23 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 MACHINE="$CPU_MODEL, $NCPU cores${HYPERVISOR:+ ($HYPERVISOR guest)}, $MEM_GIB GiB, kernel $(uname -r)"
 log "bench: $MACHINE; load average $LOAD0"
 
+# After a tcpfsm run: its own account (parse_summary) against the storm's
+# count, under key $1 ("MODE STORM") of the exactness table, with $2
+# connections and $3 kernel recursion misses; sets expected.
+exact() {
+	local key=$1 conns=$2 misses=$3
+	parse_summary
+	# 10 transitions per connection and the listener's 2
+	expected=$((conns * 10 + 2))
+	EX_CONNS[$key]+="$conns "
+	EX_MISS[$key]+="$misses "
+	EX_RING[$key]+="$RING "
+	EX_DIFF[$key]+="$((EVENTS - expected)) "
+	EX_SILENT[$key]+="$((expected - EVENTS - misses)) "
+	[ "$misses" -eq 0 ] && [ "$RING" -eq 0 ] && [ "$EVENTS" -eq "$expected" ] &&
+		EX_OK[$key]=$(( ${EX_OK[$key]:-0} + 1 ))
+}
+
 # 1. Throughput under the storm: every mode against its own no-tracer run
 # and, within the round, against the floor.
 declare -A RATIOS FRATIOS CPUS EX_MISS EX_RING EX_DIFF EX_CONNS EX_OK EX_SILENT
@@ -205,17 +222,7 @@ for round in $(seq "$ROUNDS"); do
 		this[$mode]=$ratio
 		RATIOS[$mode]+="$ratio "
 		if is_tcpfsm "$mode"; then
-			parse_summary
-			# 10 transitions per connection and the listener's 2
-			expected=$((conns * 10 + 2))
-			key="$mode loopback"
-			EX_CONNS[$key]+="$conns "
-			EX_MISS[$key]+="$misses "
-			EX_RING[$key]+="$RING "
-			EX_DIFF[$key]+="$((EVENTS - expected)) "
-			EX_SILENT[$key]+="$((expected - EVENTS - misses)) "
-			[ "$misses" -eq 0 ] && [ "$RING" -eq 0 ] && [ "$EVENTS" -eq "$expected" ] &&
-				EX_OK[$key]=$(( ${EX_OK[$key]:-0} + 1 ))
+			exact "$mode loopback" "$conns" "$misses"
 			CPUS[$mode]+="$(awk -v t="$CPU_TICKS" -v hz="$HZ" -v e="$expected" 'BEGIN {printf "%.3f", t / hz / e * 1e6}') "
 			extra=" events $EVENTS of $expected, $misses missed, $RING ring-lost"
 		fi
@@ -255,16 +262,7 @@ for run in $(seq "$ROUNDS"); do
 		settle $PORT "ip netns exec $NS"
 		misses=$(kernel_misses "$TPID")
 		stop_tracer
-		parse_summary
-		expected=$((conns * 10 + 2))
-		key="$mode rps"
-		EX_CONNS[$key]+="$conns "
-		EX_MISS[$key]+="$misses "
-		EX_RING[$key]+="$RING "
-		EX_DIFF[$key]+="$((EVENTS - expected)) "
-		EX_SILENT[$key]+="$((expected - EVENTS - misses)) "
-		[ "$misses" -eq 0 ] && [ "$RING" -eq 0 ] && [ "$EVENTS" -eq "$expected" ] &&
-			EX_OK[$key]=$(( ${EX_OK[$key]:-0} + 1 ))
+		exact "$mode rps" "$conns" "$misses"
 		log "exact run $run $mode: $conns connections ($FAILED failed), expected $expected, events $EVENTS, kernel misses $misses (tcpfsm says $REPORTED_MISSED), ring-lost $RING"
 	done
 done
