@@ -120,6 +120,14 @@ $(OUTPUT)/tests/itest_hist: tests/integration/itest_hist.c tests/integration/har
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/integration $(filter %.c %.o,$^) $(LDFLAGS) \
 		$(LDLIBS_BPF) -lcmocka -ljson-c -o $@
 
+# itest_storm drives build/storm (next to the tcpfsm under test) and asks the
+# kernel for recursion misses (libbpf).
+$(OUTPUT)/tests/itest_storm: tests/integration/itest_storm.c tests/integration/harness.c \
+		tests/integration/harness.h $(OUTPUT)/storm | $(OUTPUT)/tests
+	$(call msg,ITEST,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -Itests/integration $(filter %.c,$^) $(LDFLAGS) \
+		-lbpf -lcmocka -ljson-c -o $@
+
 $(OUTPUT)/tests/itest_%: tests/integration/itest_%.c tests/integration/harness.c \
 		tests/integration/harness.h | $(OUTPUT)/tests
 	$(call msg,ITEST,$@)
@@ -164,7 +172,23 @@ $(OUTPUT)/storm: tests/bench/storm.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -Wall -D_GNU_SOURCE $< -lpthread -o $@
 
-bench: deps $(APP) $(OUTPUT)/storm
+# The floor for make bench: bpf/floor.bpf.c (a tp_btf counter, not part of
+# tcpfsm) and its loader.
+$(OUTPUT)/floor.bpf.o: bpf/floor.bpf.c $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(INCLUDES) \
+		$(CLANG_BPF_SYS_INCLUDES) -Wall -MMD -MP -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/floor.skel.h: $(OUTPUT)/floor.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+
+$(OUTPUT)/floor: tests/bench/floor.c $(OUTPUT)/floor.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -Wall -D_GNU_SOURCE -I$(OUTPUT) $< -lbpf -lelf -lz -o $@
+
+bench: deps $(APP) $(OUTPUT)/storm $(OUTPUT)/floor
 	$(Q)command -v tcpstates >/dev/null && command -v bpftrace >/dev/null || \
 		apt-get install -y -qq libbpf-tools bpftrace
 	$(Q)./tests/bench/bench.sh

@@ -3,7 +3,7 @@
  * storm: a loopback TCP connection storm that counts its own connections, so
  * the number of state transitions a tracer should see is known.
  *
- *   storm [-t THREADS] [-d SECONDS] [-p PORT] [-m closed|rst|hold] [-r RATE] [-n N]
+ *   storm [-t THREADS] [-d SECONDS] [-p PORT] [-m closed|rst|hold|pingpong] [-r RATE] [-n N]
  *
  * closed: each client thread connects, sends a byte, waits for the echo and
  *         the server's close, closes, in a closed loop; the server echoes and
@@ -14,6 +14,11 @@
  *         on a fixed schedule (not waiting for the previous ones' pace).
  * hold:   open N connections (-n, spread over 4 listening ports), print
  *         "storm: holding N", keep them open for -d seconds, close them.
+ * pingpong: -t client/server pairs (default 2) on persistent connections,
+ *         each client sending 1 byte and waiting for its echo, for -d
+ *         seconds: request/response traffic without one state change once
+ *         the connections are up. Prints "storm: pingpong ready" once they
+ *         are, then "storm: pingpong pairs=N exchanges=N secs=S rate=R/s".
  * Prints "storm: conns=N secs=S rate=R/s failed=F port=P" at the end.
  */
 #include <arpa/inet.h>
@@ -163,12 +168,91 @@ static void watchdog(int sig)
 	_exit(3);
 }
 
+static atomic_ulong exchanges;
+
+/* pingpong: echo every byte until the client closes */
+static void *pp_server(void *arg)
+{
+	int fd = (int)(long)arg;
+	char c;
+
+	while (recv(fd, &c, 1, 0) == 1 && send(fd, &c, 1, MSG_NOSIGNAL) == 1)
+		;
+	close(fd);
+	return NULL;
+}
+
+static void *pp_client(void *arg)
+{
+	int fd = (int)(long)arg;
+	unsigned long n = 0;
+	char c = 'x';
+
+	while (!atomic_load(&stop) && send(fd, &c, 1, MSG_NOSIGNAL) == 1 && recv(fd, &c, 1, 0) == 1)
+		n++;
+	atomic_fetch_add(&exchanges, n);
+	return NULL;
+}
+
+/* Connect pairs connections first, then ping-pong on them for secs. */
+static int pingpong(int pairs, double secs)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(port) };
+	socklen_t alen = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1, cfd[64];
+	pthread_t th[128];
+	struct timespec t0, t1;
+
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 64) ||
+	    getsockname(lfd, (struct sockaddr *)&a, &alen)) {
+		perror("storm: listen");
+		return 1;
+	}
+	for (int i = 0; i < pairs; i++) {
+		int sfd;
+
+		cfd[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (cfd[i] < 0 || connect(cfd[i], (struct sockaddr *)&a, sizeof(a)) ||
+		    (sfd = accept(lfd, NULL, NULL)) < 0) {
+			perror("storm: connect");
+			return 1;
+		}
+		/* one byte each way, answered at once: nothing to coalesce */
+		setsockopt(cfd[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		pthread_create(&th[pairs + i], NULL, pp_server, (void *)(long)sfd);
+	}
+	printf("storm: pingpong ready\n");
+	fflush(stdout);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < pairs; i++)
+		pthread_create(&th[i], NULL, pp_client, (void *)(long)cfd[i]);
+	signal(SIGALRM, watchdog);
+	alarm((unsigned int)secs + 20);
+	usleep(secs * 1e6);
+	atomic_store(&stop, true);
+	for (int i = 0; i < pairs; i++)
+		pthread_join(th[i], NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	for (int i = 0; i < pairs; i++) {
+		close(cfd[i]);
+		pthread_join(th[pairs + i], NULL);
+	}
+	close(lfd);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("storm: pingpong pairs=%d exchanges=%lu secs=%.3f rate=%.0f/s\n", pairs,
+	       atomic_load(&exchanges), secs, atomic_load(&exchanges) / secs);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t alen = sizeof(a);
 	int threads = 2, opt, one = 1, n = 100000;
-	bool hold_mode = false;
+	bool hold_mode = false, pingpong_mode = false;
 	double secs = 5;
 	pthread_t th[128];
 	struct timespec t0, t1;
@@ -183,6 +267,8 @@ int main(int argc, char **argv)
 		case 'm':
 			if (!strcmp(optarg, "hold"))
 				hold_mode = true;
+			else if (!strcmp(optarg, "pingpong"))
+				pingpong_mode = true;
 			else if (!strcmp(optarg, "rst"))
 				rst_mode = true;
 			else if (strcmp(optarg, "closed"))
@@ -197,6 +283,8 @@ int main(int argc, char **argv)
 	nthreads = threads;
 	if (hold_mode)
 		return hold(n, secs);
+	if (pingpong_mode)
+		return pingpong(threads, secs);
 	listen_fd = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	a.sin_port = htons(port);
@@ -231,7 +319,7 @@ int main(int argc, char **argv)
 	       atomic_load(&conns), secs, atomic_load(&conns) / secs, atomic_load(&failed), port);
 	return 0;
 usage:
-	fprintf(stderr, "usage: storm [-t THREADS] [-d SECONDS] [-p PORT] [-m closed|rst|hold] "
-			"[-r RATE] [-n N]\n");
+	fprintf(stderr, "usage: storm [-t THREADS] [-d SECONDS] [-p PORT] "
+			"[-m closed|rst|hold|pingpong] [-r RATE] [-n N]\n");
 	return 2;
 }

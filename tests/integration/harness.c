@@ -117,7 +117,8 @@ int tracer_start(struct tracer *t, uint32_t netns, const char *const *extra)
 	return tracer_start_cmd(t, "trace", netns, extra);
 }
 
-int tracer_start_cmd(struct tracer *t, const char *cmd, uint32_t netns, const char *const *extra)
+static int start(struct tracer *t, const char *cmd, uint32_t netns, const char *const *extra,
+		 bool quiet)
 {
 	static unsigned int seq;
 	bool raw = !strcmp(cmd, "top");
@@ -127,6 +128,7 @@ int tracer_start_cmd(struct tracer *t, const char *cmd, uint32_t netns, const ch
 
 	memset(t, 0, sizeof(*t));
 	t->raw = raw;
+	t->quiet = quiet;
 	seq++;
 	snprintf(t->out_path, sizeof(t->out_path), "/tmp/tcpfsm-itest-%d-%u.out", getpid(), seq);
 	snprintf(t->err_path, sizeof(t->err_path), "/tmp/tcpfsm-itest-%d-%u.err", getpid(), seq);
@@ -146,7 +148,7 @@ int tracer_start_cmd(struct tracer *t, const char *cmd, uint32_t netns, const ch
 	if (t->pid < 0)
 		return -errno;
 	if (t->pid == 0) {
-		int o = open(t->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int o = open(quiet ? "/dev/null" : t->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		int e = open(t->err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 		if (o < 0 || e < 0)
@@ -178,6 +180,16 @@ int tracer_start_cmd(struct tracer *t, const char *cmd, uint32_t netns, const ch
 		msleep(10);
 	}
 	return -ETIMEDOUT;
+}
+
+int tracer_start_cmd(struct tracer *t, const char *cmd, uint32_t netns, const char *const *extra)
+{
+	return start(t, cmd, netns, extra, false);
+}
+
+int tracer_start_quiet(struct tracer *t, const char *cmd, uint32_t netns, const char *const *extra)
+{
+	return start(t, cmd, netns, extra, true);
 }
 
 int tracer_wait_output(struct tracer *t, const char *needle, unsigned int timeout_ms)
@@ -218,10 +230,12 @@ int tracer_stop(struct tracer *t)
 		harness_track(t->pid, false);
 		t->pid = 0;
 	}
-	out = slurp(t->out_path, NULL);
 	t->err_text = slurp(t->err_path, NULL);
-	unlink(t->out_path);
 	unlink(t->err_path);
+	if (t->quiet)
+		return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	out = slurp(t->out_path, NULL);
+	unlink(t->out_path);
 	if (!out)
 		return -EIO;
 	if (t->raw) {
@@ -249,7 +263,8 @@ void tracer_free(struct tracer *t)
 		kill(t->pid, SIGKILL);
 		waitpid(t->pid, NULL, 0);
 		harness_track(t->pid, false);
-		unlink(t->out_path);
+		if (!t->quiet)
+			unlink(t->out_path);
 		unlink(t->err_path);
 	}
 	for (size_t i = 0; i < t->n_events; i++)

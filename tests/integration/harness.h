@@ -25,6 +25,7 @@ struct tracer {
 	size_t n_events;
 	char *err_text;		/* its stderr, after tracer_stop */
 	bool raw;		/* set before tracer_stop: keep stdout as text */
+	bool quiet;		/* started by tracer_start_quiet: no stdout kept */
 	char *out_text;		/* its stdout when raw, after tracer_stop */
 };
 
@@ -36,6 +37,9 @@ int tracer_start(struct tracer *t, uint32_t netns, const char *const *extra);
 /* The same for any command: `tcpfsm CMD --json --netns INODE [extra...]`
  * (no --json for record and top). */
 int tracer_start_cmd(struct tracer *t, const char *cmd, uint32_t netns, const char *const *extra);
+/* The same with its stdout thrown away (a storm's millions of lines): only
+ * its stderr is kept; n_events stays 0. */
+int tracer_start_quiet(struct tracer *t, const char *cmd, uint32_t netns, const char *const *extra);
 /* Wait until its stdout contains needle (it flushes every 50 ms): 0, or
  * -ETIMEDOUT after timeout_ms. */
 int tracer_wait_output(struct tracer *t, const char *needle, unsigned int timeout_ms);
