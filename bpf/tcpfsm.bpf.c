@@ -137,43 +137,52 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
-/* Time in each state, and every transition old -> new, per CPU. */
+/*
+ * Time in each state, and every transition old -> new, per CPU and per
+ * context level (0: task, 1: softirq). A primary updating them in task
+ * context can be interrupted by its backup in softirq on the same CPU (see
+ * "Why no transition is ever skipped"): with a slot per level the two never
+ * write the same counter, so no update is lost without atomic operations.
+ * Userspace adds the levels up.
+ */
+#define LEVELS 2
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TCPFSM_STATE_MAX);
+	__uint(max_entries, LEVELS * TCPFSM_STATE_MAX);
 	__type(key, __u32);
 	__type(value, struct tcpfsm_hist);
 } hists SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TCPFSM_STATE_MAX * TCPFSM_STATE_MAX);
+	__uint(max_entries, LEVELS * TCPFSM_STATE_MAX * TCPFSM_STATE_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
 } transitions SEC(".maps");
 
-/* --by: one histogram per (state, key) up to max_entries (set by userspace),
- * the rest in hists_other by state */
+/* --by: one histogram pair (per level) per (state, key) up to max_entries
+ * (set by userspace), the rest in hists_other by level and state */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 256);
 	__type(key, struct tcpfsm_hist_key);
-	__type(value, struct tcpfsm_hist);
+	__type(value, struct tcpfsm_hist_levels);
 } hists_by SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TCPFSM_STATE_MAX);
+	__uint(max_entries, LEVELS * TCPFSM_STATE_MAX);
 	__type(key, __u32);
 	__type(value, struct tcpfsm_hist);
 } hists_other SEC(".maps");
 
-/* an all-zero histogram to insert from (too big for the BPF stack) */
+/* an all-zero histogram pair to insert from (too big for the BPF stack) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct tcpfsm_hist);
+	__type(value, struct tcpfsm_hist_levels);
 } hist_zero SEC(".maps");
 
 /* Fallback cookies: unique per boot, marked so they never collide. */
@@ -190,66 +199,178 @@ static __always_inline void stat_inc(__u32 idx)
 /*
  * Execution context. A transition that runs in softirq must not be blamed on
  * whatever task the softirq interrupted (ksoftirqd, swapper, or on loopback
- * the *peer* process). preempt_count would tell, but it is a per-CPU variable
- * that BPF can only reach as a ksym on kernels built with KALLSYMS_ALL (these
- * are not); so the softirq_entry/exit tracepoints keep a per-CPU flag
- * instead. It costs two tiny runs per softirq (not per packet: NET_RX handles
- * a batch per run) and means the same on every architecture.
+ * the *peer* process), so each program asks which context it runs in. Two
+ * ways to tell (userspace picks one, probing the kernel):
+ *   - CTX_SOFTIRQ_PROGS: the softirq_entry/exit tracepoints keep a per-CPU
+ *     flag and count the softirq handler runs. Works everywhere; costs two
+ *     tiny runs per softirq handler run (not per packet: NET_RX handles a
+ *     batch per run), whatever the host is doing;
+ *   - CTX_PREEMPT_COUNT: the preempt count itself, and the kernel's own count
+ *     of softirq handler runs (kstat), read as per-CPU typed ksyms: nothing
+ *     runs while nothing transitions. Needs CONFIG_KALLSYMS_ALL (the verifier
+ *     finds a ksym's address through kallsyms) and, for now, x86.
+ *
+ * Why no transition is ever skipped. The kernel does not run a BPF program
+ * that is already running on the same CPU (prog->active): it counts a
+ * recursion miss instead. inet_sock_set_state runs in two contexts only:
+ * task (a system call, or the socket backlog that release_sock() processes)
+ * and softirq (NET_RX for packets, TIMER and HRTIMER for TCP's timers). Never
+ * in hardirq or NMI: TCP input runs from NAPI or the backlog in NET_RX, its
+ * timers are timer_list or softirq-mode hrtimers, and the one network path
+ * that runs in hardirq, netpoll, sends UDP only. A softirq can interrupt task
+ * context (on the irq_exit of a hardirq that came while a program ran with
+ * BHs enabled); nothing interrupts a softirq but a hardirq, which makes no
+ * transition and runs no softirq on its way out (in_interrupt()). So a
+ * program can be re-entered one level deep only: a transition in softirq
+ * while it runs in task context on that CPU.
+ *
+ * Hence each hook that must not miss has two programs, a primary and a
+ * backup, attached in that order (a tracepoint calls its probes in the order
+ * they were attached). At task level at most one of the two is running at
+ * any instant, and within one softirq handler run the task level is frozen:
+ * the primary is skipped for every call of the run or for none. The primary
+ * handles every call it gets, and in softirq stamps the run's number; the
+ * backup handles a softirq call only when the primary did not stamp this
+ * run. If the primary is skipped, it is the one running at task level: the
+ * backup is not, runs, and finds no stamp. If the backup is skipped, the
+ * primary ran. Exactly one of them handles each transition. (A stale stamp
+ * could match only after 2^64 softirq handler runs, or on the preempt-count
+ * path after 2^32 runs of every vector without one transition on this CPU.)
+ * The classic tracepoint cannot have this: perf-event programs share one
+ * per-CPU guard (bpf_prog_active), so there a nested call skips both.
  */
-/* set by userspace once the softirq programs are attached */
-bool ctx_tracking = false;
+#define CTX_SOFTIRQ_PROGS 0
+#define CTX_PREEMPT_COUNT 1
+
+/* Which program of a pair (or none). */
+#define ROLE_SOLO 0
+#define ROLE_PRIMARY 1
+#define ROLE_BACKUP 2
+
+#define PAIR_STATE TCPFSM_PAIR_STATE
+#define PAIR_RETRANS TCPFSM_PAIR_RETRANS
+#define PAIR_SYNACK TCPFSM_PAIR_SYNACK
+#define PAIR_MAX TCPFSM_PAIR_MAX
+
+struct cpu_ctx {
+	__u64 runs;		/* CTX_SOFTIRQ_PROGS: softirq handler runs on this CPU */
+	__u32 in_softirq;	/* CTX_SOFTIRQ_PROGS: in one now */
+	__u32 _pad;
+	__u64 stamp[PAIR_MAX];	/* the last softirq run each primary handled a call in */
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);
-} in_softirq SEC(".maps");
+	__type(value, struct cpu_ctx);
+} cpu_ctxs SEC(".maps");
 
-static __always_inline int set_softirq(__u32 on)
+/* Calls each backup handled (its primary was skipped), per CPU: userspace
+ * takes them off the primaries' recursion misses. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PAIR_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} backups SEC(".maps");
+
+/* CTX_SOFTIRQ_PROGS: set by userspace once the softirq programs are attached */
+bool ctx_tracking = false;
+
+static __always_inline struct cpu_ctx *this_cpu_ctx(void)
 {
-	__u32 zero = 0, *v = bpf_map_lookup_elem(&in_softirq, &zero);
+	__u32 zero = 0;
 
-	if (v)
-		*v = on;
+	return bpf_map_lookup_elem(&cpu_ctxs, &zero);
+}
+
+static __always_inline int softirq_entry(void)
+{
+	struct cpu_ctx *c = this_cpu_ctx();
+
+	if (c) {
+		c->runs++;
+		c->in_softirq = 1;
+	}
+	return 0;
+}
+
+static __always_inline int softirq_exit(void)
+{
+	struct cpu_ctx *c = this_cpu_ctx();
+
+	if (c)
+		c->in_softirq = 0;
 	return 0;
 }
 
 SEC("tp_btf/softirq_entry")
 int BPF_PROG(softirq_entry_btf, unsigned int vec)
 {
-	return set_softirq(1);
+	return softirq_entry();
 }
 
 SEC("tp_btf/softirq_exit")
 int BPF_PROG(softirq_exit_btf, unsigned int vec)
 {
-	return set_softirq(0);
+	return softirq_exit();
 }
 
 SEC("tracepoint/irq/softirq_entry")
 int softirq_entry_tp(void *ctx)
 {
-	return set_softirq(1);
+	return softirq_entry();
 }
 
 SEC("tracepoint/irq/softirq_exit")
 int softirq_exit_tp(void *ctx)
 {
-	return set_softirq(0);
+	return softirq_exit();
 }
 
-/* 1 in task context, 0 serving a softirq, -1 when we cannot tell. */
-static __always_inline int task_context(void)
-{
-	__u32 zero = 0, *v;
+struct exec_ctx {
+	struct cpu_ctx *c;
+	__u64 run;	/* in softirq: the number of this softirq handler run */
+	int task;	/* 1 in task context, 0 in softirq, -1 cannot tell */
+};
 
-	if (!ctx_tracking)
-		return -1;
-	v = bpf_map_lookup_elem(&in_softirq, &zero);
-	if (!v)
-		return -1;
-	return *v ? 0 : 1;
+static __always_inline void exec_ctx(struct exec_ctx *x, const int method)
+{
+	x->c = this_cpu_ctx();
+	x->run = 0;
+	x->task = -1;
+	if (!ctx_tracking || !x->c)
+		return;
+	x->task = !x->c->in_softirq;
+	x->run = x->c->runs;
+}
+
+/*
+ * Whether this program of a pair handles this call (see above). The primary
+ * stamps before anything else it does, so the backup's choice never depends
+ * on how far the primary went.
+ */
+static __always_inline bool pair_turn(struct exec_ctx *x, const int pair, const int role)
+{
+	__u32 k = pair;
+	__u64 *n;
+
+	if (role == ROLE_SOLO)
+		return true;
+	if (pair < 0 || pair >= PAIR_MAX || !x->c)
+		return role == ROLE_PRIMARY;
+	if (role == ROLE_PRIMARY) {
+		if (x->task == 0)
+			x->c->stamp[pair] = x->run;
+		return true;
+	}
+	if (x->task != 0 || x->c->stamp[pair] == x->run)
+		return false;
+	n = bpf_map_lookup_elem(&backups, &k);
+	if (n)
+		(*n)++;
+	return true;
 }
 
 /* Transitions that only ever run inside the owner's own system call. */
@@ -334,11 +455,12 @@ static __always_inline void hist_add(struct tcpfsm_hist *h, __u64 d)
 }
 
 /* The histogram of this event's old state under its --by key. */
-static __always_inline struct tcpfsm_hist *hist_by_key(const struct tcpfsm_event *e, __u32 st)
+static __always_inline struct tcpfsm_hist *hist_by_key(const struct tcpfsm_event *e, __u32 st,
+						       __u32 level)
 {
 	struct tcpfsm_hist_key k = { .state = st };
-	struct tcpfsm_hist *h;
-	__u32 zero = 0;
+	struct tcpfsm_hist_levels *hl;
+	__u32 zero = 0, idx = level * TCPFSM_STATE_MAX + st;
 	void *z;
 
 	if (hist_by == TCPFSM_BY_LPORT)
@@ -349,29 +471,33 @@ static __always_inline struct tcpfsm_hist *hist_by_key(const struct tcpfsm_event
 		k.num = e->cgroup_id;
 	else
 		__builtin_memcpy(k.comm, e->comm, sizeof(k.comm));
-	h = bpf_map_lookup_elem(&hists_by, &k);
-	if (h)
-		return h;
+	hl = bpf_map_lookup_elem(&hists_by, &k);
+	if (hl)
+		return &hl->level[level & 1];
 	z = bpf_map_lookup_elem(&hist_zero, &zero);
 	if (z && !bpf_map_update_elem(&hists_by, &k, z, BPF_NOEXIST)) {
-		h = bpf_map_lookup_elem(&hists_by, &k);
-		if (h)
-			return h;
+		hl = bpf_map_lookup_elem(&hists_by, &k);
+		if (hl)
+			return &hl->level[level & 1];
 	}
 	/* the map is full: the capped key set, the rest counted apart */
 	stat_inc(TCPFSM_STAT_BY_OTHER);
-	return bpf_map_lookup_elem(&hists_other, &st);
+	return bpf_map_lookup_elem(&hists_other, &idx);
 }
 
-/* Histograms and the transition matrix: every event that passed the filters. */
-static __always_inline void account(const struct tcpfsm_event *e)
+/*
+ * Histograms and the transition matrix: every event that passed the
+ * filters, in the slots of its context level (0 task, 1 softirq).
+ */
+static __always_inline void account(const struct tcpfsm_event *e, __u32 level)
 {
-	__u32 st = e->oldstate, idx = e->oldstate * TCPFSM_STATE_MAX + e->newstate;
+	__u32 st = e->oldstate, idx;
 	struct tcpfsm_hist *h;
 	__u64 *n;
 
-	if (st >= TCPFSM_STATE_MAX || e->newstate >= TCPFSM_STATE_MAX)
+	if (st >= TCPFSM_STATE_MAX || e->newstate >= TCPFSM_STATE_MAX || level >= LEVELS)
 		return;
+	idx = (level * TCPFSM_STATE_MAX + st) * TCPFSM_STATE_MAX + e->newstate;
 	n = bpf_map_lookup_elem(&transitions, &idx);
 	if (n)
 		(*n)++;
@@ -380,7 +506,8 @@ static __always_inline void account(const struct tcpfsm_event *e)
 	if ((st == TCPFSM_LISTEN && e->newstate == TCPFSM_SYN_RECV) ||
 	    (st == TCPFSM_CLOSE && e->old_duration_ns == TCPFSM_DURATION_UNKNOWN))
 		return;
-	h = bpf_map_lookup_elem(&hists, &st);
+	idx = level * TCPFSM_STATE_MAX + st;
+	h = bpf_map_lookup_elem(&hists, &idx);
 	if (!h)
 		return;
 	if (e->old_duration_ns == TCPFSM_DURATION_UNKNOWN) {
@@ -390,7 +517,7 @@ static __always_inline void account(const struct tcpfsm_event *e)
 	}
 	if (hist_by == TCPFSM_BY_NONE)
 		return;
-	h = hist_by_key(e, st);
+	h = hist_by_key(e, st, level);
 	if (!h)
 		return;
 	if (e->old_duration_ns == TCPFSM_DURATION_UNKNOWN)
@@ -489,7 +616,7 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 		return 0;
 	stat_inc(TCPFSM_STAT_EVENTS);
 	/* counted before the ring buffer can refuse the event: exact */
-	account(e);
+	account(e, ctx == 0);
 	if (!emit_events || (lazy && !(info && (info->flags & SKF_TRACKED))) ||
 	    (birth && info && (info->flags & SKF_BIRTH)))
 		return 0;
@@ -524,15 +651,19 @@ static __always_inline bool family_passes(__u16 family)
 	       family == TCPFSM_AF_INET6;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, const int newstate)
+static __always_inline int on_set_state(const struct sock *sk, const int oldstate,
+					const int newstate, const int role, const int method)
 {
 	struct tcpfsm_event ev = {}, *e = &ev;
+	struct exec_ctx x;
 	struct sk_info *info;
 	__u16 family;
 	__u32 netns;
 	bool fresh;
 
+	exec_ctx(&x, method);
+	if (!pair_turn(&x, PAIR_STATE, role))
+		return 0;
 	if (sk->sk_protocol != IPPROTO_TCP_NUM)
 		return 0;
 	family = sk->__sk_common.skc_family;
@@ -580,13 +711,24 @@ int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, co
 	 * (an accepted child gets one after its first transitions) */
 	if (info && !info->ino && sk->sk_socket)
 		info->ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
-	return finish(e, info, fresh, NULL, task_context());
+	return finish(e, info, fresh, NULL, x.task);
 }
 
+#define STATE_PROG(name, role, method)                                                       \
+	SEC("tp_btf/inet_sock_set_state")                                                    \
+	int BPF_PROG(name, const struct sock *sk, const int oldstate, const int newstate)    \
+	{                                                                                    \
+		return on_set_state(sk, oldstate, newstate, role, method);                   \
+	}
+
+STATE_PROG(state_sirq, ROLE_PRIMARY, CTX_SOFTIRQ_PROGS)
+STATE_PROG(state_sirq_bak, ROLE_BACKUP, CTX_SOFTIRQ_PROGS)
+
 SEC("tracepoint/sock/inet_sock_set_state")
-int handle_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+int state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	struct sock *sk = (struct sock *)ctx->skaddr;
+	struct exec_ctx x;
 	const struct sk_info *listener = NULL;
 	struct sk_info zero = {}, *info;
 	struct listen_key lk = {};
@@ -651,7 +793,8 @@ int handle_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (e->oldstate == TCPFSM_LISTEN && e->newstate == TCPFSM_SYN_RECV)
 		listener = bpf_map_lookup_elem(&listeners, &lk);
 
-	finish(e, info, fresh, listener, task_context());
+	exec_ctx(&x, CTX_SOFTIRQ_PROGS);
+	finish(e, info, fresh, listener, x.task);
 
 	if (info && ctx->newstate == TCPFSM_LISTEN)
 		bpf_map_update_elem(&listeners, &lk, info, BPF_ANY);
@@ -680,14 +823,31 @@ static __always_inline struct sk_info *evidence_info_tp(const void *skaddr)
 	return skaddr ? bpf_map_lookup_elem(&sk_infos_hash, &key) : NULL;
 }
 
-SEC("tp_btf/tcp_receive_reset")
-int BPF_PROG(rst_recv_btf, struct sock *sk)
+static __always_inline int add_evidence(const struct sock *sk, __u8 bit)
 {
 	struct sk_info *info = evidence_info(sk);
 
 	if (info)
-		info->evidence |= TCPFSM_EV_RST_RECV;
+		info->evidence |= bit;
 	return 0;
+}
+
+/*
+ * Resets can be seen in task context too (the socket backlog, an abortive
+ * close), so these have a twin each like the pairs above; setting a bit is
+ * idempotent, so both twins simply always do it: whichever is skipped, the
+ * other one ran.
+ */
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(rst_recv_btf, struct sock *sk)
+{
+	return add_evidence(sk, TCPFSM_EV_RST_RECV);
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(rst_recv_twin, struct sock *sk)
+{
+	return add_evidence(sk, TCPFSM_EV_RST_RECV);
 }
 
 /* sk is NULL for resets answering no socket, or a request/timewait sock
@@ -695,11 +855,13 @@ int BPF_PROG(rst_recv_btf, struct sock *sk)
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(rst_sent_btf, const struct sock *sk)
 {
-	struct sk_info *info = evidence_info(sk);
+	return add_evidence(sk, TCPFSM_EV_RST_SENT);
+}
 
-	if (info)
-		info->evidence |= TCPFSM_EV_RST_SENT;
-	return 0;
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(rst_sent_twin, const struct sock *sk)
+{
+	return add_evidence(sk, TCPFSM_EV_RST_SENT);
 }
 
 /* Fill e's identity from a socket (full, request or timewait). */
@@ -756,12 +918,15 @@ static __always_inline void emit_evidence(struct tcpfsm_event *e)
 		stat_inc(TCPFSM_STAT_LOST);
 }
 
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(retransmit_btf, const struct sock *sk)
+static __always_inline int on_retransmit(const struct sock *sk, const int role, const int method)
 {
 	struct tcpfsm_event e = {};
+	struct exec_ctx x;
 	struct sk_info *info;
 
+	exec_ctx(&x, method);
+	if (!pair_turn(&x, PAIR_RETRANS, role))
+		return 0;
 	if (!sk || sk->__sk_common.skc_state != TCPFSM_SYN_SENT)
 		return 0;
 	info = evidence_info(sk);
@@ -798,6 +963,16 @@ int BPF_PROG(retransmit_btf, const struct sock *sk)
 	return 0;
 }
 
+#define RETRANSMIT_PROG(name, role, method)                   \
+	SEC("tp_btf/tcp_retransmit_skb")                      \
+	int BPF_PROG(name, const struct sock *sk)             \
+	{                                                     \
+		return on_retransmit(sk, role, method);       \
+	}
+
+RETRANSMIT_PROG(retrans_sirq, ROLE_PRIMARY, CTX_SOFTIRQ_PROGS)
+RETRANSMIT_PROG(retrans_sirq_bak, ROLE_BACKUP, CTX_SOFTIRQ_PROGS)
+
 /* The request's age: tcp_rsk(req)->snt_synack is the first SYN/ACK's time
  * on the TCP clock (CLOCK_MONOTONIC, µs). */
 static __always_inline __u64 request_age(const struct request_sock *req)
@@ -825,12 +1000,15 @@ static __always_inline void fill_request(struct tcpfsm_event *e, const struct re
 		copy_owner(e, bpf_sk_storage_get(&sk_infos, (void *)listener, 0, 0));
 }
 
-SEC("tp_btf/tcp_retransmit_synack")
-int BPF_PROG(retransmit_synack_btf, const struct sock *sk, const struct request_sock *req)
+static __always_inline int on_retransmit_synack(const struct sock *sk,
+						const struct request_sock *req, const int role,
+						const int method)
 {
 	struct tcpfsm_event e = {};
+	struct exec_ctx x;
 
-	if (!req)
+	exec_ctx(&x, method);
+	if (!pair_turn(&x, PAIR_SYNACK, role) || !req)
 		return 0;
 	e.kind = TCPFSM_KIND_EVIDENCE;
 	e.ts_ns = bpf_ktime_get_boot_ns();
@@ -838,6 +1016,16 @@ int BPF_PROG(retransmit_synack_btf, const struct sock *sk, const struct request_
 	emit_evidence(&e);
 	return 0;
 }
+
+#define SYNACK_PROG(name, role, method)                                                      \
+	SEC("tp_btf/tcp_retransmit_synack")                                                  \
+	int BPF_PROG(name, const struct sock *sk, const struct request_sock *req)            \
+	{                                                                                    \
+		return on_retransmit_synack(sk, req, role, method);                          \
+	}
+
+SYNACK_PROG(synack_sirq, ROLE_PRIMARY, CTX_SOFTIRQ_PROGS)
+SYNACK_PROG(synack_sirq_bak, ROLE_BACKUP, CTX_SOFTIRQ_PROGS)
 
 SEC("tracepoint/tcp/tcp_receive_reset")
 int rst_recv_tp(struct trace_event_raw_tcp_event_sk *ctx)

@@ -189,6 +189,18 @@ enum tcpfsm_stat {
 };
 
 /*
+ * The hooks whose programs come in pairs, a primary and a backup that runs
+ * when the kernel skipped the primary (it was running on that CPU when a
+ * softirq interrupted it): index into the BPF `backups` map.
+ */
+enum tcpfsm_pair {
+	TCPFSM_PAIR_STATE = 0,		/* sock:inet_sock_set_state */
+	TCPFSM_PAIR_RETRANS = 1,	/* tcp:tcp_retransmit_skb */
+	TCPFSM_PAIR_SYNACK = 2,		/* tcp:tcp_retransmit_synack */
+	TCPFSM_PAIR_MAX = 3,
+};
+
+/*
  * Histograms of the time spent in a state, kept in the kernel so they stay
  * exact when events are lost. Log-linear buckets: each power of two of
  * nanoseconds from 2^10 (~1 µs) to 2^48 (~3.3 days) split in 4, so a
@@ -209,6 +221,12 @@ struct tcpfsm_hist {
 	__u64 max_ns;
 	__u64 unknown;	/* transitions out of it whose entry time is unknown */
 	__u64 buckets[TCPFSM_HIST_BUCKETS];
+};
+
+/* The kernel keeps its histograms per context level (task, softirq) so
+ * that two programs nesting on one CPU never update the same one. */
+struct tcpfsm_hist_levels {
+	struct tcpfsm_hist level[2];
 };
 
 /* Index of the highest set bit of v (v != 0), without a clz instruction. */

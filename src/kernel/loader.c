@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <linux/membarrier.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -49,6 +51,50 @@ struct ring {
 	struct ringq *q;
 };
 
+/*
+ * The programs of one attach path, in the order they are attached: softirq
+ * tracking first (exit before entry, so that a softirq running while we
+ * attach cannot leave its CPU flagged "in softirq" with no exit to clear it),
+ * evidence next, the state tracepoint last, so its first transition is
+ * attributed right; each primary before its backup or twin (a tracepoint
+ * calls its probes in attach order, which the pairs rely on: see the BPF
+ * side's "Why no transition is ever skipped").
+ */
+enum slot {
+	SLOT_SIRQ_EXIT,
+	SLOT_SIRQ_ENTRY,
+	SLOT_RST_RECV,
+	SLOT_RST_RECV_TWIN,
+	SLOT_RST_SENT,
+	SLOT_RST_SENT_TWIN,
+	SLOT_RETRANS,
+	SLOT_RETRANS_BAK,
+	SLOT_SYNACK,
+	SLOT_SYNACK_BAK,
+	SLOT_STATE,
+	SLOT_STATE_BAK,
+	SLOT_MAX,
+};
+
+/* A backup's or twin's primary, and a stamped pair's index in `backups`. */
+static const struct {
+	int8_t primary;	/* for a backup or twin, else -1 */
+	int8_t pair;	/* TCPFSM_PAIR_*, for a stamped pair's backup, else -1 */
+} slot_kind[SLOT_MAX] = {
+	[SLOT_SIRQ_EXIT] = { -1, -1 },
+	[SLOT_SIRQ_ENTRY] = { -1, -1 },
+	[SLOT_RST_RECV] = { -1, -1 },
+	[SLOT_RST_RECV_TWIN] = { SLOT_RST_RECV, -1 },
+	[SLOT_RST_SENT] = { -1, -1 },
+	[SLOT_RST_SENT_TWIN] = { SLOT_RST_SENT, -1 },
+	[SLOT_RETRANS] = { -1, -1 },
+	[SLOT_RETRANS_BAK] = { SLOT_RETRANS, TCPFSM_PAIR_RETRANS },
+	[SLOT_SYNACK] = { -1, -1 },
+	[SLOT_SYNACK_BAK] = { SLOT_SYNACK, TCPFSM_PAIR_SYNACK },
+	[SLOT_STATE] = { -1, -1 },
+	[SLOT_STATE_BAK] = { SLOT_STATE, TCPFSM_PAIR_STATE },
+};
+
 struct loader {
 	struct tcpfsm_bpf *skel;
 	int epfd;
@@ -58,8 +104,8 @@ struct loader {
 	struct ringq *q;	/* [0]: the shared ring, [1 + cpu]: per CPU */
 	int nq;
 	bool draining;
-	/* 0: the state tracepoint, 1-2: softirq tracking, 3-6: evidence */
-	struct bpf_link *links[7];
+	struct bpf_program *progs[SLOT_MAX];	/* what this attach path runs */
+	struct bpf_link *links[SLOT_MAX];
 	struct bpf_link *iter;
 	enum attach_mode mode;
 	bool ctx_tracking;
@@ -241,13 +287,104 @@ static void destroy_links(struct loader *ld)
 	}
 }
 
+/* The programs of attach path mode, by slot (NULL: none there). */
+static void plan_programs(const struct tcpfsm_bpf *skel, enum attach_mode mode,
+			  struct bpf_program *p[SLOT_MAX])
+{
+	memset(p, 0, SLOT_MAX * sizeof(*p));
+	if (mode == ATTACH_TRACEPOINT) {
+		/* one global guard for every perf-event program: no pairs here */
+		p[SLOT_SIRQ_EXIT] = skel->progs.softirq_exit_tp;
+		p[SLOT_SIRQ_ENTRY] = skel->progs.softirq_entry_tp;
+		p[SLOT_RST_RECV] = skel->progs.rst_recv_tp;
+		p[SLOT_RST_SENT] = skel->progs.rst_sent_tp;
+		p[SLOT_RETRANS] = skel->progs.retransmit_tp;
+		p[SLOT_STATE] = skel->progs.state_tp;
+		return;
+	}
+	p[SLOT_SIRQ_EXIT] = skel->progs.softirq_exit_btf;
+	p[SLOT_SIRQ_ENTRY] = skel->progs.softirq_entry_btf;
+	p[SLOT_RST_RECV] = skel->progs.rst_recv_btf;
+	p[SLOT_RST_RECV_TWIN] = skel->progs.rst_recv_twin;
+	p[SLOT_RST_SENT] = skel->progs.rst_sent_btf;
+	p[SLOT_RST_SENT_TWIN] = skel->progs.rst_sent_twin;
+	p[SLOT_RETRANS] = skel->progs.retrans_sirq;
+	p[SLOT_RETRANS_BAK] = skel->progs.retrans_sirq_bak;
+	p[SLOT_SYNACK] = skel->progs.synack_sirq;
+	p[SLOT_SYNACK_BAK] = skel->progs.synack_sirq_bak;
+	p[SLOT_STATE] = skel->progs.state_sirq;
+	p[SLOT_STATE_BAK] = skel->progs.state_sirq_bak;
+}
+
+/*
+ * Wait until every softirq handler run that began before now has ended: an
+ * RCU grace period (membarrier's global command is synchronize_rcu()) waits
+ * for every BH-disabled section, and a softirq handler runs in one. So none
+ * that started before the softirq programs were attached (unseen by them)
+ * is still running when the state programs are attached.
+ */
+static void wait_softirq_runs(void)
+{
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		usleep(20 * 1000); /* nohz_full refuses it: a softirq run is far shorter */
+}
+
+/* Attach the planned programs in slot order. 0 or -errno (message printed if final). */
+static int attach_programs(struct loader *ld, const char *what, bool last)
+{
+	struct bpf_program **p = ld->progs;
+	int err;
+
+	if (p[SLOT_SIRQ_EXIT] && (ld->links[SLOT_SIRQ_EXIT] = bpf_program__attach(p[SLOT_SIRQ_EXIT])) &&
+	    (ld->links[SLOT_SIRQ_ENTRY] = bpf_program__attach(p[SLOT_SIRQ_ENTRY]))) {
+		ld->skel->bss->ctx_tracking = true;
+		ld->ctx_tracking = true;
+		wait_softirq_runs();
+	} else if (p[SLOT_SIRQ_EXIT]) {
+		pr_warn("softirq tracking could not attach (%s): owners are taken only at "
+			"connect/listen/close",
+			strerror(errno));
+		bpf_link__destroy(ld->links[SLOT_SIRQ_EXIT]);
+		ld->links[SLOT_SIRQ_EXIT] = NULL;
+	}
+	for (int i = SLOT_RST_RECV; i < SLOT_MAX; i++) {
+		int primary = slot_kind[i].primary;
+
+		if (!p[i])
+			continue;
+		/* a stamped backup tells softirq from task context: without
+		 * that it would never run; a twin needs its primary */
+		if ((slot_kind[i].pair >= 0 && !ld->ctx_tracking) ||
+		    (primary >= 0 && !ld->links[primary]))
+			continue;
+		ld->links[i] = bpf_program__attach(p[i]);
+		if (ld->links[i])
+			continue;
+		err = -errno;
+		if (i == SLOT_STATE) {
+			if (last)
+				pr_err("attaching to sock:inet_sock_set_state (%s) failed: %s",
+				       what, strerror(-err));
+			else
+				pr_debug("attaching %s failed: %s", what, strerror(-err));
+			return err;
+		}
+		/* evidence for end reasons and diagnoses: useful, not essential;
+		 * a missing backup only means misses are possible again */
+		pr_warn("cannot attach %s (%s): %s", bpf_program__name(p[i]), strerror(-err),
+			primary >= 0 ? "its primary can miss calls in softirq" :
+				       "end reasons will be less precise");
+	}
+	return 0;
+}
+
 /* One attempt in one mode. Returns 0 or -errno (message printed if final). */
 static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum attach_mode mode,
 		    bool last)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
 	const char *what = mode == ATTACH_TP_BTF ? "tp_btf" : "tracepoint";
-	struct bpf_program *main_prog, *sirq_in, *sirq_out, *evidence[4];
+	struct bpf_program *prog;
 	struct tcpfsm_bpf *skel;
 	int err, i;
 
@@ -260,32 +397,13 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 	ld->skel = skel;
 	set_filters(skel, cfg);
 
-	{
-		/* each program exists in both flavours: load one set */
-		/* the SYN/ACK retransmits of half-open requests: tp_btf only */
-		struct bpf_program *btf[] = {
-			skel->progs.handle_set_state_btf, skel->progs.softirq_entry_btf,
-			skel->progs.softirq_exit_btf,	  skel->progs.rst_recv_btf,
-			skel->progs.rst_sent_btf,	  skel->progs.retransmit_btf,
-			skel->progs.retransmit_synack_btf,
-		};
-		struct bpf_program *tp[] = {
-			skel->progs.handle_set_state_tp, skel->progs.softirq_entry_tp,
-			skel->progs.softirq_exit_tp,	 skel->progs.rst_recv_tp,
-			skel->progs.rst_sent_tp,	 skel->progs.retransmit_tp,
-			NULL,
-		};
-		struct bpf_program **use = mode == ATTACH_TP_BTF ? btf : tp;
-		struct bpf_program **skip = mode == ATTACH_TP_BTF ? tp : btf;
+	plan_programs(skel, mode, ld->progs);
+	bpf_object__for_each_program(prog, skel->obj) {
+		bool used = prog == skel->progs.snapshot_tcp;
 
-		for (i = 0; i < 7; i++)
-			if (skip[i])
-				bpf_program__set_autoload(skip[i], false);
-		main_prog = use[0];
-		sirq_in = use[1];
-		sirq_out = use[2];
-		for (i = 0; i < 4; i++)
-			evidence[i] = use[3 + i];
+		for (i = 0; i < SLOT_MAX; i++)
+			used = used || prog == ld->progs[i];
+		bpf_program__set_autoload(prog, used);
 	}
 	if (mode == ATTACH_TP_BTF) {
 		/* the fallback's preallocated hashes are not needed */
@@ -347,40 +465,9 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 		return err;
 	}
 
-	/*
-	 * Softirq tracking before the state tracepoint, so the first transition
-	 * is attributed right; exit before entry, so a softirq running while we
-	 * attach cannot leave its CPU flagged "in softirq" with no exit to clear
-	 * it.
-	 */
-	if ((ld->links[2] = bpf_program__attach(sirq_out)) &&
-	    (ld->links[1] = bpf_program__attach(sirq_in))) {
-		skel->bss->ctx_tracking = true;
-		ld->ctx_tracking = true;
-	} else {
-		pr_warn("softirq tracking could not attach (%s): owners are taken only at "
-			"connect/listen/close",
-			strerror(errno));
-		bpf_link__destroy(ld->links[2]);
-		ld->links[2] = NULL;
-	}
-	/* evidence for end reasons and diagnoses: useful, not essential */
-	for (i = 0; i < 4 && evidence[i]; i++) {
-		ld->links[3 + i] = bpf_program__attach(evidence[i]);
-		if (!ld->links[3 + i])
-			pr_warn("cannot attach %s (%s): end reasons will be less precise",
-				bpf_program__name(evidence[i]), strerror(errno));
-	}
-	ld->links[0] = bpf_program__attach(main_prog);
-	if (!ld->links[0]) {
-		err = -errno;
-		if (last)
-			pr_err("attaching to sock:inet_sock_set_state (%s) failed: %s", what,
-			       strerror(-err));
-		else
-			pr_debug("attaching %s failed: %s", what, strerror(-err));
+	err = attach_programs(ld, what, last);
+	if (err)
 		return err;
-	}
 	ld->mode = mode;
 	return 0;
 }
@@ -392,6 +479,7 @@ static void unload(struct loader *ld)
 	ld->iter = NULL;
 	tcpfsm_bpf__destroy(ld->skel);
 	ld->skel = NULL;
+	memset(ld->progs, 0, sizeof(ld->progs));
 	ld->ctx_tracking = false;
 }
 
@@ -607,10 +695,14 @@ static int read_percpu(int fd, const void *key, void *vals)
 	return bpf_map_lookup_elem(fd, key, vals) ? -errno : 0;
 }
 
+/* The kernel's per-level copies (see tcpfsm_hist_levels) of one slot. */
+#define LEVELS 2
+
 int loader__read_hists(const struct loader *ld, struct hist_set *out)
 {
-	size_t hsz = sizeof(struct tcpfsm_hist);
-	struct tcpfsm_hist *vals = calloc(ld->ncpus, hsz);
+	size_t hsz = sizeof(struct tcpfsm_hist_levels);
+	struct tcpfsm_hist_levels *vals = calloc(ld->ncpus, hsz);
+	struct tcpfsm_hist *hv = (struct tcpfsm_hist *)vals;
 	uint64_t *cnt = calloc(ld->ncpus, sizeof(uint64_t)), stats[TCPFSM_STAT_MAX];
 	struct tcpfsm_hist_key key, next, *prev = NULL;
 	int err = -ENOMEM, fd;
@@ -618,24 +710,28 @@ int loader__read_hists(const struct loader *ld, struct hist_set *out)
 	if (!vals || !cnt)
 		goto cleanup;
 	hist_set_reset(out);
-	for (__u32 st = 0; st < TCPFSM_STATE_MAX; st++) {
-		err = read_percpu(bpf_map__fd(ld->skel->maps.hists), &st, vals);
+	for (__u32 i = 0; i < LEVELS * TCPFSM_STATE_MAX; i++) {
+		__u32 st = i % TCPFSM_STATE_MAX;
+
+		err = read_percpu(bpf_map__fd(ld->skel->maps.hists), &i, hv);
 		if (err)
 			goto cleanup;
 		for (int c = 0; c < ld->ncpus; c++)
-			hist_merge(&out->state[st], &vals[c]);
-		err = read_percpu(bpf_map__fd(ld->skel->maps.hists_other), &st, vals);
+			hist_merge(&out->state[st], &hv[c]);
+		err = read_percpu(bpf_map__fd(ld->skel->maps.hists_other), &i, hv);
 		if (err)
 			goto cleanup;
 		for (int c = 0; c < ld->ncpus; c++)
-			hist_merge(&out->other[st], &vals[c]);
+			hist_merge(&out->other[st], &hv[c]);
 	}
-	for (__u32 i = 0; i < TCPFSM_STATE_MAX * TCPFSM_STATE_MAX; i++) {
+	for (__u32 i = 0; i < LEVELS * TCPFSM_STATE_MAX * TCPFSM_STATE_MAX; i++) {
+		__u32 j = i % (TCPFSM_STATE_MAX * TCPFSM_STATE_MAX);
+
 		err = read_percpu(bpf_map__fd(ld->skel->maps.transitions), &i, cnt);
 		if (err)
 			goto cleanup;
 		for (int c = 0; c < ld->ncpus; c++)
-			out->transitions[i / TCPFSM_STATE_MAX][i % TCPFSM_STATE_MAX] += cnt[c];
+			out->transitions[j / TCPFSM_STATE_MAX][j % TCPFSM_STATE_MAX] += cnt[c];
 	}
 	if (out->by) {
 		fd = bpf_map__fd(ld->skel->maps.hists_by);
@@ -652,7 +748,8 @@ int loader__read_hists(const struct loader *ld, struct hist_set *out)
 				goto cleanup;
 			}
 			for (int c = 0; c < ld->ncpus; c++)
-				hist_merge(h, &vals[c]);
+				for (int l = 0; l < LEVELS; l++)
+					hist_merge(h, &vals[c].level[l]);
 		}
 	}
 	err = loader__stats(ld, stats);
@@ -663,17 +760,50 @@ cleanup:
 	return err;
 }
 
-uint64_t loader__missed(const struct loader *ld)
+static uint64_t recursion_misses(const struct bpf_program *p)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	const struct bpf_program *p = ld->mode == ATTACH_TRACEPOINT ?
-					      ld->skel->progs.handle_set_state_tp :
-					      ld->skel->progs.handle_set_state_btf;
 
 	if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
 		return 0;
 	return info.recursion_misses;
+}
+
+uint64_t loader__missed(const struct loader *ld)
+{
+	uint64_t missed = 0, covered[SLOT_MAX] = {}, *vals;
+	int fd = bpf_map__fd(ld->skel->maps.backups);
+
+	vals = calloc(ld->ncpus, sizeof(*vals));
+	for (int i = 0; i < SLOT_MAX; i++) {
+		__u32 pair = slot_kind[i].pair;
+		int primary = slot_kind[i].primary;
+
+		if (!ld->links[i] || primary < 0)
+			continue;
+		if (slot_kind[i].pair < 0) {
+			/* a twin: it ran whenever its primary was skipped */
+			covered[primary] = UINT64_MAX;
+			continue;
+		}
+		if (vals && !bpf_map_lookup_elem(fd, &pair, vals))
+			for (int c = 0; c < ld->ncpus; c++)
+				covered[primary] += vals[c];
+	}
+	free(vals);
+	/* a backup or twin is skipped only while it runs in task context,
+	 * when its primary is not running: its skips are all covered */
+	for (int i = 0; i < SLOT_MAX; i++) {
+		uint64_t m;
+
+		if (!ld->links[i] || slot_kind[i].primary >= 0)
+			continue;
+		m = recursion_misses(ld->progs[i]);
+		if (m > covered[i])
+			missed += m - covered[i];
+	}
+	return missed;
 }
 
 const char *loader__mode(const struct loader *ld)
