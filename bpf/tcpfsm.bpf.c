@@ -329,6 +329,64 @@ int softirq_exit_tp(void *ctx)
 	return softirq_exit();
 }
 
+/*
+ * CTX_PREEMPT_COUNT. The preempt count is a per-CPU variable on x86:
+ * __preempt_count (before 6.2 and since 6.15) or pcpu_hot.preempt_count
+ * (6.2 to 6.14); weak, so whichever this kernel lacks resolves to 0.
+ * kstat.softirqs[] counts each softirq handler run before it starts.
+ * Userspace loads these programs only after checking that the verifier
+ * can resolve the ksyms (it needs their address from kallsyms).
+ */
+extern int __preempt_count __ksym __weak;
+struct pcpu_hot___tcpfsm {
+	int preempt_count;
+} __attribute__((preserve_access_index));
+extern struct pcpu_hot___tcpfsm pcpu_hot __ksym __weak;
+extern struct kernel_stat kstat __ksym __weak;
+
+#define PC_SOFTIRQ_OFFSET 0x100	/* serving a softirq (bit 8) */
+#define PC_HARDIRQ_MASK 0xf0000
+#define PC_NMI_MASK 0xf00000
+
+/* Whether the verifier sees a weak ksym resolved (libbpf 1.2's
+ * bpf_ksym_exists(), which this libbpf lacks). */
+#define ksym_exists(sym) (!!&(sym))
+
+/* The preempt count in *pc, or false when it cannot be read. (x86 keeps
+ * PREEMPT_NEED_RESCHED inverted in bit 31: the value is often negative.) */
+static __always_inline bool preempt_count_now(__u32 *pc)
+{
+#if defined(__TARGET_ARCH_x86)
+	if (ksym_exists(__preempt_count)) {
+		*pc = *(__u32 *)bpf_this_cpu_ptr(&__preempt_count);
+		return true;
+	}
+	if (ksym_exists(pcpu_hot)) {
+		*pc = ((struct pcpu_hot___tcpfsm *)bpf_this_cpu_ptr(&pcpu_hot))->preempt_count;
+		return true;
+	}
+#endif
+	return false;
+}
+
+/* The number of softirq handler runs on this CPU so far. */
+static __always_inline __u64 softirq_runs(void)
+{
+	struct kernel_stat *ks;
+	__u32 n = bpf_core_field_size(struct kernel_stat, softirqs) / sizeof(unsigned int);
+	__u64 sum = 0;
+
+	if (!ksym_exists(kstat))
+		return 0;
+	ks = bpf_this_cpu_ptr(&kstat);
+	for (__u32 i = 0; i < 16; i++) {
+		if (i >= n)
+			break;
+		sum += ks->softirqs[i];
+	}
+	return sum;
+}
+
 struct exec_ctx {
 	struct cpu_ctx *c;
 	__u64 run;	/* in softirq: the number of this softirq handler run */
@@ -337,9 +395,21 @@ struct exec_ctx {
 
 static __always_inline void exec_ctx(struct exec_ctx *x, const int method)
 {
+	__u32 pc;
+
 	x->c = this_cpu_ctx();
 	x->run = 0;
 	x->task = -1;
+	if (method == CTX_PREEMPT_COUNT) {
+		if (!preempt_count_now(&pc))
+			return;
+		/* hardirq and NMI never carry a transition: told apart from
+		 * task context all the same */
+		x->task = !(pc & (PC_SOFTIRQ_OFFSET | PC_HARDIRQ_MASK | PC_NMI_MASK));
+		if (!x->task)
+			x->run = softirq_runs();
+		return;
+	}
 	if (!ctx_tracking || !x->c)
 		return;
 	x->task = !x->c->in_softirq;
@@ -723,6 +793,8 @@ static __always_inline int on_set_state(const struct sock *sk, const int oldstat
 
 STATE_PROG(state_sirq, ROLE_PRIMARY, CTX_SOFTIRQ_PROGS)
 STATE_PROG(state_sirq_bak, ROLE_BACKUP, CTX_SOFTIRQ_PROGS)
+STATE_PROG(state_pc, ROLE_PRIMARY, CTX_PREEMPT_COUNT)
+STATE_PROG(state_pc_bak, ROLE_BACKUP, CTX_PREEMPT_COUNT)
 
 SEC("tracepoint/sock/inet_sock_set_state")
 int state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
@@ -972,6 +1044,8 @@ static __always_inline int on_retransmit(const struct sock *sk, const int role, 
 
 RETRANSMIT_PROG(retrans_sirq, ROLE_PRIMARY, CTX_SOFTIRQ_PROGS)
 RETRANSMIT_PROG(retrans_sirq_bak, ROLE_BACKUP, CTX_SOFTIRQ_PROGS)
+RETRANSMIT_PROG(retrans_pc, ROLE_PRIMARY, CTX_PREEMPT_COUNT)
+RETRANSMIT_PROG(retrans_pc_bak, ROLE_BACKUP, CTX_PREEMPT_COUNT)
 
 /* The request's age: tcp_rsk(req)->snt_synack is the first SYN/ACK's time
  * on the TCP clock (CLOCK_MONOTONIC, µs). */
@@ -1026,6 +1100,8 @@ static __always_inline int on_retransmit_synack(const struct sock *sk,
 
 SYNACK_PROG(synack_sirq, ROLE_PRIMARY, CTX_SOFTIRQ_PROGS)
 SYNACK_PROG(synack_sirq_bak, ROLE_BACKUP, CTX_SOFTIRQ_PROGS)
+SYNACK_PROG(synack_pc, ROLE_PRIMARY, CTX_PREEMPT_COUNT)
+SYNACK_PROG(synack_pc_bak, ROLE_BACKUP, CTX_PREEMPT_COUNT)
 
 SEC("tracepoint/tcp/tcp_receive_reset")
 int rst_recv_tp(struct trace_event_raw_tcp_event_sk *ctx)

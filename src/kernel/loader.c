@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "pure/histogram.h"
 #include "kernel/loader.h"
@@ -109,6 +110,7 @@ struct loader {
 	struct bpf_link *iter;
 	enum attach_mode mode;
 	bool ctx_tracking;
+	bool preempt_count;	/* context told by the preempt count */
 	loader_event_fn fn;
 	void *ctx;
 	int ncpus;
@@ -287,9 +289,63 @@ static void destroy_links(struct loader *ld)
 	}
 }
 
+/*
+ * Whether this kernel lets the programs read the preempt count and its count
+ * of softirq runs (CTX_PREEMPT_COUNT in the BPF code): per-CPU variables
+ * read as typed ksyms. Their type is in vmlinux BTF, but the verifier takes
+ * their address from kallsyms, which lists per-CPU variables only with
+ * CONFIG_KALLSYMS_ALL. A two-instruction program referencing each tells,
+ * as libbpf probes features, before the real load.
+ */
+static bool ksym_loads(const struct btf *vmlinux, const char *name)
+{
+	int id = btf__find_by_name_kind(vmlinux, name, BTF_KIND_VAR), fd;
+	struct bpf_insn insns[] = {
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
+		  .src_reg = BPF_PSEUDO_BTF_ID, .imm = id },
+		{ 0 }, /* the second half: imm 0 is vmlinux's BTF */
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	if (id <= 0)
+		return false;
+	fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "tcpfsm_ksym", "GPL", insns,
+			   sizeof(insns) / sizeof(insns[0]), NULL);
+	if (fd < 0) {
+		pr_debug("the preempt count cannot be read: %s is no usable ksym (%s)", name,
+			 strerror(errno));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+static bool preempt_count_readable(const struct tcpfsm_config *cfg)
+{
+#if defined(__x86_64__)
+	struct btf *vmlinux;
+	bool ok;
+
+	/* typed ksyms need the running kernel's own BTF */
+	if (cfg->btf_path)
+		return false;
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return false;
+	ok = (ksym_loads(vmlinux, "__preempt_count") || ksym_loads(vmlinux, "pcpu_hot")) &&
+	     ksym_loads(vmlinux, "kstat");
+	btf__free(vmlinux);
+	return ok;
+#else
+	/* only x86's per-CPU layout is written (and tested) so far */
+	return false;
+#endif
+}
+
 /* The programs of attach path mode, by slot (NULL: none there). */
 static void plan_programs(const struct tcpfsm_bpf *skel, enum attach_mode mode,
-			  struct bpf_program *p[SLOT_MAX])
+			  bool preempt_count, struct bpf_program *p[SLOT_MAX])
 {
 	memset(p, 0, SLOT_MAX * sizeof(*p));
 	if (mode == ATTACH_TRACEPOINT) {
@@ -302,12 +358,22 @@ static void plan_programs(const struct tcpfsm_bpf *skel, enum attach_mode mode,
 		p[SLOT_STATE] = skel->progs.state_tp;
 		return;
 	}
-	p[SLOT_SIRQ_EXIT] = skel->progs.softirq_exit_btf;
-	p[SLOT_SIRQ_ENTRY] = skel->progs.softirq_entry_btf;
 	p[SLOT_RST_RECV] = skel->progs.rst_recv_btf;
 	p[SLOT_RST_RECV_TWIN] = skel->progs.rst_recv_twin;
 	p[SLOT_RST_SENT] = skel->progs.rst_sent_btf;
 	p[SLOT_RST_SENT_TWIN] = skel->progs.rst_sent_twin;
+	if (preempt_count) {
+		/* nothing runs for softirqs */
+		p[SLOT_RETRANS] = skel->progs.retrans_pc;
+		p[SLOT_RETRANS_BAK] = skel->progs.retrans_pc_bak;
+		p[SLOT_SYNACK] = skel->progs.synack_pc;
+		p[SLOT_SYNACK_BAK] = skel->progs.synack_pc_bak;
+		p[SLOT_STATE] = skel->progs.state_pc;
+		p[SLOT_STATE_BAK] = skel->progs.state_pc_bak;
+		return;
+	}
+	p[SLOT_SIRQ_EXIT] = skel->progs.softirq_exit_btf;
+	p[SLOT_SIRQ_ENTRY] = skel->progs.softirq_entry_btf;
 	p[SLOT_RETRANS] = skel->progs.retrans_sirq;
 	p[SLOT_RETRANS_BAK] = skel->progs.retrans_sirq_bak;
 	p[SLOT_SYNACK] = skel->progs.synack_sirq;
@@ -335,11 +401,19 @@ static int attach_programs(struct loader *ld, const char *what, bool last)
 	struct bpf_program **p = ld->progs;
 	int err;
 
-	if (p[SLOT_SIRQ_EXIT] && (ld->links[SLOT_SIRQ_EXIT] = bpf_program__attach(p[SLOT_SIRQ_EXIT])) &&
+	if (ld->preempt_count) {
+		ld->ctx_tracking = true;
+		pr_debug("softirq told from task context by the preempt count (per-CPU ksyms): "
+			 "no softirq programs");
+	} else if (p[SLOT_SIRQ_EXIT] &&
+		   (ld->links[SLOT_SIRQ_EXIT] = bpf_program__attach(p[SLOT_SIRQ_EXIT])) &&
 	    (ld->links[SLOT_SIRQ_ENTRY] = bpf_program__attach(p[SLOT_SIRQ_ENTRY]))) {
 		ld->skel->bss->ctx_tracking = true;
 		ld->ctx_tracking = true;
 		wait_softirq_runs();
+		pr_debug("softirq told from task context by the softirq_entry/exit programs (%s)",
+			 strcmp(what, "tp_btf") ? "the classic tracepoint's way" :
+						  "the preempt count is not readable on this kernel");
 	} else if (p[SLOT_SIRQ_EXIT]) {
 		pr_warn("softirq tracking could not attach (%s): owners are taken only at "
 			"connect/listen/close",
@@ -397,7 +471,8 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 	ld->skel = skel;
 	set_filters(skel, cfg);
 
-	plan_programs(skel, mode, ld->progs);
+	ld->preempt_count = mode == ATTACH_TP_BTF && preempt_count_readable(cfg);
+	plan_programs(skel, mode, ld->preempt_count, ld->progs);
 	bpf_object__for_each_program(prog, skel->obj) {
 		bool used = prog == skel->progs.snapshot_tcp;
 
@@ -481,6 +556,7 @@ static void unload(struct loader *ld)
 	ld->skel = NULL;
 	memset(ld->progs, 0, sizeof(ld->progs));
 	ld->ctx_tracking = false;
+	ld->preempt_count = false;
 }
 
 /* Map ring buffer fd (ours to close) of size bytes as ring i, polled by epfd. */
