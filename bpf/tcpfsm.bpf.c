@@ -567,6 +567,11 @@ static __always_inline void account(const struct tcpfsm_event *e, __u32 level)
 
 	if (st >= TCPFSM_STATE_MAX || e->newstate >= TCPFSM_STATE_MAX || level >= LEVELS)
 		return;
+	/* a self-transition leaves nothing: no exit, no transition */
+	if (st == e->newstate) {
+		stat_inc(TCPFSM_STAT_SAME_STATE);
+		return;
+	}
 	idx = (level * TCPFSM_STATE_MAX + st) * TCPFSM_STATE_MAX + e->newstate;
 	n = bpf_map_lookup_elem(&transitions, &idx);
 	if (n)
@@ -642,7 +647,10 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 			/* neither a new socket nor a new child: it predates us */
 			e->flags |= TCPFSM_F_PREEXISTING;
 		info->cookie = e->cookie;
-		info->ts_ns = now;
+		/* a self-transition (close() after shutdown(): FIN_WAIT2 ->
+		 * FIN_WAIT2) does not end the time in the state */
+		if (e->oldstate != e->newstate)
+			info->ts_ns = now;
 		info->state = e->newstate;
 		/* a socket older than us is tracked from its first transition
 		 * (userspace may hold it from the startup snapshot); so is a
@@ -676,6 +684,8 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 	}
 	if (ctx == 0)
 		e->flags |= TCPFSM_F_SOFTIRQ;
+	if (e->oldstate == e->newstate)
+		e->flags |= TCPFSM_F_SAME_STATE;
 	if (info && e->newstate == TCPFSM_CLOSE) {
 		/* a socket may connect again after CLOSE: start afresh */
 		info->evidence = 0;

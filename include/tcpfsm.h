@@ -52,7 +52,16 @@ enum {
 	TCPFSM_F_TRACEPOINT = 1 << 4,
 	/* snapshot of a timewait socket (state TIME_WAIT or its FIN_WAIT2) */
 	TCPFSM_F_TIMEWAIT = 1 << 5,
-	TCPFSM_F_ALL = (1 << 6) - 1,
+	/*
+	 * a self-transition (oldstate == newstate): the kernel "entered" the
+	 * state the socket was already in, e.g. close() after shutdown() in
+	 * FIN_WAIT1, FIN_WAIT2, CLOSING or LAST_ACK. Not an exit: the socket's
+	 * entry time is kept, old_duration_ns is the time in the state so
+	 * far, no histogram or transition count takes it
+	 * (TCPFSM_STAT_SAME_STATE counts them).
+	 */
+	TCPFSM_F_SAME_STATE = 1 << 6,
+	TCPFSM_F_ALL = (1 << 7) - 1,
 };
 
 #define TCPFSM_COMM_LEN 16
@@ -185,7 +194,9 @@ enum tcpfsm_stat {
 	TCPFSM_STAT_LOST = 1,	/* of those, not delivered: ring buffer full */
 	TCPFSM_STAT_NOSTORAGE = 2, /* per-socket storage could not be had */
 	TCPFSM_STAT_BY_OTHER = 3, /* --by: transitions counted under "other" */
-	TCPFSM_STAT_MAX = 4,
+	/* of TCPFSM_STAT_EVENTS, self-transitions (TCPFSM_F_SAME_STATE) */
+	TCPFSM_STAT_SAME_STATE = 4,
+	TCPFSM_STAT_MAX = 5,
 };
 
 /*
