@@ -140,7 +140,9 @@ void iter_sweep(struct wcmd *w, bool track, uint64_t track_after_ns, bool reques
 		snapshot_forget();
 	err = snapshot_sweep(fd, w->cfg->kf.netns, w->cfg->kf.n_netns, track_seen, w, &st);
 	loader__netns_prune(w->ld, snapshot_ns_known, true);
-	if (err)
+	if (err == -ENOTRECOVERABLE)
+		w->err = err; /* stranded in another netns (said why): stop */
+	else if (err)
 		pr_warn("socket sweep: %s", strerror(-err));
 	else if (requests)
 		alert_engine__requests_end(w->ae, clock_ns(CLOCK_BOOTTIME));

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include "sys/log.h"
 #include "kernel/snapshot.h"
+#include "kernel/testhook.h"
 
 struct ns_ent {
 	uint32_t ino;
@@ -246,6 +247,29 @@ static int open_ns(const struct ns_ent *ns)
 	return fd;
 }
 
+/* Set once we could not return to our own network namespace: we run on in
+ * a foreign one, so every later walk fails at once (see snapshot.h). */
+static bool stranded;
+
+/* Back into our own namespace (self: its fd) after walking ns. */
+static int return_home(int self, const struct ns_ent *ns, bool sweep)
+{
+	int err = 0;
+
+	/* (the test hook: as if setns() were refused) */
+	if (sweep && test_hook("sweep_setns_back"))
+		err = -EPERM;
+	else if (setns(self, CLONE_NEWNET))
+		err = -errno;
+	if (!err)
+		return 0;
+	stranded = true;
+	pr_err("cannot return to tcpfsm's own network namespace after walking netns %u (%s): %s; "
+	       "stopping rather than running on in another namespace",
+	       ns->ino, ns->path, strerror(-err));
+	return -ENOTRECOVERABLE;
+}
+
 static int walk(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
 		void *ctx, struct snapshot_stats *st, bool sweep)
 {
@@ -255,6 +279,8 @@ static int walk(int iter_link_fd, const uint32_t *only, unsigned int n_only, sna
 	int self = -1, err = 0;
 
 	memset(st, 0, sizeof(*st));
+	if (stranded)
+		return -ENOTRECOVERABLE;
 	if (sweep && ns_cache.v && mono_ns() - ns_cache.at < NS_CACHE_NS) {
 		ns = ns_cache.v;
 		nns = ns_cache.n;
@@ -292,10 +318,13 @@ static int walk(int iter_link_fd, const uint32_t *only, unsigned int n_only, sna
 			close(fd);
 		}
 		err = read_iter(iter_link_fd, &recs);
-		if (i > 0 && setns(self, CLONE_NEWNET)) {
-			err = -errno;
-			pr_err("cannot return to our network namespace: %s", strerror(-err));
-			goto cleanup;
+		if (i > 0) {
+			int back = return_home(self, &ns[i], sweep);
+
+			if (back) {
+				err = back;
+				goto cleanup;
+			}
 		}
 		if (err) {
 			pr_err("snapshot of netns %u failed: %s", ns[i].ino, strerror(-err));

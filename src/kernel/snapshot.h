@@ -22,6 +22,10 @@ struct snapshot_stats {
  * through /proc/PID/ns/net and /run/netns, then back. Owners are resolved
  * from socket inodes through /proc/PID/fd, as `ss -p` does. Each record
  * (TCPFSM_KIND_SNAPSHOT) goes to fn. Returns 0 or -errno.
+ *
+ * -ENOTRECOVERABLE: we could not setns() back into our own namespace (the
+ * error is printed). The process now runs in a foreign one: the caller must
+ * stop; every later call fails the same way.
  */
 int snapshot_run(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
 		 void *ctx, struct snapshot_stats *st);
