@@ -2,14 +2,16 @@
 /*
  * tcpfsm: trace the kernel's TCP state machine.
  *
- * One program per attach type, sharing one inline core:
+ * Two attach paths, sharing one core (finish()):
  *   - tp_btf/inet_sock_set_state (preferred): typed args, per-socket state
  *     in BPF_MAP_TYPE_SK_STORAGE (freed with the socket, no size cap), the
- *     cookie from bpf_get_socket_cookie();
+ *     cookie from bpf_get_socket_cookie(); each hook has a primary and a
+ *     backup program, so that none is ever skipped (context.bpf.h), in two
+ *     flavours by how the execution context is told;
  *   - tracepoint/sock/inet_sock_set_state (fallback): no sk_storage nor
  *     cookie helper there, so per-socket state lives in an LRU hash keyed by
  *     the socket address and the cookie is read from sk->skc_cookie.
- * Userspace enables exactly one of them before load.
+ * Userspace loads one path's programs (loader.c: plan_programs).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -34,6 +36,9 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
 const volatile bool emit_events = true;
 /* Histograms by state and, with --by, by a second key. */
 const volatile __u8 hist_by = TCPFSM_BY_NONE;
+/* Tests only (TCPFSM_TEST_*, from $TCPFSM_TEST_HOOKS): 0 in real runs,
+ * where the verifier drops what they guard. */
+const volatile __u32 test_hooks = 0;
 
 /* What the kernel remembers of each socket between two transitions. */
 struct sk_info {
@@ -137,54 +142,6 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
-/*
- * Time in each state, and every transition old -> new, per CPU and per
- * context level (0: task, 1: softirq). A primary updating them in task
- * context can be interrupted by its backup in softirq on the same CPU (see
- * "Why no transition is ever skipped"): with a slot per level the two never
- * write the same counter, so no update is lost without atomic operations.
- * Userspace adds the levels up.
- */
-#define LEVELS 2
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LEVELS * TCPFSM_STATE_MAX);
-	__type(key, __u32);
-	__type(value, struct tcpfsm_hist);
-} hists SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LEVELS * TCPFSM_STATE_MAX * TCPFSM_STATE_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} transitions SEC(".maps");
-
-/* --by: one histogram pair (per level) per (state, key) up to max_entries
- * (set by userspace), the rest in hists_other by level and state */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 256);
-	__type(key, struct tcpfsm_hist_key);
-	__type(value, struct tcpfsm_hist_levels);
-} hists_by SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LEVELS * TCPFSM_STATE_MAX);
-	__type(key, __u32);
-	__type(value, struct tcpfsm_hist);
-} hists_other SEC(".maps");
-
-/* an all-zero histogram pair to insert from (too big for the BPF stack) */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tcpfsm_hist_levels);
-} hist_zero SEC(".maps");
-
 /* Fallback cookies: unique per boot, marked so they never collide. */
 __u64 synthetic_cookie_seq = 0;
 
@@ -196,252 +153,7 @@ static __always_inline void stat_inc(__u32 idx)
 		__sync_fetch_and_add(v, 1);
 }
 
-/*
- * Execution context. A transition that runs in softirq must not be blamed on
- * whatever task the softirq interrupted (ksoftirqd, swapper, or on loopback
- * the *peer* process), so each program asks which context it runs in. Two
- * ways to tell (userspace picks one, probing the kernel):
- *   - CTX_SOFTIRQ_PROGS: the softirq_entry/exit tracepoints keep a per-CPU
- *     flag and count the softirq handler runs. Works everywhere; costs two
- *     tiny runs per softirq handler run (not per packet: NET_RX handles a
- *     batch per run), whatever the host is doing;
- *   - CTX_PREEMPT_COUNT: the preempt count itself, and the kernel's own count
- *     of softirq handler runs (kstat), read as per-CPU typed ksyms: nothing
- *     runs while nothing transitions. Needs CONFIG_KALLSYMS_ALL (the verifier
- *     finds a ksym's address through kallsyms) and, for now, x86.
- *
- * Why no transition is ever skipped. The kernel does not run a BPF program
- * that is already running on the same CPU (prog->active): it counts a
- * recursion miss instead. inet_sock_set_state runs in two contexts only:
- * task (a system call, or the socket backlog that release_sock() processes)
- * and softirq (NET_RX for packets, TIMER and HRTIMER for TCP's timers). Never
- * in hardirq or NMI: TCP input runs from NAPI or the backlog in NET_RX, its
- * timers are timer_list or softirq-mode hrtimers, and the one network path
- * that runs in hardirq, netpoll, sends UDP only. A softirq can interrupt task
- * context (on the irq_exit of a hardirq that came while a program ran with
- * BHs enabled); nothing interrupts a softirq but a hardirq, which makes no
- * transition and runs no softirq on its way out (in_interrupt()). So a
- * program can be re-entered one level deep only: a transition in softirq
- * while it runs in task context on that CPU.
- *
- * Hence each hook that must not miss has two programs, a primary and a
- * backup, attached in that order (a tracepoint calls its probes in the order
- * they were attached). At task level at most one of the two is running at
- * any instant, and within one softirq handler run the task level is frozen:
- * the primary is skipped for every call of the run or for none. The primary
- * handles every call it gets, and in softirq stamps the run's number; the
- * backup handles a softirq call only when the primary did not stamp this
- * run. If the primary is skipped, it is the one running at task level: the
- * backup is not, runs, and finds no stamp. If the backup is skipped, the
- * primary ran. Exactly one of them handles each transition. (A stale stamp
- * could match only after 2^64 softirq handler runs, or on the preempt-count
- * path after 2^32 runs of every vector without one transition on this CPU.)
- * The classic tracepoint cannot have this: perf-event programs share one
- * per-CPU guard (bpf_prog_active), so there a nested call skips both.
- */
-#define CTX_SOFTIRQ_PROGS 0
-#define CTX_PREEMPT_COUNT 1
-
-/* Which program of a pair (or none). */
-#define ROLE_SOLO 0
-#define ROLE_PRIMARY 1
-#define ROLE_BACKUP 2
-
-#define PAIR_STATE TCPFSM_PAIR_STATE
-#define PAIR_RETRANS TCPFSM_PAIR_RETRANS
-#define PAIR_SYNACK TCPFSM_PAIR_SYNACK
-#define PAIR_MAX TCPFSM_PAIR_MAX
-
-struct cpu_ctx {
-	__u64 runs;		/* CTX_SOFTIRQ_PROGS: softirq handler runs on this CPU */
-	__u32 in_softirq;	/* CTX_SOFTIRQ_PROGS: in one now */
-	__u32 _pad;
-	__u64 stamp[PAIR_MAX];	/* the last softirq run each primary handled a call in */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct cpu_ctx);
-} cpu_ctxs SEC(".maps");
-
-/* Calls each backup handled (its primary was skipped), per CPU: userspace
- * takes them off the primaries' recursion misses. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PAIR_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} backups SEC(".maps");
-
-/* CTX_SOFTIRQ_PROGS: set by userspace once the softirq programs are attached */
-bool ctx_tracking = false;
-
-static __always_inline struct cpu_ctx *this_cpu_ctx(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&cpu_ctxs, &zero);
-}
-
-static __always_inline int softirq_entry(void)
-{
-	struct cpu_ctx *c = this_cpu_ctx();
-
-	if (c) {
-		c->runs++;
-		c->in_softirq = 1;
-	}
-	return 0;
-}
-
-static __always_inline int softirq_exit(void)
-{
-	struct cpu_ctx *c = this_cpu_ctx();
-
-	if (c)
-		c->in_softirq = 0;
-	return 0;
-}
-
-SEC("tp_btf/softirq_entry")
-int BPF_PROG(softirq_entry_btf, unsigned int vec)
-{
-	return softirq_entry();
-}
-
-SEC("tp_btf/softirq_exit")
-int BPF_PROG(softirq_exit_btf, unsigned int vec)
-{
-	return softirq_exit();
-}
-
-SEC("tracepoint/irq/softirq_entry")
-int softirq_entry_tp(void *ctx)
-{
-	return softirq_entry();
-}
-
-SEC("tracepoint/irq/softirq_exit")
-int softirq_exit_tp(void *ctx)
-{
-	return softirq_exit();
-}
-
-/*
- * CTX_PREEMPT_COUNT. The preempt count is a per-CPU variable on x86:
- * __preempt_count (before 6.2 and since 6.15) or pcpu_hot.preempt_count
- * (6.2 to 6.14); weak, so whichever this kernel lacks resolves to 0.
- * kstat.softirqs[] counts each softirq handler run before it starts.
- * Userspace loads these programs only after checking that the verifier
- * can resolve the ksyms (it needs their address from kallsyms).
- */
-extern int __preempt_count __ksym __weak;
-struct pcpu_hot___tcpfsm {
-	int preempt_count;
-} __attribute__((preserve_access_index));
-extern struct pcpu_hot___tcpfsm pcpu_hot __ksym __weak;
-extern struct kernel_stat kstat __ksym __weak;
-
-#define PC_SOFTIRQ_OFFSET 0x100	/* serving a softirq (bit 8) */
-#define PC_HARDIRQ_MASK 0xf0000
-#define PC_NMI_MASK 0xf00000
-
-/* Whether the verifier sees a weak ksym resolved (libbpf 1.2's
- * bpf_ksym_exists(), which this libbpf lacks). */
-#define ksym_exists(sym) (!!&(sym))
-
-/* The preempt count in *pc, or false when it cannot be read. (x86 keeps
- * PREEMPT_NEED_RESCHED inverted in bit 31: the value is often negative.) */
-static __always_inline bool preempt_count_now(__u32 *pc)
-{
-#if defined(__TARGET_ARCH_x86)
-	if (ksym_exists(__preempt_count)) {
-		*pc = *(__u32 *)bpf_this_cpu_ptr(&__preempt_count);
-		return true;
-	}
-	if (ksym_exists(pcpu_hot)) {
-		*pc = ((struct pcpu_hot___tcpfsm *)bpf_this_cpu_ptr(&pcpu_hot))->preempt_count;
-		return true;
-	}
-#endif
-	return false;
-}
-
-/* The number of softirq handler runs on this CPU so far. */
-static __always_inline __u64 softirq_runs(void)
-{
-	struct kernel_stat *ks;
-	__u32 n = bpf_core_field_size(struct kernel_stat, softirqs) / sizeof(unsigned int);
-	__u64 sum = 0;
-
-	if (!ksym_exists(kstat))
-		return 0;
-	ks = bpf_this_cpu_ptr(&kstat);
-	for (__u32 i = 0; i < 16; i++) {
-		if (i >= n)
-			break;
-		sum += ks->softirqs[i];
-	}
-	return sum;
-}
-
-struct exec_ctx {
-	struct cpu_ctx *c;
-	__u64 run;	/* in softirq: the number of this softirq handler run */
-	int task;	/* 1 in task context, 0 in softirq, -1 cannot tell */
-};
-
-static __always_inline void exec_ctx(struct exec_ctx *x, const int method)
-{
-	__u32 pc;
-
-	x->c = this_cpu_ctx();
-	x->run = 0;
-	x->task = -1;
-	if (method == CTX_PREEMPT_COUNT) {
-		if (!preempt_count_now(&pc))
-			return;
-		/* hardirq and NMI never carry a transition: told apart from
-		 * task context all the same */
-		x->task = !(pc & (PC_SOFTIRQ_OFFSET | PC_HARDIRQ_MASK | PC_NMI_MASK));
-		if (!x->task)
-			x->run = softirq_runs();
-		return;
-	}
-	if (!ctx_tracking || !x->c)
-		return;
-	x->task = !x->c->in_softirq;
-	x->run = x->c->runs;
-}
-
-/*
- * Whether this program of a pair handles this call (see above). The primary
- * stamps before anything else it does, so the backup's choice never depends
- * on how far the primary went.
- */
-static __always_inline bool pair_turn(struct exec_ctx *x, const int pair, const int role)
-{
-	__u32 k = pair;
-	__u64 *n;
-
-	if (role == ROLE_SOLO)
-		return true;
-	if (pair < 0 || pair >= PAIR_MAX || !x->c)
-		return role == ROLE_PRIMARY;
-	if (role == ROLE_PRIMARY) {
-		if (x->task == 0)
-			x->c->stamp[pair] = x->run;
-		return true;
-	}
-	if (x->task != 0 || x->c->stamp[pair] == x->run)
-		return false;
-	n = bpf_map_lookup_elem(&backups, &k);
-	if (n)
-		(*n)++;
-	return true;
-}
+#include "context.bpf.h"
 
 /* Transitions that only ever run inside the owner's own system call. */
 static __always_inline bool syscall_transition(int old, int new)
@@ -483,12 +195,57 @@ static __always_inline void unmap_v4(struct tcpfsm_event *e)
 	__builtin_memset(e->daddr + 4, 0, 12);
 }
 
-static __always_inline void set_owner(struct sk_info *info, __u32 flags)
+/* The current task owns the socket (SKF_* bits kept). */
+static __always_inline void set_owner(struct sk_info *info)
 {
 	info->pid = bpf_get_current_pid_tgid() >> 32;
 	info->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(info->comm, sizeof(info->comm));
-	info->flags = flags | (info->flags & SKF_TRACKED);
+	info->flags = (info->flags & ~(TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER)) | TCPFSM_F_OWNER;
+}
+
+/* The filters that need only e's identity: netns, family, ports. */
+static __always_inline bool identity_passes(const struct tcpfsm_event *e)
+{
+	return netns_passes(e->netns) && (!filter.family || e->family == filter.family) &&
+	       ports_pass(e);
+}
+
+/* Fill e's identity from a socket (full, request or timewait). */
+static __always_inline void fill_identity(struct tcpfsm_event *e, const struct sock_common *skc)
+{
+	e->family = skc->skc_family;
+	e->netns = skc->skc_net.net->ns.inum;
+	e->sport = skc->skc_num;
+	e->dport = bpf_ntohs(skc->skc_dport);
+	if (e->family == TCPFSM_AF_INET) {
+		__builtin_memcpy(e->saddr, &skc->skc_rcv_saddr, 4);
+		__builtin_memcpy(e->daddr, &skc->skc_daddr, 4);
+	} else {
+		BPF_CORE_READ_INTO(&e->saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
+		unmap_v4(e);
+	}
+}
+
+static __always_inline void copy_owner(struct tcpfsm_event *e, const struct sk_info *info)
+{
+	if (!info || !(info->flags & TCPFSM_F_OWNER))
+		return;
+	e->pid = info->pid;
+	e->cgroup_id = info->cgroup_id;
+	__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
+	e->flags |= info->flags & (TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER);
+}
+
+/* What the socket's storage tells about it: evidence, SYN retransmits
+ * (clamped to the record's 16 bits), inode, owner. */
+static __always_inline void copy_socket(struct tcpfsm_event *e, const struct sk_info *info)
+{
+	e->evidence = info->evidence;
+	e->syn_retrans = info->syn_retrans > 0xffff ? 0xffff : info->syn_retrans;
+	e->ino = info->ino;
+	copy_owner(e, info);
 }
 
 /* To this CPU's ring (else the shared one), waking userspace per batch. */
@@ -505,210 +262,145 @@ static __always_inline long output(struct tcpfsm_event *e)
 					  BPF_RB_NO_WAKEUP);
 }
 
-static __always_inline void hist_add(struct tcpfsm_hist *h, __u64 d)
-{
-	__u64 b = tcpfsm_hist_bucket(d);
+#include "account.bpf.h"
 
-	/* one register for the check and the index: clang may otherwise
-	 * check one copy and index with another, which Linux 6.1's verifier
-	 * cannot relate */
-	asm volatile("" : "+r"(b));
-	if (b >= TCPFSM_HIST_BUCKETS)
-		return;
-	h->buckets[b]++;
-	if (!h->count || d < h->min_ns)
-		h->min_ns = d;
-	if (d > h->max_ns)
-		h->max_ns = d;
-	h->count++;
-	h->sum_ns += d;
+static __always_inline bool is_birth(const struct tcpfsm_event *e)
+{
+	return e->oldstate == TCPFSM_LISTEN && e->newstate == TCPFSM_SYN_RECV;
 }
 
-/* The histogram of this event's old state under its --by key. */
-static __always_inline struct tcpfsm_hist *hist_by_key(const struct tcpfsm_event *e, __u32 st,
-						       __u32 level)
-{
-	struct tcpfsm_hist_key k = { .state = st };
-	struct tcpfsm_hist_levels *hl;
-	__u32 zero = 0, idx = level * TCPFSM_STATE_MAX + st;
-	void *z;
+/* How this transition's socket relates to what its storage holds. */
+enum sk_news {
+	SK_KNOWN,	/* a socket we follow */
+	SK_NEW,		/* new to us: just created, or only evidence seen so far */
+	SK_CHILD,	/* a passive child, cloned from its listener's storage */
+	SK_BORN,	/* Linux 6.1: a child's first event with its own cookie */
+};
 
-	if (hist_by == TCPFSM_BY_LPORT)
-		k.num = e->sport;
-	else if (hist_by == TCPFSM_BY_RPORT)
-		k.num = e->dport;
-	else if (hist_by == TCPFSM_BY_CGROUP)
-		k.num = e->cgroup_id;
-	else
-		__builtin_memcpy(k.comm, e->comm, sizeof(k.comm));
-	hl = bpf_map_lookup_elem(&hists_by, &k);
-	if (hl)
-		return &hl->level[level & 1];
-	z = bpf_map_lookup_elem(&hist_zero, &zero);
-	if (z && !bpf_map_update_elem(&hists_by, &k, z, BPF_NOEXIST)) {
-		hl = bpf_map_lookup_elem(&hists_by, &k);
-		if (hl)
-			return &hl->level[level & 1];
-	}
-	/* the map is full: the capped key set, the rest counted apart */
-	stat_inc(TCPFSM_STAT_BY_OTHER);
-	return bpf_map_lookup_elem(&hists_other, &idx);
+static __always_inline int sk_news(const struct sk_info *info, const struct tcpfsm_event *e)
+{
+	if (!info->cookie)
+		return SK_NEW;
+	if (info->flags & SKF_BIRTH)
+		return SK_BORN;
+	if (info->cookie != e->cookie || is_birth(e))
+		return SK_CHILD;
+	return SK_KNOWN;
 }
 
-/*
- * Histograms and the transition matrix: every event that passed the
- * filters, in the slots of its context level (0 task, 1 softirq).
- */
-static __always_inline void account(const struct tcpfsm_event *e, __u32 level)
+/* A passive child starts with a copy of its listener's storage
+ * (BPF_F_CLONE): it keeps the owner, nothing else. */
+static __always_inline void child_reset(struct sk_info *info, const struct tcpfsm_event *e)
 {
-	__u32 st = e->oldstate, idx;
-	struct tcpfsm_hist *h;
-	__u64 *n;
+	info->ts_ns = 0;
+	info->flags = (info->flags & TCPFSM_F_OWNER) ? TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER : 0;
+	info->evidence = 0;
+	info->syn_retrans = 0;
+	info->ino = 0; /* the listener's, not ours */
+	/* Linux 6.1 (not 6.18) announces a child before it gives it a cookie
+	 * of its own: the event has its listener's, so it waits for the
+	 * child's next one */
+	if (info->cookie == e->cookie)
+		info->flags |= SKF_BIRTH;
+}
 
-	if (st >= TCPFSM_STATE_MAX || e->newstate >= TCPFSM_STATE_MAX || level >= LEVELS)
+/* The classic path has no storage to clone: a child new to us takes the
+ * owner of its listener (from the listeners map), if known. */
+static __always_inline void inherit_owner(struct sk_info *info, const struct sk_info *listener)
+{
+	if (!listener || !(listener->flags & TCPFSM_F_OWNER))
 		return;
-	/* a self-transition leaves nothing: no exit, no transition */
-	if (st == e->newstate) {
-		stat_inc(TCPFSM_STAT_SAME_STATE);
-		return;
-	}
-	idx = (level * TCPFSM_STATE_MAX + st) * TCPFSM_STATE_MAX + e->newstate;
-	n = bpf_map_lookup_elem(&transitions, &idx);
-	if (n)
-		(*n)++;
-	/* births are no time spent in the old state: a child is a clone of its
-	 * listener, a new socket's time in CLOSE (since socket()) is unknown */
-	if ((st == TCPFSM_LISTEN && e->newstate == TCPFSM_SYN_RECV) ||
-	    (st == TCPFSM_CLOSE && e->old_duration_ns == TCPFSM_DURATION_UNKNOWN))
-		return;
-	idx = level * TCPFSM_STATE_MAX + st;
-	h = bpf_map_lookup_elem(&hists, &idx);
-	if (!h)
-		return;
-	if (e->old_duration_ns == TCPFSM_DURATION_UNKNOWN) {
-		h->unknown++;
-	} else {
-		hist_add(h, e->old_duration_ns);
-	}
-	if (hist_by == TCPFSM_BY_NONE)
-		return;
-	h = hist_by_key(e, st, level);
-	if (!h)
-		return;
-	if (e->old_duration_ns == TCPFSM_DURATION_UNKNOWN)
-		h->unknown++;
-	else
-		hist_add(h, e->old_duration_ns);
+	info->pid = listener->pid;
+	info->cgroup_id = listener->cgroup_id;
+	__builtin_memcpy(info->comm, listener->comm, sizeof(info->comm));
+	info->flags = TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER;
 }
 
 /*
- * The shared core: e already holds the identity and addresses; info is the
- * socket's storage (fresh: just created, all zero). Updates info, applies
- * the remaining filters and submits e.
+ * The time spent in the old state, and the storage after this transition:
+ * the socket's state since now (a self-transition, close() after
+ * shutdown() in FIN_WAIT2, does not end the time in the state), and in
+ * lazy mode whether userspace follows it from now on.
  */
-static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, bool fresh,
-				  const struct sk_info *listener, int ctx)
+static __always_inline void note_transition(struct sk_info *info, struct tcpfsm_event *e,
+					    bool fresh)
 {
-	__u64 now = e->ts_ns, born = 0;
-	bool owner_here, birth = e->oldstate == TCPFSM_LISTEN && e->newstate == TCPFSM_SYN_RECV;
+	if (info->ts_ns)
+		e->old_duration_ns = e->ts_ns - info->ts_ns;
+	else if (fresh && e->oldstate != TCPFSM_CLOSE && e->oldstate != TCPFSM_LISTEN)
+		/* neither a new socket nor a new child: it predates us */
+		e->flags |= TCPFSM_F_PREEXISTING;
+	info->cookie = e->cookie;
+	if (e->oldstate != e->newstate)
+		info->ts_ns = e->ts_ns;
+	info->state = e->newstate;
+	/* a socket older than us is tracked from its first transition
+	 * (userspace may hold it from the startup snapshot); so is a
+	 * listener's close, a new child's birth is not */
+	if (lazy && (e->flags & TCPFSM_F_PREEXISTING ||
+		     (fresh && e->oldstate == TCPFSM_LISTEN && e->newstate != TCPFSM_SYN_RECV)))
+		info->flags |= SKF_TRACKED;
+}
 
-	if (info) {
-		if (!info->cookie) {
-			/* only evidence so far: a socket new to us */
-			fresh = true;
-		} else if (info->flags & SKF_BIRTH) {
-			/* the first event with the child's own cookie: its
-			 * birth, deferred, goes out first */
-			info->flags &= ~SKF_BIRTH;
-			born = info->ts_ns;
-		} else if (info->cookie != e->cookie || birth) {
-			/* cloned from the listener: a new passive child */
-			info->ts_ns = 0;
-			info->flags = (info->flags & TCPFSM_F_OWNER) ?
-					      TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER : 0;
-			info->evidence = 0;
-			info->syn_retrans = 0;
-			info->ino = 0; /* the listener's, not ours */
-			/* Linux 6.1 (not 6.18) announces a child before it gives
-			 * it a cookie of its own: the event has its listener's,
-			 * so it waits for the child's next one */
-			if (info->cookie == e->cookie)
-				info->flags |= SKF_BIRTH;
-		}
-		if (fresh && listener && (listener->flags & TCPFSM_F_OWNER)) {
-			info->pid = listener->pid;
-			info->cgroup_id = listener->cgroup_id;
-			__builtin_memcpy(info->comm, listener->comm, sizeof(info->comm));
-			info->flags = TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER;
-		}
-		if (info->ts_ns)
-			e->old_duration_ns = now - info->ts_ns;
-		else if (fresh && e->oldstate != TCPFSM_CLOSE && e->oldstate != TCPFSM_LISTEN)
-			/* neither a new socket nor a new child: it predates us */
-			e->flags |= TCPFSM_F_PREEXISTING;
-		info->cookie = e->cookie;
-		/* a self-transition (close() after shutdown(): FIN_WAIT2 ->
-		 * FIN_WAIT2) does not end the time in the state */
-		if (e->oldstate != e->newstate)
-			info->ts_ns = now;
-		info->state = e->newstate;
-		/* a socket older than us is tracked from its first transition
-		 * (userspace may hold it from the startup snapshot); so is a
-		 * listener's close, a new child's birth is not */
-		if (lazy && (e->flags & TCPFSM_F_PREEXISTING ||
-			     (fresh && e->oldstate == TCPFSM_LISTEN && e->newstate != TCPFSM_SYN_RECV)))
-			info->flags |= SKF_TRACKED;
+/* Whether the socket's owner is the current task: in task context, or
+ * one of the transitions that only run inside the owner's own system call
+ * (trusted even if the context were misjudged). */
+static __always_inline bool owner_runs(const struct tcpfsm_event *e, int ctx)
+{
+	return ctx == 1 || syscall_transition(e->oldstate, e->newstate);
+}
 
-		/* these transitions never run in softirq: trust them even if
-		 * the context flag were wrong */
-		owner_here = ctx == 1 || syscall_transition(e->oldstate, e->newstate);
-		if (owner_here)
-			set_owner(info, TCPFSM_F_OWNER);
-		e->evidence = info->evidence;
-		e->syn_retrans = info->syn_retrans > 0xffff ? 0xffff : info->syn_retrans;
-		e->ino = info->ino;
-		if (info->flags & TCPFSM_F_OWNER) {
-			e->pid = info->pid;
-			e->cgroup_id = info->cgroup_id;
-			__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
-			e->flags |= info->flags & (TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER);
-		}
-	} else {
-		stat_inc(TCPFSM_STAT_NOSTORAGE);
-		if (ctx == 1 || syscall_transition(e->oldstate, e->newstate)) {
-			e->pid = bpf_get_current_pid_tgid() >> 32;
-			e->cgroup_id = bpf_get_current_cgroup_id();
-			bpf_get_current_comm(e->comm, sizeof(e->comm));
-			e->flags |= TCPFSM_F_OWNER;
-		}
+/* The socket's storage as this transition leaves it, and what e takes
+ * from it. */
+static __always_inline void update_storage(struct sk_info *info, struct tcpfsm_event *e,
+					   const struct sk_info *listener, int ctx, __u64 *born)
+{
+	int news = sk_news(info, e);
+
+	if (news == SK_BORN) {
+		/* the child's deferred birth goes out first */
+		info->flags &= ~SKF_BIRTH;
+		*born = info->ts_ns;
+	} else if (news == SK_CHILD) {
+		child_reset(info, e);
+	} else if (news == SK_NEW) {
+		inherit_owner(info, listener);
 	}
-	if (ctx == 0)
-		e->flags |= TCPFSM_F_SOFTIRQ;
-	if (e->oldstate == e->newstate)
-		e->flags |= TCPFSM_F_SAME_STATE;
-	if (info && e->newstate == TCPFSM_CLOSE) {
+	note_transition(info, e, news == SK_NEW);
+	if (owner_runs(e, ctx))
+		set_owner(info);
+	copy_socket(e, info);
+	if (e->newstate == TCPFSM_CLOSE) {
 		/* a socket may connect again after CLOSE: start afresh */
 		info->evidence = 0;
 		info->syn_retrans = 0;
 	}
+}
 
-	if (!ports_pass(e) || (filter.cgroup_id && e->cgroup_id != filter.cgroup_id))
-		return 0;
-	stat_inc(TCPFSM_STAT_EVENTS);
-	/* counted before the ring buffer can refuse the event: exact */
-	account(e, ctx == 0);
-	if (!emit_events || (lazy && !(info && (info->flags & SKF_TRACKED))) ||
-	    (birth && info && (info->flags & SKF_BIRTH)))
-		return 0;
+/* No storage could be had: the owner only when it runs this. */
+static __always_inline void owner_without_storage(struct tcpfsm_event *e, int ctx)
+{
+	stat_inc(TCPFSM_STAT_NOSTORAGE);
+	if (!owner_runs(e, ctx))
+		return;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->flags |= TCPFSM_F_OWNER;
+}
+
+/* e to userspace, a deferred birth (born: its time) before it. */
+static __always_inline void submit(struct tcpfsm_event *e, __u64 born)
+{
 	if (born) {
-		/* the deferred birth, with this event's cookie and ports */
+		/* the birth, with this event's cookie and ports */
 		struct tcpfsm_event saved = *e;
 
 		e->ts_ns = born;
 		e->oldstate = TCPFSM_LISTEN;
 		e->newstate = TCPFSM_SYN_RECV;
 		e->old_duration_ns = TCPFSM_DURATION_UNKNOWN;
-		e->flags &= ~TCPFSM_F_PREEXISTING;
+		e->flags &= ~(TCPFSM_F_PREEXISTING | TCPFSM_F_SAME_STATE);
 		if (output(e))
 			stat_inc(TCPFSM_STAT_LOST);
 		*e = saved;
@@ -720,9 +412,38 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 	 */
 	if (output(e))
 		stat_inc(TCPFSM_STAT_LOST);
-	return 0;
 }
 
+/*
+ * The shared end of both state programs: e holds the identity and
+ * addresses, info is the socket's storage (NULL if none could be had; a
+ * zero cookie when new to us), listener the classic path's entry for a
+ * child's listener, ctx the execution context (exec_ctx's task).
+ */
+static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info,
+				  const struct sk_info *listener, int ctx)
+{
+	__u64 born = 0;
+
+	if (info)
+		update_storage(info, e, listener, ctx, &born);
+	else
+		owner_without_storage(e, ctx);
+	if (ctx == 0)
+		e->flags |= TCPFSM_F_SOFTIRQ;
+	if (e->oldstate == e->newstate)
+		e->flags |= TCPFSM_F_SAME_STATE;
+	if (!ports_pass(e) || (filter.cgroup_id && e->cgroup_id != filter.cgroup_id))
+		return 0;
+	stat_inc(TCPFSM_STAT_EVENTS);
+	/* counted before the ring buffer can refuse the event: exact */
+	account(e, ctx == 0);
+	if (!emit_events || (lazy && !(info && (info->flags & SKF_TRACKED))) ||
+	    (is_birth(e) && info && (info->flags & SKF_BIRTH)))
+		return 0;
+	submit(e, born);
+	return 0;
+}
 
 static __always_inline bool family_passes(__u16 family)
 {
@@ -739,7 +460,6 @@ static __always_inline int on_set_state(const struct sock *sk, const int oldstat
 	struct sk_info *info;
 	__u16 family;
 	__u32 netns;
-	bool fresh;
 
 	exec_ctx(&x, method);
 	if (!pair_turn(&x, PAIR_STATE, role))
@@ -756,25 +476,14 @@ static __always_inline int on_set_state(const struct sock *sk, const int oldstat
 	e->old_duration_ns = TCPFSM_DURATION_UNKNOWN;
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	e->cookie = bpf_get_socket_cookie((void *)sk);
-	e->netns = netns;
-	e->family = family;
 	e->oldstate = oldstate;
 	e->newstate = newstate;
-	/* the local port; skc_num is already 0 when a connection is unhashed
-	 * on its way to CLOSE, inet_sport (what the tracepoint shows) still
-	 * has it: read only then */
-	e->sport = sk->__sk_common.skc_num;
+	fill_identity(e, &sk->__sk_common);
+	/* skc_num is already 0 when a connection is unhashed on its way to
+	 * CLOSE, inet_sport (what the tracepoint shows) still has the local
+	 * port: read only then */
 	if (!e->sport)
 		e->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	e->dport = bpf_ntohs(sk->__sk_common.skc_dport);
-	if (family == TCPFSM_AF_INET) {
-		__builtin_memcpy(e->saddr, &sk->__sk_common.skc_rcv_saddr, 4);
-		__builtin_memcpy(e->daddr, &sk->__sk_common.skc_daddr, 4);
-	} else {
-		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-		unmap_v4(e);
-	}
 	if (filter.family && e->family != filter.family)
 		return 0;
 
@@ -786,12 +495,20 @@ static __always_inline int on_set_state(const struct sock *sk, const int oldstat
 	/* one call: storage made here is zeroed, and finish() takes a zero
 	 * cookie for a socket new to us */
 	info = bpf_sk_storage_get(&sk_infos, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	fresh = !info;
 	/* the inode names the socket in /proc/PID/fd: read once it has a file
 	 * (an accepted child gets one after its first transitions) */
 	if (info && !info->ino && sk->sk_socket)
 		info->ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
-	return finish(e, info, fresh, NULL, x.task);
+	return finish(e, info, NULL, x.task);
+}
+
+/* Loaded alone, before anything else, by userspace: whether this kernel
+ * lets tp_btf programs use socket storage and cookies (Linux 5.11+). */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(probe_tp_btf, const struct sock *sk, const int oldstate, const int newstate)
+{
+	bpf_sk_storage_get(&sk_infos, (void *)sk, 0, 0);
+	return bpf_get_socket_cookie((void *)sk) == 0;
 }
 
 #define STATE_PROG(name, role, method)                                                       \
@@ -818,7 +535,6 @@ int state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 	__u64 key = (__u64)sk;
 	__u16 family;
 	__u32 netns;
-	bool fresh;
 
 	if (ctx->protocol != IPPROTO_TCP_NUM)
 		return 0;
@@ -855,14 +571,13 @@ int state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 		return 0;
 
 	info = bpf_map_lookup_elem(&sk_infos_hash, &key);
-	fresh = !info;
 	if (!info) {
 		bpf_map_update_elem(&sk_infos_hash, &key, &zero, BPF_NOEXIST);
 		info = bpf_map_lookup_elem(&sk_infos_hash, &key);
 	}
 	/* one identity for the socket's whole life: the kernel generates its
 	 * cookie lazily (the tcp tracepoints do), so keep the first we used */
-	if (info && !fresh && info->cookie)
+	if (info && info->cookie)
 		e->cookie = info->cookie;
 	else
 		e->cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
@@ -876,7 +591,7 @@ int state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 		listener = bpf_map_lookup_elem(&listeners, &lk);
 
 	exec_ctx(&x, CTX_SOFTIRQ_PROGS);
-	finish(e, info, fresh, listener, x.task);
+	finish(e, info, listener, x.task);
 
 	if (info && ctx->newstate == TCPFSM_LISTEN)
 		bpf_map_update_elem(&listeners, &lk, info, BPF_ANY);
@@ -946,33 +661,6 @@ int BPF_PROG(rst_sent_twin, const struct sock *sk)
 	return add_evidence(sk, TCPFSM_EV_RST_SENT);
 }
 
-/* Fill e's identity from a socket (full, request or timewait). */
-static __always_inline void fill_identity(struct tcpfsm_event *e, const struct sock_common *skc)
-{
-	e->family = skc->skc_family;
-	e->netns = skc->skc_net.net->ns.inum;
-	e->sport = skc->skc_num;
-	e->dport = bpf_ntohs(skc->skc_dport);
-	if (e->family == TCPFSM_AF_INET) {
-		__builtin_memcpy(e->saddr, &skc->skc_rcv_saddr, 4);
-		__builtin_memcpy(e->daddr, &skc->skc_daddr, 4);
-	} else {
-		BPF_CORE_READ_INTO(&e->saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e->daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
-		unmap_v4(e);
-	}
-}
-
-static __always_inline void copy_owner(struct tcpfsm_event *e, const struct sk_info *info)
-{
-	if (!info || !(info->flags & TCPFSM_F_OWNER))
-		return;
-	e->pid = info->pid;
-	e->cgroup_id = info->cgroup_id;
-	__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
-	e->flags |= TCPFSM_F_OWNER;
-}
-
 /*
  * e (identity filled) as the record that starts userspace tracking a socket
  * (lazy mode): its state, the exact time it entered it, owner, evidence.
@@ -985,16 +673,12 @@ static __always_inline void make_seed(struct tcpfsm_event *e, const struct sk_in
 	e->cookie = info->cookie;
 	e->old_duration_ns = TCPFSM_DURATION_UNKNOWN;
 	e->oldstate = e->newstate = info->state;
-	e->evidence = info->evidence;
-	e->syn_retrans = info->syn_retrans > 0xffff ? 0xffff : info->syn_retrans;
-	e->ino = info->ino;
-	copy_owner(e, info);
+	copy_socket(e, info);
 }
 
 static __always_inline void emit_evidence(struct tcpfsm_event *e)
 {
-	if (!emit_events || !netns_passes(e->netns) ||
-	    (filter.family && e->family != filter.family) || !ports_pass(e))
+	if (!emit_events || !identity_passes(e))
 		return;
 	if (output(e))
 		stat_inc(TCPFSM_STAT_LOST);
@@ -1024,15 +708,11 @@ static __always_inline int on_retransmit(const struct sock *sk, const int role, 
 	e.cookie = bpf_get_socket_cookie((void *)sk);
 	e.old_duration_ns = info->ts_ns ? e.ts_ns - info->ts_ns : TCPFSM_DURATION_UNKNOWN;
 	e.oldstate = e.newstate = TCPFSM_SYN_SENT;
-	e.syn_retrans = info->syn_retrans > 0xffff ? 0xffff : info->syn_retrans;
-	e.evidence = info->evidence;
-	e.ino = info->ino;
 	fill_identity(&e, &sk->__sk_common);
-	copy_owner(&e, info);
+	copy_socket(&e, info);
 	/* lazy mode: a SYN retransmit is the first sign of a stuck connect
 	 * (at 1 s): track the socket now, not at the next sweep */
-	if (lazy && info->ts_ns && !(info->flags & SKF_TRACKED) && netns_passes(e.netns) &&
-	    (!filter.family || e.family == filter.family) && ports_pass(&e) &&
+	if (lazy && info->ts_ns && !(info->flags & SKF_TRACKED) && identity_passes(&e) &&
 	    (!filter.cgroup_id || ((info->flags & TCPFSM_F_OWNER) && info->cgroup_id == filter.cgroup_id))) {
 		struct tcpfsm_event seed = e;
 
@@ -1186,8 +866,7 @@ static __always_inline void track_one(struct seq_file *seq, struct sock_common *
 	struct tcp_sock *tp;
 	__u64 cgroup;
 
-	if (!netns_passes(e->netns) || (filter.family && e->family != filter.family) ||
-	    !ports_pass(e))
+	if (!identity_passes(e))
 		return;
 	if (state == TCPFSM_TIME_WAIT || state == TCPFSM_NEW_SYN_RECV) {
 		/* no owner there: counted unless a cgroup is asked for */
@@ -1219,8 +898,11 @@ static __always_inline void track_one(struct seq_file *seq, struct sock_common *
 	    state == TCPFSM_CLOSE || info->ts_ns > track_entered_by_ns)
 		return;
 	info->flags |= SKF_TRACKED;
-	/* a transition racing with us that did not see the flag yet updated
-	 * the storage first: read state and time only now */
+	/* A compiler barrier, no more: the compiler must not read state and
+	 * time before the flag is set. It orders nothing against other CPUs;
+	 * what keeps a transition of this socket from running meanwhile is
+	 * the iterator itself, which holds the socket's lock while it shows
+	 * it (lock_sock_fast, Linux 5.15+). */
 	asm volatile("" ::: "memory");
 	seed = *e;
 	make_seed(&seed, info);

@@ -274,6 +274,16 @@ enum {
 	TCPFSM_ITER_TRACK = 1 << 2,	/* lazy tracking sweep */
 };
 
+/*
+ * Fault injection for tests, named in $TCPFSM_TEST_HOOKS (comma-separated):
+ * never set in real runs.
+ */
+enum {
+	/* "by_race": every --by lookup misses, as if another CPU inserted the
+	 * key between our lookup and our insert */
+	TCPFSM_TEST_BY_RACE = 1 << 0,
+};
+
 /* --by: what a histogram is keyed by besides the state */
 enum tcpfsm_by {
 	TCPFSM_BY_NONE = 0,

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include "pure/histogram.h"
 #include "kernel/loader.h"
+#include "kernel/testhook.h"
 #include "sys/privs.h"
 #include "sys/log.h"
 #include "tcpfsm.skel.h"
@@ -125,32 +126,16 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
-#define CAP_SYS_ADMIN_BIT 21
-#define CAP_PERFMON_BIT 38
-#define CAP_BPF_BIT 39
-
-static uint64_t effective_caps(void)
-{
-	char line[256];
-	uint64_t caps = 0;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return ~0ULL; /* cannot tell: let the kernel decide */
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "CapEff:", 7))
-			caps = strtoull(line + 7, NULL, 16);
-	fclose(f);
-	return caps;
-}
-
+/* CAP_BPF and CAP_PERFMON (Linux 5.8+), or CAP_SYS_ADMIN for both. */
 static int check_privileges(void)
 {
-	uint64_t caps = effective_caps();
-	bool admin = caps & (1ULL << CAP_SYS_ADMIN_BIT);
+	uint64_t eff, prm;
+	bool admin;
 
-	if ((admin || (caps & (1ULL << CAP_BPF_BIT))) &&
-	    (admin || (caps & (1ULL << CAP_PERFMON_BIT))))
+	if (privs_get(&eff, &prm))
+		return 0; /* cannot tell: let the kernel decide */
+	admin = eff & PRIV_BIT(PRIV_SYS_ADMIN);
+	if ((admin || (eff & PRIV_BIT(PRIV_BPF))) && (admin || (eff & PRIV_BIT(PRIV_PERFMON))))
 		return 0;
 	pr_err("needs root, or the capabilities CAP_BPF and CAP_PERFMON: run it with sudo");
 	return -EPERM;
@@ -279,6 +264,8 @@ static void set_filters(struct tcpfsm_bpf *skel, const struct tcpfsm_config *cfg
 		ro->lazy = false;
 	}
 	ro->hist_by = cfg->by;
+	if (test_hook("by_race"))
+		ro->test_hooks |= TCPFSM_TEST_BY_RACE;
 }
 
 static void destroy_links(struct loader *ld)
@@ -343,9 +330,91 @@ static bool preempt_count_readable(const struct tcpfsm_config *cfg)
 #endif
 }
 
-/* The programs of attach path mode, by slot (NULL: none there). */
+static void plan_all(const struct tcpfsm_bpf *skel, enum attach_mode mode, bool preempt_count,
+		     struct bpf_program *p[SLOT_MAX]);
+
+/*
+ * Whether this kernel allows tp_btf, asked before the real load (a failed
+ * load is not retried another way): the tracepoint's BTF, as libbpf finds
+ * it, and the helpers the state program calls from a tracing program
+ * (socket storage: Linux 5.11), by loading one small program alone.
+ */
+static bool tp_btf_usable(const struct tcpfsm_config *cfg, const char **why)
+{
+	struct tcpfsm_bpf *skel;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	bool ok;
+
+	/* tp_btf is attached through the running kernel's own BTF */
+	if (cfg->btf_path) {
+		*why = "--btf names another BTF than the kernel's";
+		return false;
+	}
+	if (libbpf_find_vmlinux_btf_id("inet_sock_set_state", BPF_TRACE_RAW_TP) < 0) {
+		*why = "the kernel's BTF has no inet_sock_set_state tracepoint";
+		return false;
+	}
+	skel = tcpfsm_bpf__open();
+	if (!skel) {
+		*why = "cannot open the BPF object";
+		return false;
+	}
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, prog == skel->progs.probe_tp_btf);
+	/* (global data too: libbpf binds .rodata to every program) */
+	bpf_object__for_each_map(map, skel->obj)
+		bpf_map__set_autocreate(map, map == skel->maps.sk_infos ||
+						     bpf_map__is_internal(map));
+	ok = !tcpfsm_bpf__load(skel);
+	tcpfsm_bpf__destroy(skel);
+	if (!ok)
+		*why = "tracing programs cannot use socket storage (Linux 5.11+)";
+	return ok;
+}
+
+/* Whether evidence tracepoint tcp:name exists for this attach path. */
+static bool hook_exists(enum attach_mode mode, const char *name)
+{
+	char path[128];
+
+	if (mode == ATTACH_TP_BTF)
+		return libbpf_find_vmlinux_btf_id(name, BPF_TRACE_RAW_TP) >= 0;
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/tcp/%s/id", name);
+	if (!access(path, R_OK))
+		return true;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/tracing/events/tcp/%s/id", name);
+	return !access(path, R_OK);
+}
+
+/* The programs of attach path mode, by slot (NULL: none there; an evidence
+ * tracepoint this kernel lacks has none). */
 static void plan_programs(const struct tcpfsm_bpf *skel, enum attach_mode mode,
 			  bool preempt_count, struct bpf_program *p[SLOT_MAX])
+{
+	static const struct {
+		int slot[2];
+		const char *tp;
+	} evidence[] = {
+		{ { SLOT_RST_RECV, SLOT_RST_RECV_TWIN }, "tcp_receive_reset" },
+		{ { SLOT_RST_SENT, SLOT_RST_SENT_TWIN }, "tcp_send_reset" },
+		{ { SLOT_RETRANS, SLOT_RETRANS_BAK }, "tcp_retransmit_skb" },
+		{ { SLOT_SYNACK, SLOT_SYNACK_BAK }, "tcp_retransmit_synack" },
+	};
+
+	plan_all(skel, mode, preempt_count, p);
+	for (size_t i = 0; i < sizeof(evidence) / sizeof(evidence[0]); i++) {
+		if (!p[evidence[i].slot[0]] || hook_exists(mode, evidence[i].tp))
+			continue;
+		pr_debug("no tcp:%s tracepoint here: end reasons will be less precise",
+			 evidence[i].tp);
+		p[evidence[i].slot[0]] = p[evidence[i].slot[1]] = NULL;
+	}
+}
+
+/* Every program attach path mode would run, by slot (NULL: none there). */
+static void plan_all(const struct tcpfsm_bpf *skel, enum attach_mode mode, bool preempt_count,
+		     struct bpf_program *p[SLOT_MAX])
 {
 	memset(p, 0, SLOT_MAX * sizeof(*p));
 	if (mode == ATTACH_TRACEPOINT) {
@@ -395,8 +464,8 @@ static void wait_softirq_runs(void)
 		usleep(20 * 1000); /* nohz_full refuses it: a softirq run is far shorter */
 }
 
-/* Attach the planned programs in slot order. 0 or -errno (message printed if final). */
-static int attach_programs(struct loader *ld, const char *what, bool last)
+/* Attach the planned programs in slot order. 0 or -errno (message printed). */
+static int attach_programs(struct loader *ld, const char *what)
 {
 	struct bpf_program **p = ld->progs;
 	int err;
@@ -436,11 +505,8 @@ static int attach_programs(struct loader *ld, const char *what, bool last)
 			continue;
 		err = -errno;
 		if (i == SLOT_STATE) {
-			if (last)
-				pr_err("attaching to sock:inet_sock_set_state (%s) failed: %s",
-				       what, strerror(-err));
-			else
-				pr_debug("attaching %s failed: %s", what, strerror(-err));
+			pr_err("attaching to sock:inet_sock_set_state (%s) failed: %s", what,
+			       strerror(-err));
 			return err;
 		}
 		/* evidence for end reasons and diagnoses: useful, not essential;
@@ -452,9 +518,8 @@ static int attach_programs(struct loader *ld, const char *what, bool last)
 	return 0;
 }
 
-/* One attempt in one mode. Returns 0 or -errno (message printed if final). */
-static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum attach_mode mode,
-		    bool last)
+/* Open, configure, load and attach for attach path mode. 0 or -errno (message printed). */
+static int load_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum attach_mode mode)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
 	const char *what = mode == ATTACH_TP_BTF ? "tp_btf" : "tracepoint";
@@ -470,6 +535,12 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 	}
 	ld->skel = skel;
 	set_filters(skel, cfg);
+	if (mode == ATTACH_TRACEPOINT) {
+		/* before planning: which evidence tracepoints exist is read there */
+		err = ensure_tracefs();
+		if (err)
+			return err;
+	}
 
 	ld->preempt_count = mode == ATTACH_TP_BTF && preempt_count_readable(cfg);
 	plan_programs(skel, mode, ld->preempt_count, ld->progs);
@@ -490,9 +561,6 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 		bpf_program__set_autoload(skel->progs.snapshot_tcp, false);
 		/* nor lazy tracking: its sweep is that iterator */
 		skel->rodata->lazy = false;
-		err = ensure_tracefs();
-		if (err)
-			return err;
 	}
 	if (cfg->by)
 		bpf_map__set_max_entries(skel->maps.hists_by, cfg->by_limit);
@@ -532,15 +600,13 @@ static int try_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum att
 			pr_err("loading the BPF programs was refused (%s): needs root or CAP_BPF and "
 			       "CAP_PERFMON%s",
 			       strerror(-err), log_verbose ? "" : " (-v shows the verifier's log)");
-		else if (last)
+		else
 			pr_err("loading the BPF programs (%s) failed: %s%s", what, strerror(-err),
 			       log_verbose ? "" : " (-v shows libbpf's log)");
-		else
-			pr_debug("loading %s failed: %s", what, strerror(-err));
 		return err;
 	}
 
-	err = attach_programs(ld, what, last);
+	err = attach_programs(ld, what);
 	if (err)
 		return err;
 	ld->mode = mode;
@@ -594,6 +660,24 @@ static void ring_unmap(struct ring *r)
 		close(r->fd);
 }
 
+/* The attach path: asked for, or tp_btf where the kernel allows it. */
+static enum attach_mode choose_mode(const struct tcpfsm_config *cfg)
+{
+	const char *why = NULL;
+
+	if (cfg->attach == ATTACH_TRACEPOINT)
+		return ATTACH_TRACEPOINT;
+	if (tp_btf_usable(cfg, &why))
+		return ATTACH_TP_BTF;
+	if (cfg->attach == ATTACH_TP_BTF) {
+		/* load_mode says why it fails */
+		pr_debug("tp_btf is asked for but looks unusable: %s", why);
+		return ATTACH_TP_BTF;
+	}
+	pr_info("tp_btf unavailable (%s), using the classic tracepoint", why);
+	return ATTACH_TRACEPOINT;
+}
+
 struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, void *ctx)
 {
 	struct loader *ld;
@@ -622,16 +706,7 @@ struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, 
 		goto cleanup;
 	}
 
-	if (cfg->attach != ATTACH_TRACEPOINT) {
-		err = try_mode(ld, cfg, ATTACH_TP_BTF, cfg->attach == ATTACH_TP_BTF);
-		if (err && cfg->attach == ATTACH_AUTO) {
-			unload(ld);
-			pr_info("tp_btf unavailable (%s), using the classic tracepoint",
-				strerror(-err));
-		}
-	}
-	if (cfg->attach == ATTACH_TRACEPOINT || (err && cfg->attach == ATTACH_AUTO))
-		err = try_mode(ld, cfg, ATTACH_TRACEPOINT, true);
+	err = load_mode(ld, cfg, choose_mode(cfg));
 	if (err)
 		goto cleanup;
 
