@@ -279,12 +279,14 @@ enum sk_news {
 
 static __always_inline int sk_news(const struct sk_info *info, const struct tcpfsm_event *e)
 {
-	if (!info->cookie)
-		return SK_NEW;
 	if (info->flags & SKF_BIRTH)
 		return SK_BORN;
-	if (info->cookie != e->cookie || is_birth(e))
+	/* (a listener older than us may have storage without a cookie: the
+	 * owner the startup snapshot gave it, which its children inherit) */
+	if (is_birth(e) || (info->cookie && info->cookie != e->cookie))
 		return SK_CHILD;
+	if (!info->cookie)
+		return SK_NEW;
 	return SK_KNOWN;
 }
 
@@ -304,8 +306,8 @@ static __always_inline void child_reset(struct sk_info *info, const struct tcpfs
 		info->flags |= SKF_BIRTH;
 }
 
-/* The classic path has no storage to clone: a child new to us takes the
- * owner of its listener (from the listeners map), if known. */
+/* The classic path has no storage to clone: a new child takes the owner of
+ * its listener (from the listeners map, looked up for births only). */
 static __always_inline void inherit_owner(struct sk_info *info, const struct sk_info *listener)
 {
 	if (!listener || !(listener->flags & TCPFSM_F_OWNER))
@@ -363,9 +365,8 @@ static __always_inline void update_storage(struct sk_info *info, struct tcpfsm_e
 		*born = info->ts_ns;
 	} else if (news == SK_CHILD) {
 		child_reset(info, e);
-	} else if (news == SK_NEW) {
-		inherit_owner(info, listener);
 	}
+	inherit_owner(info, listener);
 	note_transition(info, e, news == SK_NEW);
 	if (owner_runs(e, ctx))
 		set_owner(info);
@@ -913,9 +914,50 @@ static __always_inline void track_one(struct seq_file *seq, struct sock_common *
 
 /*
  * Every TCP socket of the iterator's network namespace, for what iter_what
- * asks: the startup snapshot (one TCPFSM_KIND_SNAPSHOT record each), the
- * half-open requests, the lazy-tracking sweep.
+ * asks: the owner pass (alone), the startup snapshot (one
+ * TCPFSM_KIND_SNAPSHOT record each), the half-open requests, the
+ * lazy-tracking sweep.
  */
+/*
+ * Owners of sockets older than tcpfsm, found by userspace in /proc (socket
+ * inode -> pid, comm) once everything is attached, emptied after: the
+ * iterator's owner pass (TCPFSM_ITER_OWNERS) writes them into the sockets'
+ * storage, so that what a listener accepts from now on carries its owner
+ * (BPF_F_CLONE), as it would for a listener opened after tcpfsm.
+ */
+struct owner {
+	__u32 pid;
+	char comm[TCPFSM_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u32);
+	__type(value, struct owner);
+} owners SEC(".maps");
+
+static __always_inline void adopt_owner(struct tcp_sock *tp, __u32 ino, __u64 cgroup_id)
+{
+	struct sk_info *info;
+	struct owner *o;
+
+	if (!ino)
+		return;
+	o = bpf_map_lookup_elem(&owners, &ino);
+	if (!o)
+		return;
+	info = bpf_sk_storage_get(&sk_infos, tp, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	/* one the tracepoint saw already knows better */
+	if (!info || (info->flags & TCPFSM_F_OWNER))
+		return;
+	info->pid = o->pid;
+	__builtin_memcpy(info->comm, o->comm, sizeof(info->comm));
+	info->cgroup_id = cgroup_id;
+	info->flags |= TCPFSM_F_OWNER;
+}
+
 SEC("iter/tcp")
 int snapshot_tcp(struct bpf_iter__tcp *ctx)
 {
@@ -929,6 +971,17 @@ int snapshot_tcp(struct bpf_iter__tcp *ctx)
 	if (!skc)
 		return 0;
 	state = skc->skc_state;
+	if (iter_what & TCPFSM_ITER_OWNERS) {
+		/* the owner pass alone: nothing to report */
+		tp = bpf_skc_to_tcp_sock(skc);
+		if (tp && tp->inet_conn.icsk_inet.sk.sk_socket)
+			adopt_owner(tp,
+				    BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_socket, file, f_inode,
+						  i_ino),
+				    BPF_CORE_READ(&tp->inet_conn.icsk_inet.sk, sk_cgrp_data.cgroup, kn,
+						  id));
+		return 0;
+	}
 	if (!(iter_what & TCPFSM_ITER_ALL) &&
 	    !((iter_what & TCPFSM_ITER_REQUESTS) && state == TCPFSM_NEW_SYN_RECV) &&
 	    !(iter_what & TCPFSM_ITER_TRACK))
@@ -947,10 +1000,8 @@ int snapshot_tcp(struct bpf_iter__tcp *ctx)
 	if (state == TCPFSM_NEW_SYN_RECV) {
 		struct tcp_request_sock *treq = bpf_skc_to_tcp_request_sock(skc);
 
-		if (treq) {
+		if (treq)
 			fill_request(&e, &treq->req.req, NULL);
-			e.flags |= TCPFSM_F_PREEXISTING;
-		}
 	} else if (state == TCPFSM_TIME_WAIT) {
 		e.flags |= TCPFSM_F_TIMEWAIT;
 		tw = bpf_skc_to_tcp_timewait_sock(skc);

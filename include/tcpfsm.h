@@ -272,6 +272,8 @@ enum {
 	TCPFSM_ITER_ALL = 1 << 0,	/* startup snapshot: every socket */
 	TCPFSM_ITER_REQUESTS = 1 << 1,	/* half-open requests (NEW_SYN_RECV) */
 	TCPFSM_ITER_TRACK = 1 << 2,	/* lazy tracking sweep */
+	/* alone: give sockets older than tcpfsm the owners userspace found */
+	TCPFSM_ITER_OWNERS = 1 << 3,
 };
 
 /*

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include "pure/histogram.h"
 #include "kernel/loader.h"
+#include "kernel/snapshot.h"
 #include "kernel/testhook.h"
 #include "sys/privs.h"
 #include "sys/log.h"
@@ -557,6 +558,7 @@ static int load_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum at
 		bpf_map__set_autocreate(skel->maps.listeners, false);
 	} else {
 		bpf_map__set_autocreate(skel->maps.sk_infos, false);
+		bpf_map__set_autocreate(skel->maps.owners, false);
 		/* iter/tcp needs what tp_btf needs: no snapshot on this path */
 		bpf_program__set_autoload(skel->progs.snapshot_tcp, false);
 		/* nor lazy tracking: its sweep is that iterator */
@@ -618,6 +620,7 @@ static void unload(struct loader *ld)
 	destroy_links(ld);
 	bpf_link__destroy(ld->iter);
 	ld->iter = NULL;
+	snapshot_owner_map(-1);
 	tcpfsm_bpf__destroy(ld->skel);
 	ld->skel = NULL;
 	memset(ld->progs, 0, sizeof(ld->progs));
@@ -658,6 +661,34 @@ static void ring_unmap(struct ring *r)
 		munmap((void *)r->producer_pos, r->page + 2 * r->size);
 	if (r->fd >= 0)
 		close(r->fd);
+}
+
+/*
+ * Sockets older than us have no owner in their kernel-side storage: the
+ * owner pass gives them the one /proc knows, so that the children of a
+ * server started before tcpfsm carry its pid and comm (tp_btf only: the
+ * iterator). Only a stranded namespace walk is an error.
+ */
+static int adopt_owners(struct loader *ld, const struct tcpfsm_config *cfg)
+{
+	struct snapshot_stats st;
+	int fd, err;
+
+	if (ld->mode != ATTACH_TP_BTF)
+		return 0;
+	fd = loader__iter_fd(ld);
+	if (fd < 0)
+		return 0; /* said why */
+	ld->skel->data->iter_what = TCPFSM_ITER_OWNERS;
+	err = snapshot_adopt_owners(fd, cfg->kf.netns, cfg->kf.n_netns, &st);
+	ld->skel->data->iter_what = TCPFSM_ITER_ALL;
+	if (err == -ENOTRECOVERABLE)
+		return err;
+	if (err)
+		pr_warn("the owners of sockets older than tcpfsm are unknown (%s): what they "
+			"accept shows no owner",
+			strerror(-err));
+	return 0;
 }
 
 /* The attach path: asked for, or tp_btf where the kernel allows it. */
@@ -707,6 +738,8 @@ struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, 
 	}
 
 	err = load_mode(ld, cfg, choose_mode(cfg));
+	if (!err)
+		err = adopt_owners(ld, cfg);
 	if (err)
 		goto cleanup;
 
@@ -974,6 +1007,7 @@ int loader__iter_fd(struct loader *ld)
 			pr_err("cannot attach the iter/tcp snapshot program: %s", strerror(-err));
 			return err;
 		}
+		snapshot_owner_map(bpf_map__fd(ld->skel->maps.owners));
 	}
 	return bpf_link__fd(ld->iter);
 }
