@@ -86,6 +86,8 @@ static __always_inline struct tcpfsm_hist *hist_by_key(const struct tcpfsm_event
 		k.num = e->dport;
 	else if (hist_by == TCPFSM_BY_CGROUP)
 		k.num = e->cgroup_id;
+	else if (hist_by == TCPFSM_BY_PORT)
+		k.num = tcpfsm_service_port(e);
 	else
 		__builtin_memcpy(k.comm, e->comm, sizeof(k.comm));
 	/* (the test hook: as if another CPU inserted the key between our

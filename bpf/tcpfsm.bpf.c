@@ -26,6 +26,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define IPPROTO_TCP_NUM 6
+#define SOCK_BINDPORT_LOCK_FLAG 8	/* include/net/sock.h SOCK_BINDPORT_LOCK */
 
 /* Filters: set by userspace before load, so the verifier prunes what is off. */
 const volatile struct tcpfsm_filter filter = {};
@@ -58,6 +59,7 @@ struct sk_info {
 /* sk_info.flags beyond the event's owner flags */
 #define SKF_TRACKED 0x8000	/* lazy mode: userspace follows this socket */
 #define SKF_BIRTH 0x4000	/* born with its listener's cookie: event deferred */
+#define SKF_PASSIVE 0x2000	/* accepted, or a listener: TCPFSM_F_PASSIVE */
 
 /*
  * Lazy tracking (watch, serve): a socket's transitions go to userspace only
@@ -245,6 +247,8 @@ static __always_inline void copy_socket(struct tcpfsm_event *e, const struct sk_
 	e->evidence = info->evidence;
 	e->syn_retrans = info->syn_retrans > 0xffff ? 0xffff : info->syn_retrans;
 	e->ino = info->ino;
+	if (info->flags & SKF_PASSIVE)
+		e->flags |= TCPFSM_F_PASSIVE;
 	copy_owner(e, info);
 }
 
@@ -299,6 +303,7 @@ static __always_inline void child_reset(struct sk_info *info, const struct tcpfs
 	info->evidence = 0;
 	info->syn_retrans = 0;
 	info->ino = 0; /* the listener's, not ours */
+	info->flags |= SKF_PASSIVE;
 	/* Linux 6.1 (not 6.18) announces a child before it gives it a cookie
 	 * of its own: the event has its listener's, so it waits for the
 	 * child's next one */
@@ -336,6 +341,9 @@ static __always_inline void note_transition(struct sk_info *info, struct tcpfsm_
 	if (e->oldstate != e->newstate)
 		info->ts_ns = e->ts_ns;
 	info->state = e->newstate;
+	/* a listener, or a child born of one */
+	if (e->newstate == TCPFSM_LISTEN || e->oldstate == TCPFSM_LISTEN)
+		info->flags |= SKF_PASSIVE;
 	/* a socket older than us is tracked from its first transition
 	 * (userspace may hold it from the startup snapshot); so is a
 	 * listener's close, a new child's birth is not */
@@ -500,6 +508,12 @@ static __always_inline int on_set_state(const struct sock *sk, const int oldstat
 	 * (an accepted child gets one after its first transitions) */
 	if (info && !info->ino && sk->sk_socket)
 		info->ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	/* a socket older than us, first seen mid-life: born passively or not,
+	 * we cannot know; a port bound explicitly (by the listener it was
+	 * cloned from, or by itself) says "server" */
+	if (info && !info->cookie && oldstate != TCPFSM_CLOSE && oldstate != TCPFSM_LISTEN &&
+	    (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_userlocks) & SOCK_BINDPORT_LOCK_FLAG))
+		info->flags |= SKF_PASSIVE;
 	return finish(e, info, NULL, x.task);
 }
 

@@ -61,7 +61,10 @@ enum {
 	 * (TCPFSM_STAT_SAME_STATE counts them).
 	 */
 	TCPFSM_F_SAME_STATE = 1 << 6,
-	TCPFSM_F_ALL = (1 << 7) - 1,
+	/* the socket was opened passively (accepted) or is a listener: its
+	 * local port is the service port (else the remote one is) */
+	TCPFSM_F_PASSIVE = 1 << 7,
+	TCPFSM_F_ALL = (1 << 8) - 1,
 };
 
 #define TCPFSM_COMM_LEN 16
@@ -293,7 +296,16 @@ enum tcpfsm_by {
 	TCPFSM_BY_RPORT,
 	TCPFSM_BY_COMM,
 	TCPFSM_BY_CGROUP,
+	/* the service port: the local port of sockets opened passively
+	 * (TCPFSM_F_PASSIVE), the remote port of connecting ones */
+	TCPFSM_BY_PORT,
 };
+
+/* The --by port key of an event. */
+static inline __u16 tcpfsm_service_port(const struct tcpfsm_event *e)
+{
+	return e->flags & TCPFSM_F_PASSIVE ? e->sport : e->dport;
+}
 
 struct tcpfsm_hist_key {
 	__u64 num;	/* port or cgroup id */

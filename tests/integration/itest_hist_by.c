@@ -99,10 +99,40 @@ static void test_by_key_insert_race(void **state)
 	tracer_free(&t);
 }
 
+/*
+ * --by port: ten clients of one listening port and the ten children it
+ * accepts share one key, that port (the clients' local ports are ephemeral:
+ * --by lport would make eleven keys).
+ */
+static void test_by_port(void **state)
+{
+	const char *args[] = { "--by", "port", NULL };
+	json_object *rows[8];
+	char key[8];
+	struct tracer t;
+	uint16_t port;
+	uint32_t ns;
+
+	assert_int_equal(netns_enter_new(&ns), 0);
+	assert_int_equal(tracer_start_cmd(&t, "hist", ns, args), 0);
+	port = connections(N_CONNS);
+	assert_int_equal(tracer_stop(&t), 0);
+	snprintf(key, sizeof(key), "%u", port);
+
+	assert_int_equal(keyed_rows(&t, "ESTABLISHED", NULL, rows, 8), 1);
+	assert_string_equal(ev_str(rows[0], "key"), key);
+	assert_int_equal(ev_int(rows[0], "count"), 2 * N_CONNS);
+	/* the listener's own time in LISTEN is its port's too */
+	assert_int_equal(keyed_rows(&t, "LISTEN", NULL, rows, 8), 1);
+	assert_string_equal(ev_str(rows[0], "key"), key);
+	tracer_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_by_key_insert_race),
+		cmocka_unit_test(test_by_port),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
