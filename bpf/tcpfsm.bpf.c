@@ -2,14 +2,16 @@
 /*
  * tcpfsm: trace the kernel's TCP state machine.
  *
- * One program per attach type, sharing one inline core:
+ * Two attach paths, sharing one core (finish()):
  *   - tp_btf/inet_sock_set_state (preferred): typed args, per-socket state
  *     in BPF_MAP_TYPE_SK_STORAGE (freed with the socket, no size cap), the
- *     cookie from bpf_get_socket_cookie();
+ *     cookie from bpf_get_socket_cookie(); each hook has a primary and a
+ *     backup program, so that none is ever skipped (context.bpf.h), in two
+ *     flavours by how the execution context is told;
  *   - tracepoint/sock/inet_sock_set_state (fallback): no sk_storage nor
  *     cookie helper there, so per-socket state lives in an LRU hash keyed by
  *     the socket address and the cookie is read from sk->skc_cookie.
- * Userspace enables exactly one of them before load.
+ * Userspace loads one path's programs (loader.c: plan_programs).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -24,6 +26,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define IPPROTO_TCP_NUM 6
+#define SOCK_BINDPORT_LOCK_FLAG 8	/* include/net/sock.h SOCK_BINDPORT_LOCK */
 
 /* Filters: set by userspace before load, so the verifier prunes what is off. */
 const volatile struct tcpfsm_filter filter = {};
@@ -34,6 +37,9 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
 const volatile bool emit_events = true;
 /* Histograms by state and, with --by, by a second key. */
 const volatile __u8 hist_by = TCPFSM_BY_NONE;
+/* Tests only (TCPFSM_TEST_*, from $TCPFSM_TEST_HOOKS): 0 in real runs,
+ * where the verifier drops what they guard. */
+const volatile __u32 test_hooks = 0;
 
 /* What the kernel remembers of each socket between two transitions. */
 struct sk_info {
@@ -53,6 +59,7 @@ struct sk_info {
 /* sk_info.flags beyond the event's owner flags */
 #define SKF_TRACKED 0x8000	/* lazy mode: userspace follows this socket */
 #define SKF_BIRTH 0x4000	/* born with its listener's cookie: event deferred */
+#define SKF_PASSIVE 0x2000	/* accepted, or a listener: TCPFSM_F_PASSIVE */
 
 /*
  * Lazy tracking (watch, serve): a socket's transitions go to userspace only
@@ -137,45 +144,6 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
-/* Time in each state, and every transition old -> new, per CPU. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TCPFSM_STATE_MAX);
-	__type(key, __u32);
-	__type(value, struct tcpfsm_hist);
-} hists SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TCPFSM_STATE_MAX * TCPFSM_STATE_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} transitions SEC(".maps");
-
-/* --by: one histogram per (state, key) up to max_entries (set by userspace),
- * the rest in hists_other by state */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 256);
-	__type(key, struct tcpfsm_hist_key);
-	__type(value, struct tcpfsm_hist);
-} hists_by SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TCPFSM_STATE_MAX);
-	__type(key, __u32);
-	__type(value, struct tcpfsm_hist);
-} hists_other SEC(".maps");
-
-/* an all-zero histogram to insert from (too big for the BPF stack) */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tcpfsm_hist);
-} hist_zero SEC(".maps");
-
 /* Fallback cookies: unique per boot, marked so they never collide. */
 __u64 synthetic_cookie_seq = 0;
 
@@ -187,70 +155,7 @@ static __always_inline void stat_inc(__u32 idx)
 		__sync_fetch_and_add(v, 1);
 }
 
-/*
- * Execution context. A transition that runs in softirq must not be blamed on
- * whatever task the softirq interrupted (ksoftirqd, swapper, or on loopback
- * the *peer* process). preempt_count would tell, but it is a per-CPU variable
- * that BPF can only reach as a ksym on kernels built with KALLSYMS_ALL (these
- * are not); so the softirq_entry/exit tracepoints keep a per-CPU flag
- * instead. It costs two tiny runs per softirq (not per packet: NET_RX handles
- * a batch per run) and means the same on every architecture.
- */
-/* set by userspace once the softirq programs are attached */
-bool ctx_tracking = false;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} in_softirq SEC(".maps");
-
-static __always_inline int set_softirq(__u32 on)
-{
-	__u32 zero = 0, *v = bpf_map_lookup_elem(&in_softirq, &zero);
-
-	if (v)
-		*v = on;
-	return 0;
-}
-
-SEC("tp_btf/softirq_entry")
-int BPF_PROG(softirq_entry_btf, unsigned int vec)
-{
-	return set_softirq(1);
-}
-
-SEC("tp_btf/softirq_exit")
-int BPF_PROG(softirq_exit_btf, unsigned int vec)
-{
-	return set_softirq(0);
-}
-
-SEC("tracepoint/irq/softirq_entry")
-int softirq_entry_tp(void *ctx)
-{
-	return set_softirq(1);
-}
-
-SEC("tracepoint/irq/softirq_exit")
-int softirq_exit_tp(void *ctx)
-{
-	return set_softirq(0);
-}
-
-/* 1 in task context, 0 serving a softirq, -1 when we cannot tell. */
-static __always_inline int task_context(void)
-{
-	__u32 zero = 0, *v;
-
-	if (!ctx_tracking)
-		return -1;
-	v = bpf_map_lookup_elem(&in_softirq, &zero);
-	if (!v)
-		return -1;
-	return *v ? 0 : 1;
-}
+#include "context.bpf.h"
 
 /* Transitions that only ever run inside the owner's own system call. */
 static __always_inline bool syscall_transition(int old, int new)
@@ -292,12 +197,59 @@ static __always_inline void unmap_v4(struct tcpfsm_event *e)
 	__builtin_memset(e->daddr + 4, 0, 12);
 }
 
-static __always_inline void set_owner(struct sk_info *info, __u32 flags)
+/* The current task owns the socket (SKF_* bits kept). */
+static __always_inline void set_owner(struct sk_info *info)
 {
 	info->pid = bpf_get_current_pid_tgid() >> 32;
 	info->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(info->comm, sizeof(info->comm));
-	info->flags = flags | (info->flags & SKF_TRACKED);
+	info->flags = (info->flags & ~(TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER)) | TCPFSM_F_OWNER;
+}
+
+/* The filters that need only e's identity: netns, family, ports. */
+static __always_inline bool identity_passes(const struct tcpfsm_event *e)
+{
+	return netns_passes(e->netns) && (!filter.family || e->family == filter.family) &&
+	       ports_pass(e);
+}
+
+/* Fill e's identity from a socket (full, request or timewait). */
+static __always_inline void fill_identity(struct tcpfsm_event *e, const struct sock_common *skc)
+{
+	e->family = skc->skc_family;
+	e->netns = skc->skc_net.net->ns.inum;
+	e->sport = skc->skc_num;
+	e->dport = bpf_ntohs(skc->skc_dport);
+	if (e->family == TCPFSM_AF_INET) {
+		__builtin_memcpy(e->saddr, &skc->skc_rcv_saddr, 4);
+		__builtin_memcpy(e->daddr, &skc->skc_daddr, 4);
+	} else {
+		BPF_CORE_READ_INTO(&e->saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
+		unmap_v4(e);
+	}
+}
+
+static __always_inline void copy_owner(struct tcpfsm_event *e, const struct sk_info *info)
+{
+	if (!info || !(info->flags & TCPFSM_F_OWNER))
+		return;
+	e->pid = info->pid;
+	e->cgroup_id = info->cgroup_id;
+	__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
+	e->flags |= info->flags & (TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER);
+}
+
+/* What the socket's storage tells about it: evidence, SYN retransmits
+ * (clamped to the record's 16 bits), inode, owner. */
+static __always_inline void copy_socket(struct tcpfsm_event *e, const struct sk_info *info)
+{
+	e->evidence = info->evidence;
+	e->syn_retrans = info->syn_retrans > 0xffff ? 0xffff : info->syn_retrans;
+	e->ino = info->ino;
+	if (info->flags & SKF_PASSIVE)
+		e->flags |= TCPFSM_F_PASSIVE;
+	copy_owner(e, info);
 }
 
 /* To this CPU's ring (else the shared one), waking userspace per batch. */
@@ -314,194 +266,150 @@ static __always_inline long output(struct tcpfsm_event *e)
 					  BPF_RB_NO_WAKEUP);
 }
 
-static __always_inline void hist_add(struct tcpfsm_hist *h, __u64 d)
-{
-	__u64 b = tcpfsm_hist_bucket(d);
+#include "account.bpf.h"
 
-	/* one register for the check and the index: clang may otherwise
-	 * check one copy and index with another, which Linux 6.1's verifier
-	 * cannot relate */
-	asm volatile("" : "+r"(b));
-	if (b >= TCPFSM_HIST_BUCKETS)
-		return;
-	h->buckets[b]++;
-	if (!h->count || d < h->min_ns)
-		h->min_ns = d;
-	if (d > h->max_ns)
-		h->max_ns = d;
-	h->count++;
-	h->sum_ns += d;
+static __always_inline bool is_birth(const struct tcpfsm_event *e)
+{
+	return e->oldstate == TCPFSM_LISTEN && e->newstate == TCPFSM_SYN_RECV;
 }
 
-/* The histogram of this event's old state under its --by key. */
-static __always_inline struct tcpfsm_hist *hist_by_key(const struct tcpfsm_event *e, __u32 st)
-{
-	struct tcpfsm_hist_key k = { .state = st };
-	struct tcpfsm_hist *h;
-	__u32 zero = 0;
-	void *z;
+/* How this transition's socket relates to what its storage holds. */
+enum sk_news {
+	SK_KNOWN,	/* a socket we follow */
+	SK_NEW,		/* new to us: just created, or only evidence seen so far */
+	SK_CHILD,	/* a passive child, cloned from its listener's storage */
+	SK_BORN,	/* Linux 6.1: a child's first event with its own cookie */
+};
 
-	if (hist_by == TCPFSM_BY_LPORT)
-		k.num = e->sport;
-	else if (hist_by == TCPFSM_BY_RPORT)
-		k.num = e->dport;
-	else if (hist_by == TCPFSM_BY_CGROUP)
-		k.num = e->cgroup_id;
-	else
-		__builtin_memcpy(k.comm, e->comm, sizeof(k.comm));
-	h = bpf_map_lookup_elem(&hists_by, &k);
-	if (h)
-		return h;
-	z = bpf_map_lookup_elem(&hist_zero, &zero);
-	if (z && !bpf_map_update_elem(&hists_by, &k, z, BPF_NOEXIST)) {
-		h = bpf_map_lookup_elem(&hists_by, &k);
-		if (h)
-			return h;
-	}
-	/* the map is full: the capped key set, the rest counted apart */
-	stat_inc(TCPFSM_STAT_BY_OTHER);
-	return bpf_map_lookup_elem(&hists_other, &st);
+static __always_inline int sk_news(const struct sk_info *info, const struct tcpfsm_event *e)
+{
+	if (info->flags & SKF_BIRTH)
+		return SK_BORN;
+	/* (a listener older than us may have storage without a cookie: the
+	 * owner the startup snapshot gave it, which its children inherit) */
+	if (is_birth(e) || (info->cookie && info->cookie != e->cookie))
+		return SK_CHILD;
+	if (!info->cookie)
+		return SK_NEW;
+	return SK_KNOWN;
 }
 
-/* Histograms and the transition matrix: every event that passed the filters. */
-static __always_inline void account(const struct tcpfsm_event *e)
+/* A passive child starts with a copy of its listener's storage
+ * (BPF_F_CLONE): it keeps the owner, nothing else. */
+static __always_inline void child_reset(struct sk_info *info, const struct tcpfsm_event *e)
 {
-	__u32 st = e->oldstate, idx = e->oldstate * TCPFSM_STATE_MAX + e->newstate;
-	struct tcpfsm_hist *h;
-	__u64 *n;
+	info->ts_ns = 0;
+	info->flags = (info->flags & TCPFSM_F_OWNER) ? TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER : 0;
+	info->evidence = 0;
+	info->syn_retrans = 0;
+	info->ino = 0; /* the listener's, not ours */
+	info->flags |= SKF_PASSIVE;
+	/* Linux 6.1 (not 6.18) announces a child before it gives it a cookie
+	 * of its own: the event has its listener's, so it waits for the
+	 * child's next one */
+	if (info->cookie == e->cookie)
+		info->flags |= SKF_BIRTH;
+}
 
-	if (st >= TCPFSM_STATE_MAX || e->newstate >= TCPFSM_STATE_MAX)
+/* The classic path has no storage to clone: a new child takes the owner of
+ * its listener (from the listeners map, looked up for births only). */
+static __always_inline void inherit_owner(struct sk_info *info, const struct sk_info *listener)
+{
+	if (!listener || !(listener->flags & TCPFSM_F_OWNER))
 		return;
-	n = bpf_map_lookup_elem(&transitions, &idx);
-	if (n)
-		(*n)++;
-	/* births are no time spent in the old state: a child is a clone of its
-	 * listener, a new socket's time in CLOSE (since socket()) is unknown */
-	if ((st == TCPFSM_LISTEN && e->newstate == TCPFSM_SYN_RECV) ||
-	    (st == TCPFSM_CLOSE && e->old_duration_ns == TCPFSM_DURATION_UNKNOWN))
-		return;
-	h = bpf_map_lookup_elem(&hists, &st);
-	if (!h)
-		return;
-	if (e->old_duration_ns == TCPFSM_DURATION_UNKNOWN) {
-		h->unknown++;
-	} else {
-		hist_add(h, e->old_duration_ns);
-	}
-	if (hist_by == TCPFSM_BY_NONE)
-		return;
-	h = hist_by_key(e, st);
-	if (!h)
-		return;
-	if (e->old_duration_ns == TCPFSM_DURATION_UNKNOWN)
-		h->unknown++;
-	else
-		hist_add(h, e->old_duration_ns);
+	info->pid = listener->pid;
+	info->cgroup_id = listener->cgroup_id;
+	__builtin_memcpy(info->comm, listener->comm, sizeof(info->comm));
+	info->flags = TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER;
 }
 
 /*
- * The shared core: e already holds the identity and addresses; info is the
- * socket's storage (fresh: just created, all zero). Updates info, applies
- * the remaining filters and submits e.
+ * The time spent in the old state, and the storage after this transition:
+ * the socket's state since now (a self-transition, close() after
+ * shutdown() in FIN_WAIT2, does not end the time in the state), and in
+ * lazy mode whether userspace follows it from now on.
  */
-static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, bool fresh,
-				  const struct sk_info *listener, int ctx)
+static __always_inline void note_transition(struct sk_info *info, struct tcpfsm_event *e,
+					    bool fresh)
 {
-	__u64 now = e->ts_ns, born = 0;
-	bool owner_here, birth = e->oldstate == TCPFSM_LISTEN && e->newstate == TCPFSM_SYN_RECV;
+	if (info->ts_ns)
+		e->old_duration_ns = e->ts_ns - info->ts_ns;
+	else if (fresh && e->oldstate != TCPFSM_CLOSE && e->oldstate != TCPFSM_LISTEN)
+		/* neither a new socket nor a new child: it predates us */
+		e->flags |= TCPFSM_F_PREEXISTING;
+	info->cookie = e->cookie;
+	if (e->oldstate != e->newstate)
+		info->ts_ns = e->ts_ns;
+	info->state = e->newstate;
+	/* a listener, or a child born of one */
+	if (e->newstate == TCPFSM_LISTEN || e->oldstate == TCPFSM_LISTEN)
+		info->flags |= SKF_PASSIVE;
+	/* a socket older than us is tracked from its first transition
+	 * (userspace may hold it from the startup snapshot); so is a
+	 * listener's close, a new child's birth is not */
+	if (lazy && (e->flags & TCPFSM_F_PREEXISTING ||
+		     (fresh && e->oldstate == TCPFSM_LISTEN && e->newstate != TCPFSM_SYN_RECV)))
+		info->flags |= SKF_TRACKED;
+}
 
-	if (info) {
-		if (!info->cookie) {
-			/* only evidence so far: a socket new to us */
-			fresh = true;
-		} else if (info->flags & SKF_BIRTH) {
-			/* the first event with the child's own cookie: its
-			 * birth, deferred, goes out first */
-			info->flags &= ~SKF_BIRTH;
-			born = info->ts_ns;
-		} else if (info->cookie != e->cookie || birth) {
-			/* cloned from the listener: a new passive child */
-			info->ts_ns = 0;
-			info->flags = (info->flags & TCPFSM_F_OWNER) ?
-					      TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER : 0;
-			info->evidence = 0;
-			info->syn_retrans = 0;
-			info->ino = 0; /* the listener's, not ours */
-			/* Linux 6.1 (not 6.18) announces a child before it gives
-			 * it a cookie of its own: the event has its listener's,
-			 * so it waits for the child's next one */
-			if (info->cookie == e->cookie)
-				info->flags |= SKF_BIRTH;
-		}
-		if (fresh && listener && (listener->flags & TCPFSM_F_OWNER)) {
-			info->pid = listener->pid;
-			info->cgroup_id = listener->cgroup_id;
-			__builtin_memcpy(info->comm, listener->comm, sizeof(info->comm));
-			info->flags = TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER;
-		}
-		if (info->ts_ns)
-			e->old_duration_ns = now - info->ts_ns;
-		else if (fresh && e->oldstate != TCPFSM_CLOSE && e->oldstate != TCPFSM_LISTEN)
-			/* neither a new socket nor a new child: it predates us */
-			e->flags |= TCPFSM_F_PREEXISTING;
-		info->cookie = e->cookie;
-		info->ts_ns = now;
-		info->state = e->newstate;
-		/* a socket older than us is tracked from its first transition
-		 * (userspace may hold it from the startup snapshot); so is a
-		 * listener's close, a new child's birth is not */
-		if (lazy && (e->flags & TCPFSM_F_PREEXISTING ||
-			     (fresh && e->oldstate == TCPFSM_LISTEN && e->newstate != TCPFSM_SYN_RECV)))
-			info->flags |= SKF_TRACKED;
+/* Whether the socket's owner is the current task: in task context, or
+ * one of the transitions that only run inside the owner's own system call
+ * (trusted even if the context were misjudged). */
+static __always_inline bool owner_runs(const struct tcpfsm_event *e, int ctx)
+{
+	return ctx == 1 || syscall_transition(e->oldstate, e->newstate);
+}
 
-		/* these transitions never run in softirq: trust them even if
-		 * the context flag were wrong */
-		owner_here = ctx == 1 || syscall_transition(e->oldstate, e->newstate);
-		if (owner_here)
-			set_owner(info, TCPFSM_F_OWNER);
-		e->evidence = info->evidence;
-		e->syn_retrans = info->syn_retrans > 0xffff ? 0xffff : info->syn_retrans;
-		e->ino = info->ino;
-		if (info->flags & TCPFSM_F_OWNER) {
-			e->pid = info->pid;
-			e->cgroup_id = info->cgroup_id;
-			__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
-			e->flags |= info->flags & (TCPFSM_F_OWNER | TCPFSM_F_OWNER_LISTENER);
-		}
-	} else {
-		stat_inc(TCPFSM_STAT_NOSTORAGE);
-		if (ctx == 1 || syscall_transition(e->oldstate, e->newstate)) {
-			e->pid = bpf_get_current_pid_tgid() >> 32;
-			e->cgroup_id = bpf_get_current_cgroup_id();
-			bpf_get_current_comm(e->comm, sizeof(e->comm));
-			e->flags |= TCPFSM_F_OWNER;
-		}
+/* The socket's storage as this transition leaves it, and what e takes
+ * from it. */
+static __always_inline void update_storage(struct sk_info *info, struct tcpfsm_event *e,
+					   const struct sk_info *listener, int ctx, __u64 *born)
+{
+	int news = sk_news(info, e);
+
+	if (news == SK_BORN) {
+		/* the child's deferred birth goes out first */
+		info->flags &= ~SKF_BIRTH;
+		*born = info->ts_ns;
+	} else if (news == SK_CHILD) {
+		child_reset(info, e);
 	}
-	if (ctx == 0)
-		e->flags |= TCPFSM_F_SOFTIRQ;
-	if (info && e->newstate == TCPFSM_CLOSE) {
+	inherit_owner(info, listener);
+	note_transition(info, e, news == SK_NEW);
+	if (owner_runs(e, ctx))
+		set_owner(info);
+	copy_socket(e, info);
+	if (e->newstate == TCPFSM_CLOSE) {
 		/* a socket may connect again after CLOSE: start afresh */
 		info->evidence = 0;
 		info->syn_retrans = 0;
 	}
+}
 
-	if (!ports_pass(e) || (filter.cgroup_id && e->cgroup_id != filter.cgroup_id))
-		return 0;
-	stat_inc(TCPFSM_STAT_EVENTS);
-	/* counted before the ring buffer can refuse the event: exact */
-	account(e);
-	if (!emit_events || (lazy && !(info && (info->flags & SKF_TRACKED))) ||
-	    (birth && info && (info->flags & SKF_BIRTH)))
-		return 0;
+/* No storage could be had: the owner only when it runs this. */
+static __always_inline void owner_without_storage(struct tcpfsm_event *e, int ctx)
+{
+	stat_inc(TCPFSM_STAT_NOSTORAGE);
+	if (!owner_runs(e, ctx))
+		return;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->flags |= TCPFSM_F_OWNER;
+}
+
+/* e to userspace, a deferred birth (born: its time) before it. */
+static __always_inline void submit(struct tcpfsm_event *e, __u64 born)
+{
 	if (born) {
-		/* the deferred birth, with this event's cookie and ports */
+		/* the birth, with this event's cookie and ports */
 		struct tcpfsm_event saved = *e;
 
 		e->ts_ns = born;
 		e->oldstate = TCPFSM_LISTEN;
 		e->newstate = TCPFSM_SYN_RECV;
 		e->old_duration_ns = TCPFSM_DURATION_UNKNOWN;
-		e->flags &= ~TCPFSM_F_PREEXISTING;
+		e->flags &= ~(TCPFSM_F_PREEXISTING | TCPFSM_F_SAME_STATE);
 		if (output(e))
 			stat_inc(TCPFSM_STAT_LOST);
 		*e = saved;
@@ -513,9 +421,38 @@ static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info, 
 	 */
 	if (output(e))
 		stat_inc(TCPFSM_STAT_LOST);
-	return 0;
 }
 
+/*
+ * The shared end of both state programs: e holds the identity and
+ * addresses, info is the socket's storage (NULL if none could be had; a
+ * zero cookie when new to us), listener the classic path's entry for a
+ * child's listener, ctx the execution context (exec_ctx's task).
+ */
+static __always_inline int finish(struct tcpfsm_event *e, struct sk_info *info,
+				  const struct sk_info *listener, int ctx)
+{
+	__u64 born = 0;
+
+	if (info)
+		update_storage(info, e, listener, ctx, &born);
+	else
+		owner_without_storage(e, ctx);
+	if (ctx == 0)
+		e->flags |= TCPFSM_F_SOFTIRQ;
+	if (e->oldstate == e->newstate)
+		e->flags |= TCPFSM_F_SAME_STATE;
+	if (!ports_pass(e) || (filter.cgroup_id && e->cgroup_id != filter.cgroup_id))
+		return 0;
+	stat_inc(TCPFSM_STAT_EVENTS);
+	/* counted before the ring buffer can refuse the event: exact */
+	account(e, ctx == 0);
+	if (!emit_events || (lazy && !(info && (info->flags & SKF_TRACKED))) ||
+	    (is_birth(e) && info && (info->flags & SKF_BIRTH)))
+		return 0;
+	submit(e, born);
+	return 0;
+}
 
 static __always_inline bool family_passes(__u16 family)
 {
@@ -524,15 +461,18 @@ static __always_inline bool family_passes(__u16 family)
 	       family == TCPFSM_AF_INET6;
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, const int newstate)
+static __always_inline int on_set_state(const struct sock *sk, const int oldstate,
+					const int newstate, const int role, const int method)
 {
 	struct tcpfsm_event ev = {}, *e = &ev;
+	struct exec_ctx x;
 	struct sk_info *info;
 	__u16 family;
 	__u32 netns;
-	bool fresh;
 
+	exec_ctx(&x, method);
+	if (!pair_turn(&x, PAIR_STATE, role))
+		return 0;
 	if (sk->sk_protocol != IPPROTO_TCP_NUM)
 		return 0;
 	family = sk->__sk_common.skc_family;
@@ -545,25 +485,14 @@ int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, co
 	e->old_duration_ns = TCPFSM_DURATION_UNKNOWN;
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	e->cookie = bpf_get_socket_cookie((void *)sk);
-	e->netns = netns;
-	e->family = family;
 	e->oldstate = oldstate;
 	e->newstate = newstate;
-	/* the local port; skc_num is already 0 when a connection is unhashed
-	 * on its way to CLOSE, inet_sport (what the tracepoint shows) still
-	 * has it: read only then */
-	e->sport = sk->__sk_common.skc_num;
+	fill_identity(e, &sk->__sk_common);
+	/* skc_num is already 0 when a connection is unhashed on its way to
+	 * CLOSE, inet_sport (what the tracepoint shows) still has the local
+	 * port: read only then */
 	if (!e->sport)
 		e->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	e->dport = bpf_ntohs(sk->__sk_common.skc_dport);
-	if (family == TCPFSM_AF_INET) {
-		__builtin_memcpy(e->saddr, &sk->__sk_common.skc_rcv_saddr, 4);
-		__builtin_memcpy(e->daddr, &sk->__sk_common.skc_daddr, 4);
-	} else {
-		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
-		unmap_v4(e);
-	}
 	if (filter.family && e->family != filter.family)
 		return 0;
 
@@ -575,18 +504,45 @@ int BPF_PROG(handle_set_state_btf, const struct sock *sk, const int oldstate, co
 	/* one call: storage made here is zeroed, and finish() takes a zero
 	 * cookie for a socket new to us */
 	info = bpf_sk_storage_get(&sk_infos, (void *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	fresh = !info;
 	/* the inode names the socket in /proc/PID/fd: read once it has a file
 	 * (an accepted child gets one after its first transitions) */
 	if (info && !info->ino && sk->sk_socket)
 		info->ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
-	return finish(e, info, fresh, NULL, task_context());
+	/* a socket older than us, first seen mid-life: born passively or not,
+	 * we cannot know; a port bound explicitly (by the listener it was
+	 * cloned from, or by itself) says "server" */
+	if (info && !info->cookie && oldstate != TCPFSM_CLOSE && oldstate != TCPFSM_LISTEN &&
+	    (BPF_CORE_READ_BITFIELD_PROBED(sk, sk_userlocks) & SOCK_BINDPORT_LOCK_FLAG))
+		info->flags |= SKF_PASSIVE;
+	return finish(e, info, NULL, x.task);
 }
 
+/* Loaded alone, before anything else, by userspace: whether this kernel
+ * lets tp_btf programs use socket storage and cookies (Linux 5.11+). */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(probe_tp_btf, const struct sock *sk, const int oldstate, const int newstate)
+{
+	bpf_sk_storage_get(&sk_infos, (void *)sk, 0, 0);
+	return bpf_get_socket_cookie((void *)sk) == 0;
+}
+
+#define STATE_PROG(name, role, method)                                                       \
+	SEC("tp_btf/inet_sock_set_state")                                                    \
+	int BPF_PROG(name, const struct sock *sk, const int oldstate, const int newstate)    \
+	{                                                                                    \
+		return on_set_state(sk, oldstate, newstate, role, method);                   \
+	}
+
+STATE_PROG(state_sirq, ROLE_PRIMARY, CTX_SOFTIRQ_PROGS)
+STATE_PROG(state_sirq_bak, ROLE_BACKUP, CTX_SOFTIRQ_PROGS)
+STATE_PROG(state_pc, ROLE_PRIMARY, CTX_PREEMPT_COUNT)
+STATE_PROG(state_pc_bak, ROLE_BACKUP, CTX_PREEMPT_COUNT)
+
 SEC("tracepoint/sock/inet_sock_set_state")
-int handle_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+int state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	struct sock *sk = (struct sock *)ctx->skaddr;
+	struct exec_ctx x;
 	const struct sk_info *listener = NULL;
 	struct sk_info zero = {}, *info;
 	struct listen_key lk = {};
@@ -594,7 +550,6 @@ int handle_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 	__u64 key = (__u64)sk;
 	__u16 family;
 	__u32 netns;
-	bool fresh;
 
 	if (ctx->protocol != IPPROTO_TCP_NUM)
 		return 0;
@@ -631,14 +586,13 @@ int handle_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 		return 0;
 
 	info = bpf_map_lookup_elem(&sk_infos_hash, &key);
-	fresh = !info;
 	if (!info) {
 		bpf_map_update_elem(&sk_infos_hash, &key, &zero, BPF_NOEXIST);
 		info = bpf_map_lookup_elem(&sk_infos_hash, &key);
 	}
 	/* one identity for the socket's whole life: the kernel generates its
 	 * cookie lazily (the tcp tracepoints do), so keep the first we used */
-	if (info && !fresh && info->cookie)
+	if (info && info->cookie)
 		e->cookie = info->cookie;
 	else
 		e->cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
@@ -651,7 +605,8 @@ int handle_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (e->oldstate == TCPFSM_LISTEN && e->newstate == TCPFSM_SYN_RECV)
 		listener = bpf_map_lookup_elem(&listeners, &lk);
 
-	finish(e, info, fresh, listener, task_context());
+	exec_ctx(&x, CTX_SOFTIRQ_PROGS);
+	finish(e, info, listener, x.task);
 
 	if (info && ctx->newstate == TCPFSM_LISTEN)
 		bpf_map_update_elem(&listeners, &lk, info, BPF_ANY);
@@ -680,14 +635,31 @@ static __always_inline struct sk_info *evidence_info_tp(const void *skaddr)
 	return skaddr ? bpf_map_lookup_elem(&sk_infos_hash, &key) : NULL;
 }
 
-SEC("tp_btf/tcp_receive_reset")
-int BPF_PROG(rst_recv_btf, struct sock *sk)
+static __always_inline int add_evidence(const struct sock *sk, __u8 bit)
 {
 	struct sk_info *info = evidence_info(sk);
 
 	if (info)
-		info->evidence |= TCPFSM_EV_RST_RECV;
+		info->evidence |= bit;
 	return 0;
+}
+
+/*
+ * Resets can be seen in task context too (the socket backlog, an abortive
+ * close), so these have a twin each like the pairs above; setting a bit is
+ * idempotent, so both twins simply always do it: whichever is skipped, the
+ * other one ran.
+ */
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(rst_recv_btf, struct sock *sk)
+{
+	return add_evidence(sk, TCPFSM_EV_RST_RECV);
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(rst_recv_twin, struct sock *sk)
+{
+	return add_evidence(sk, TCPFSM_EV_RST_RECV);
 }
 
 /* sk is NULL for resets answering no socket, or a request/timewait sock
@@ -695,38 +667,13 @@ int BPF_PROG(rst_recv_btf, struct sock *sk)
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(rst_sent_btf, const struct sock *sk)
 {
-	struct sk_info *info = evidence_info(sk);
-
-	if (info)
-		info->evidence |= TCPFSM_EV_RST_SENT;
-	return 0;
+	return add_evidence(sk, TCPFSM_EV_RST_SENT);
 }
 
-/* Fill e's identity from a socket (full, request or timewait). */
-static __always_inline void fill_identity(struct tcpfsm_event *e, const struct sock_common *skc)
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(rst_sent_twin, const struct sock *sk)
 {
-	e->family = skc->skc_family;
-	e->netns = skc->skc_net.net->ns.inum;
-	e->sport = skc->skc_num;
-	e->dport = bpf_ntohs(skc->skc_dport);
-	if (e->family == TCPFSM_AF_INET) {
-		__builtin_memcpy(e->saddr, &skc->skc_rcv_saddr, 4);
-		__builtin_memcpy(e->daddr, &skc->skc_daddr, 4);
-	} else {
-		BPF_CORE_READ_INTO(&e->saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&e->daddr, skc, skc_v6_daddr.in6_u.u6_addr8);
-		unmap_v4(e);
-	}
-}
-
-static __always_inline void copy_owner(struct tcpfsm_event *e, const struct sk_info *info)
-{
-	if (!info || !(info->flags & TCPFSM_F_OWNER))
-		return;
-	e->pid = info->pid;
-	e->cgroup_id = info->cgroup_id;
-	__builtin_memcpy(e->comm, info->comm, sizeof(e->comm));
-	e->flags |= TCPFSM_F_OWNER;
+	return add_evidence(sk, TCPFSM_EV_RST_SENT);
 }
 
 /*
@@ -741,27 +688,26 @@ static __always_inline void make_seed(struct tcpfsm_event *e, const struct sk_in
 	e->cookie = info->cookie;
 	e->old_duration_ns = TCPFSM_DURATION_UNKNOWN;
 	e->oldstate = e->newstate = info->state;
-	e->evidence = info->evidence;
-	e->syn_retrans = info->syn_retrans > 0xffff ? 0xffff : info->syn_retrans;
-	e->ino = info->ino;
-	copy_owner(e, info);
+	copy_socket(e, info);
 }
 
 static __always_inline void emit_evidence(struct tcpfsm_event *e)
 {
-	if (!emit_events || !netns_passes(e->netns) ||
-	    (filter.family && e->family != filter.family) || !ports_pass(e))
+	if (!emit_events || !identity_passes(e))
 		return;
 	if (output(e))
 		stat_inc(TCPFSM_STAT_LOST);
 }
 
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(retransmit_btf, const struct sock *sk)
+static __always_inline int on_retransmit(const struct sock *sk, const int role, const int method)
 {
 	struct tcpfsm_event e = {};
+	struct exec_ctx x;
 	struct sk_info *info;
 
+	exec_ctx(&x, method);
+	if (!pair_turn(&x, PAIR_RETRANS, role))
+		return 0;
 	if (!sk || sk->__sk_common.skc_state != TCPFSM_SYN_SENT)
 		return 0;
 	info = evidence_info(sk);
@@ -777,15 +723,11 @@ int BPF_PROG(retransmit_btf, const struct sock *sk)
 	e.cookie = bpf_get_socket_cookie((void *)sk);
 	e.old_duration_ns = info->ts_ns ? e.ts_ns - info->ts_ns : TCPFSM_DURATION_UNKNOWN;
 	e.oldstate = e.newstate = TCPFSM_SYN_SENT;
-	e.syn_retrans = info->syn_retrans > 0xffff ? 0xffff : info->syn_retrans;
-	e.evidence = info->evidence;
-	e.ino = info->ino;
 	fill_identity(&e, &sk->__sk_common);
-	copy_owner(&e, info);
+	copy_socket(&e, info);
 	/* lazy mode: a SYN retransmit is the first sign of a stuck connect
 	 * (at 1 s): track the socket now, not at the next sweep */
-	if (lazy && info->ts_ns && !(info->flags & SKF_TRACKED) && netns_passes(e.netns) &&
-	    (!filter.family || e.family == filter.family) && ports_pass(&e) &&
+	if (lazy && info->ts_ns && !(info->flags & SKF_TRACKED) && identity_passes(&e) &&
 	    (!filter.cgroup_id || ((info->flags & TCPFSM_F_OWNER) && info->cgroup_id == filter.cgroup_id))) {
 		struct tcpfsm_event seed = e;
 
@@ -797,6 +739,18 @@ int BPF_PROG(retransmit_btf, const struct sock *sk)
 	emit_evidence(&e);
 	return 0;
 }
+
+#define RETRANSMIT_PROG(name, role, method)                   \
+	SEC("tp_btf/tcp_retransmit_skb")                      \
+	int BPF_PROG(name, const struct sock *sk)             \
+	{                                                     \
+		return on_retransmit(sk, role, method);       \
+	}
+
+RETRANSMIT_PROG(retrans_sirq, ROLE_PRIMARY, CTX_SOFTIRQ_PROGS)
+RETRANSMIT_PROG(retrans_sirq_bak, ROLE_BACKUP, CTX_SOFTIRQ_PROGS)
+RETRANSMIT_PROG(retrans_pc, ROLE_PRIMARY, CTX_PREEMPT_COUNT)
+RETRANSMIT_PROG(retrans_pc_bak, ROLE_BACKUP, CTX_PREEMPT_COUNT)
 
 /* The request's age: tcp_rsk(req)->snt_synack is the first SYN/ACK's time
  * on the TCP clock (CLOCK_MONOTONIC, µs). */
@@ -825,12 +779,15 @@ static __always_inline void fill_request(struct tcpfsm_event *e, const struct re
 		copy_owner(e, bpf_sk_storage_get(&sk_infos, (void *)listener, 0, 0));
 }
 
-SEC("tp_btf/tcp_retransmit_synack")
-int BPF_PROG(retransmit_synack_btf, const struct sock *sk, const struct request_sock *req)
+static __always_inline int on_retransmit_synack(const struct sock *sk,
+						const struct request_sock *req, const int role,
+						const int method)
 {
 	struct tcpfsm_event e = {};
+	struct exec_ctx x;
 
-	if (!req)
+	exec_ctx(&x, method);
+	if (!pair_turn(&x, PAIR_SYNACK, role) || !req)
 		return 0;
 	e.kind = TCPFSM_KIND_EVIDENCE;
 	e.ts_ns = bpf_ktime_get_boot_ns();
@@ -838,6 +795,18 @@ int BPF_PROG(retransmit_synack_btf, const struct sock *sk, const struct request_
 	emit_evidence(&e);
 	return 0;
 }
+
+#define SYNACK_PROG(name, role, method)                                                      \
+	SEC("tp_btf/tcp_retransmit_synack")                                                  \
+	int BPF_PROG(name, const struct sock *sk, const struct request_sock *req)            \
+	{                                                                                    \
+		return on_retransmit_synack(sk, req, role, method);                          \
+	}
+
+SYNACK_PROG(synack_sirq, ROLE_PRIMARY, CTX_SOFTIRQ_PROGS)
+SYNACK_PROG(synack_sirq_bak, ROLE_BACKUP, CTX_SOFTIRQ_PROGS)
+SYNACK_PROG(synack_pc, ROLE_PRIMARY, CTX_PREEMPT_COUNT)
+SYNACK_PROG(synack_pc_bak, ROLE_BACKUP, CTX_PREEMPT_COUNT)
 
 SEC("tracepoint/tcp/tcp_receive_reset")
 int rst_recv_tp(struct trace_event_raw_tcp_event_sk *ctx)
@@ -912,8 +881,7 @@ static __always_inline void track_one(struct seq_file *seq, struct sock_common *
 	struct tcp_sock *tp;
 	__u64 cgroup;
 
-	if (!netns_passes(e->netns) || (filter.family && e->family != filter.family) ||
-	    !ports_pass(e))
+	if (!identity_passes(e))
 		return;
 	if (state == TCPFSM_TIME_WAIT || state == TCPFSM_NEW_SYN_RECV) {
 		/* no owner there: counted unless a cgroup is asked for */
@@ -945,8 +913,11 @@ static __always_inline void track_one(struct seq_file *seq, struct sock_common *
 	    state == TCPFSM_CLOSE || info->ts_ns > track_entered_by_ns)
 		return;
 	info->flags |= SKF_TRACKED;
-	/* a transition racing with us that did not see the flag yet updated
-	 * the storage first: read state and time only now */
+	/* A compiler barrier, no more: the compiler must not read state and
+	 * time before the flag is set. It orders nothing against other CPUs;
+	 * what keeps a transition of this socket from running meanwhile is
+	 * the iterator itself, which holds the socket's lock while it shows
+	 * it (lock_sock_fast, Linux 5.15+). */
 	asm volatile("" ::: "memory");
 	seed = *e;
 	make_seed(&seed, info);
@@ -957,9 +928,50 @@ static __always_inline void track_one(struct seq_file *seq, struct sock_common *
 
 /*
  * Every TCP socket of the iterator's network namespace, for what iter_what
- * asks: the startup snapshot (one TCPFSM_KIND_SNAPSHOT record each), the
- * half-open requests, the lazy-tracking sweep.
+ * asks: the owner pass (alone), the startup snapshot (one
+ * TCPFSM_KIND_SNAPSHOT record each), the half-open requests, the
+ * lazy-tracking sweep.
  */
+/*
+ * Owners of sockets older than tcpfsm, found by userspace in /proc (socket
+ * inode -> pid, comm) once everything is attached, emptied after: the
+ * iterator's owner pass (TCPFSM_ITER_OWNERS) writes them into the sockets'
+ * storage, so that what a listener accepts from now on carries its owner
+ * (BPF_F_CLONE), as it would for a listener opened after tcpfsm.
+ */
+struct owner {
+	__u32 pid;
+	char comm[TCPFSM_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 20);
+	__type(key, __u32);
+	__type(value, struct owner);
+} owners SEC(".maps");
+
+static __always_inline void adopt_owner(struct tcp_sock *tp, __u32 ino, __u64 cgroup_id)
+{
+	struct sk_info *info;
+	struct owner *o;
+
+	if (!ino)
+		return;
+	o = bpf_map_lookup_elem(&owners, &ino);
+	if (!o)
+		return;
+	info = bpf_sk_storage_get(&sk_infos, tp, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	/* one the tracepoint saw already knows better */
+	if (!info || (info->flags & TCPFSM_F_OWNER))
+		return;
+	info->pid = o->pid;
+	__builtin_memcpy(info->comm, o->comm, sizeof(info->comm));
+	info->cgroup_id = cgroup_id;
+	info->flags |= TCPFSM_F_OWNER;
+}
+
 SEC("iter/tcp")
 int snapshot_tcp(struct bpf_iter__tcp *ctx)
 {
@@ -973,6 +985,17 @@ int snapshot_tcp(struct bpf_iter__tcp *ctx)
 	if (!skc)
 		return 0;
 	state = skc->skc_state;
+	if (iter_what & TCPFSM_ITER_OWNERS) {
+		/* the owner pass alone: nothing to report */
+		tp = bpf_skc_to_tcp_sock(skc);
+		if (tp && tp->inet_conn.icsk_inet.sk.sk_socket)
+			adopt_owner(tp,
+				    BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_socket, file, f_inode,
+						  i_ino),
+				    BPF_CORE_READ(&tp->inet_conn.icsk_inet.sk, sk_cgrp_data.cgroup, kn,
+						  id));
+		return 0;
+	}
 	if (!(iter_what & TCPFSM_ITER_ALL) &&
 	    !((iter_what & TCPFSM_ITER_REQUESTS) && state == TCPFSM_NEW_SYN_RECV) &&
 	    !(iter_what & TCPFSM_ITER_TRACK))
@@ -991,10 +1014,8 @@ int snapshot_tcp(struct bpf_iter__tcp *ctx)
 	if (state == TCPFSM_NEW_SYN_RECV) {
 		struct tcp_request_sock *treq = bpf_skc_to_tcp_request_sock(skc);
 
-		if (treq) {
+		if (treq)
 			fill_request(&e, &treq->req.req, NULL);
-			e.flags |= TCPFSM_F_PREEXISTING;
-		}
 	} else if (state == TCPFSM_TIME_WAIT) {
 		e.flags |= TCPFSM_F_TIMEWAIT;
 		tw = bpf_skc_to_tcp_timewait_sock(skc);

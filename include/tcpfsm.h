@@ -52,10 +52,19 @@ enum {
 	TCPFSM_F_TRACEPOINT = 1 << 4,
 	/* snapshot of a timewait socket (state TIME_WAIT or its FIN_WAIT2) */
 	TCPFSM_F_TIMEWAIT = 1 << 5,
-	/* a self-transition, old == new (close() after shutdown()): the socket
-	 * stays in its state; old_duration_ns is its time there so far */
+	/*
+	 * a self-transition (oldstate == newstate): the kernel "entered" the
+	 * state the socket was already in, e.g. close() after shutdown() in
+	 * FIN_WAIT1, FIN_WAIT2, CLOSING or LAST_ACK. Not an exit: the socket's
+	 * entry time is kept, old_duration_ns is the time in the state so
+	 * far, no histogram or transition count takes it
+	 * (TCPFSM_STAT_SAME_STATE counts them).
+	 */
 	TCPFSM_F_SAME_STATE = 1 << 6,
-	TCPFSM_F_ALL = (1 << 7) - 1,
+	/* the socket was opened passively (accepted) or is a listener: its
+	 * local port is the service port (else the remote one is) */
+	TCPFSM_F_PASSIVE = 1 << 7,
+	TCPFSM_F_ALL = (1 << 8) - 1,
 };
 
 #define TCPFSM_COMM_LEN 16
@@ -188,7 +197,21 @@ enum tcpfsm_stat {
 	TCPFSM_STAT_LOST = 1,	/* of those, not delivered: ring buffer full */
 	TCPFSM_STAT_NOSTORAGE = 2, /* per-socket storage could not be had */
 	TCPFSM_STAT_BY_OTHER = 3, /* --by: transitions counted under "other" */
-	TCPFSM_STAT_MAX = 4,
+	/* of TCPFSM_STAT_EVENTS, self-transitions (TCPFSM_F_SAME_STATE) */
+	TCPFSM_STAT_SAME_STATE = 4,
+	TCPFSM_STAT_MAX = 5,
+};
+
+/*
+ * The hooks whose programs come in pairs, a primary and a backup that runs
+ * when the kernel skipped the primary (it was running on that CPU when a
+ * softirq interrupted it): index into the BPF `backups` map.
+ */
+enum tcpfsm_pair {
+	TCPFSM_PAIR_STATE = 0,		/* sock:inet_sock_set_state */
+	TCPFSM_PAIR_RETRANS = 1,	/* tcp:tcp_retransmit_skb */
+	TCPFSM_PAIR_SYNACK = 2,		/* tcp:tcp_retransmit_synack */
+	TCPFSM_PAIR_MAX = 3,
 };
 
 /*
@@ -212,6 +235,12 @@ struct tcpfsm_hist {
 	__u64 max_ns;
 	__u64 unknown;	/* transitions out of it whose entry time is unknown */
 	__u64 buckets[TCPFSM_HIST_BUCKETS];
+};
+
+/* The kernel keeps its histograms per context level (task, softirq) so
+ * that two programs nesting on one CPU never update the same one. */
+struct tcpfsm_hist_levels {
+	struct tcpfsm_hist level[2];
 };
 
 /* Index of the highest set bit of v (v != 0), without a clz instruction. */
@@ -246,6 +275,18 @@ enum {
 	TCPFSM_ITER_ALL = 1 << 0,	/* startup snapshot: every socket */
 	TCPFSM_ITER_REQUESTS = 1 << 1,	/* half-open requests (NEW_SYN_RECV) */
 	TCPFSM_ITER_TRACK = 1 << 2,	/* lazy tracking sweep */
+	/* alone: give sockets older than tcpfsm the owners userspace found */
+	TCPFSM_ITER_OWNERS = 1 << 3,
+};
+
+/*
+ * Fault injection for tests, named in $TCPFSM_TEST_HOOKS (comma-separated):
+ * never set in real runs.
+ */
+enum {
+	/* "by_race": every --by lookup misses, as if another CPU inserted the
+	 * key between our lookup and our insert */
+	TCPFSM_TEST_BY_RACE = 1 << 0,
 };
 
 /* --by: what a histogram is keyed by besides the state */
@@ -255,7 +296,16 @@ enum tcpfsm_by {
 	TCPFSM_BY_RPORT,
 	TCPFSM_BY_COMM,
 	TCPFSM_BY_CGROUP,
+	/* the service port: the local port of sockets opened passively
+	 * (TCPFSM_F_PASSIVE), the remote port of connecting ones */
+	TCPFSM_BY_PORT,
 };
+
+/* The --by port key of an event. */
+static inline __u16 tcpfsm_service_port(const struct tcpfsm_event *e)
+{
+	return e->flags & TCPFSM_F_PASSIVE ? e->sport : e->dport;
+}
 
 struct tcpfsm_hist_key {
 	__u64 num;	/* port or cgroup id */

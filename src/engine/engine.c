@@ -139,10 +139,15 @@ static void iter_sweep(struct engine *e, bool track, bool requests)
 		snapshot_forget();
 	err = snapshot_sweep(fd, e->cfg->kf.netns, e->cfg->kf.n_netns, track_seen, e, &st);
 	loader__netns_prune(e->ld, snapshot_ns_known, true);
-	if (err)
+	if (err == -ENOTRECOVERABLE) {
+		/* stranded in another network namespace (said why): stop */
+		if (!e->err)
+			e->err = err;
+	} else if (err) {
 		pr_warn("socket sweep: %s", strerror(-err));
-	else if (requests)
+	} else if (requests) {
 		alert_engine__requests_end(e->ae, clock_ns(CLOCK_BOOTTIME));
+	}
 	if (track && !err)
 		loader__sweep_states(e->ld, e->states);
 }

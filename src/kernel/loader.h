@@ -12,9 +12,10 @@ typedef int (*loader_event_fn)(void *ctx, const struct tcpfsm_event *e);
 
 /*
  * Check privileges and kernel features, open, set the filters, load and
- * attach (tp_btf, falling back to the classic tracepoint unless cfg->attach
- * forces one). Prints one clear error and returns NULL with errno set on
- * failure.
+ * attach: tp_btf where a probe says the kernel allows it, else the classic
+ * tracepoint (unless cfg->attach forces one); how softirq is told from task
+ * context is probed too (-v says which). Prints one clear error and returns
+ * NULL with errno set on failure.
  */
 struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, void *ctx);
 /* An fd that polls readable when the ring buffer has a batch for us. */
@@ -31,16 +32,17 @@ struct hist_set;
  * (reset first; its by/limit say how to key). Returns 0 or -errno. */
 int loader__read_hists(const struct loader *ld, struct hist_set *out);
 /*
- * Transitions the kernel did not run our program for: it was already running
- * on that CPU (a softirq interrupted it) and BPF does not nest. They are lost
- * like ring buffer overflows, histograms included (Linux 5.12+ counts them).
+ * Calls the kernel did not run any of our programs for: a program is skipped
+ * while it already runs on that CPU (a softirq interrupted it). On tp_btf
+ * each hook has a backup that handles what its primary was skipped for, so
+ * this stays 0 there; the classic tracepoint can miss. Lost like ring
+ * buffer overflows, histograms included (Linux 5.12+ counts them).
  */
 uint64_t loader__missed(const struct loader *ld);
 /* "tp_btf" or "tracepoint" */
 const char *loader__mode(const struct loader *ld);
 /* Link fd of the iter/tcp snapshot program (tp_btf mode only), or -errno. */
 int loader__iter_fd(struct loader *ld);
-/* Make the iterator report only half-open requests (the periodic sweep). */
 /* Whether transitions in softirq are told apart (owner attribution exact). */
 bool loader__ctx_tracking(const struct loader *ld);
 /*

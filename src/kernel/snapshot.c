@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include "sys/log.h"
 #include "kernel/snapshot.h"
+#include "kernel/testhook.h"
 
 struct ns_ent {
 	uint32_t ino;
@@ -114,6 +115,18 @@ static int read_iter(int link_fd, struct vec *out)
 	return err;
 }
 
+/* Who holds a socket: the first process found with it among its fds. */
+struct sock_owner {
+	uint32_t ino;
+	uint32_t pid;
+	char comm[TCPFSM_COMM_LEN];
+};
+
+struct owner_table {
+	struct sock_owner *v;
+	size_t n, cap;
+};
+
 static int cmp_ino(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -121,26 +134,61 @@ static int cmp_ino(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Find the process holding each socket inode: /proc/PID/fd/N -> socket:[INO]. */
-static uint64_t resolve_owners(struct vec *recs)
+static int cmp_owner(const void *a, const void *b)
 {
-	uint32_t *inos = malloc(sizeof(*inos) * (recs->n + 1));
-	struct { uint32_t pid; char comm[TCPFSM_COMM_LEN]; } *own;
-	size_t n = 0, found = 0;
+	const struct sock_owner *x = a, *y = b;
+
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int table_add(struct owner_table *t, uint32_t ino, unsigned long pid, const char *comm)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024;
+		struct sock_owner *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n].ino = ino;
+	t->v[t->n].pid = pid;
+	memcpy(t->v[t->n].comm, comm, TCPFSM_COMM_LEN);
+	t->n++;
+	return 0;
+}
+
+static void read_comm(unsigned long pid, char comm[TCPFSM_COMM_LEN])
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%lu/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(comm, TCPFSM_COMM_LEN, f))
+		comm[strcspn(comm, "\n")] = 0;
+	fclose(f);
+}
+
+/*
+ * The owners of socket inodes, as `ss -p` finds them: /proc/PID/fd/N ->
+ * socket:[INO]. Every socket of the host, or only those in want (sorted,
+ * nwant > 0). Sorted by inode, one entry each.
+ */
+static int scan_owners(const uint32_t *want, size_t nwant, struct owner_table *t)
+{
 	struct dirent *d, *f;
 	DIR *proc, *fds;
+	size_t k = 0;
+	int err = 0;
 
-	own = calloc(recs->n + 1, sizeof(*own));
-	if (!inos || !own)
-		goto out;
-	for (size_t i = 0; i < recs->n; i++)
-		if (recs->v[i].ino && !(recs->v[i].flags & TCPFSM_F_OWNER))
-			inos[n++] = recs->v[i].ino;
-	if (!n)
-		goto out;
-	qsort(inos, n, sizeof(*inos), cmp_ino);
 	proc = opendir("/proc");
-	while (proc && (d = readdir(proc))) {
+	while (!err && proc && (d = readdir(proc))) {
 		char path[PATH_MAX], link[64], comm[TCPFSM_COMM_LEN] = "";
 		unsigned long pid = strtoul(d->d_name, NULL, 10);
 
@@ -148,9 +196,8 @@ static uint64_t resolve_owners(struct vec *recs)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%lu/fd", pid);
 		fds = opendir(path);
-		while (fds && (f = readdir(fds))) {
+		while (!err && fds && (f = readdir(fds))) {
 			unsigned int ino;
-			uint32_t *hit;
 			ssize_t l;
 
 			if (f->d_name[0] == '.')
@@ -162,53 +209,105 @@ static uint64_t resolve_owners(struct vec *recs)
 			link[l] = 0;
 			if (sscanf(link, "socket:[%u]", &ino) != 1)
 				continue;
-			hit = bsearch(&ino, inos, n, sizeof(*inos), cmp_ino);
-			if (!hit)
+			if (nwant && !bsearch(&ino, want, nwant, sizeof(*want), cmp_ino))
 				continue;
-			/* duplicates of one inode in inos[] share the first slot */
-			while (hit > inos && hit[-1] == ino)
-				hit--;
-			if (own[hit - inos].pid)
-				continue;
-			if (!comm[0]) {
-				FILE *cf;
-
-				snprintf(path, sizeof(path), "/proc/%lu/comm", pid);
-				cf = fopen(path, "r");
-				if (cf) {
-					if (fgets(comm, sizeof(comm), cf))
-						comm[strcspn(comm, "\n")] = 0;
-					fclose(cf);
-				}
-			}
-			own[hit - inos].pid = pid;
-			memcpy(own[hit - inos].comm, comm, sizeof(comm));
+			if (!comm[0])
+				read_comm(pid, comm);
+			err = table_add(t, ino, pid, comm);
 		}
 		if (fds)
 			closedir(fds);
 	}
 	if (proc)
 		closedir(proc);
+	if (err)
+		return err;
+	/* one owner per inode: the lowest pid holding it (a forking server's
+	 * parent, usually) */
+	qsort(t->v, t->n, sizeof(*t->v), cmp_owner);
+	for (size_t i = 0; i < t->n; i++)
+		if (!k || t->v[k - 1].ino != t->v[i].ino)
+			t->v[k++] = t->v[i];
+	t->n = k;
+	return 0;
+}
+
+static const struct sock_owner *owner_of(const struct owner_table *t, uint32_t ino)
+{
+	return bsearch(&ino, t->v, t->n, sizeof(*t->v), cmp_ino);
+}
+
+/* Give each record without an owner the one found for its inode. */
+static uint64_t apply_owners(struct vec *recs, const struct owner_table *t)
+{
+	uint64_t found = 0;
+
 	for (size_t i = 0; i < recs->n; i++) {
 		struct tcpfsm_event *e = &recs->v[i];
-		uint32_t *hit;
+		const struct sock_owner *o;
 
-		if (!e->ino || (e->flags & TCPFSM_F_OWNER))
+		if (!e->ino || (e->flags & TCPFSM_F_OWNER) || !(o = owner_of(t, e->ino)))
 			continue;
-		hit = bsearch(&e->ino, inos, n, sizeof(*inos), cmp_ino);
-		while (hit && hit > inos && hit[-1] == e->ino)
-			hit--;
-		if (hit && own[hit - inos].pid) {
-			e->pid = own[hit - inos].pid;
-			memcpy(e->comm, own[hit - inos].comm, sizeof(e->comm));
-			e->flags |= TCPFSM_F_OWNER;
-			found++;
-		}
+		e->pid = o->pid;
+		memcpy(e->comm, o->comm, sizeof(e->comm));
+		e->flags |= TCPFSM_F_OWNER;
+		found++;
 	}
-out:
-	free(inos);
-	free(own);
 	return found;
+}
+
+/* The inodes of records that still need an owner, sorted (a sweep's). */
+static int wanted_inodes(const struct vec *recs, uint32_t **out, size_t *n)
+{
+	uint32_t *v = malloc(sizeof(*v) * (recs->n + 1));
+
+	if (!v)
+		return -ENOMEM;
+	*n = 0;
+	for (size_t i = 0; i < recs->n; i++)
+		if (recs->v[i].ino && !(recs->v[i].flags & TCPFSM_F_OWNER))
+			v[(*n)++] = recs->v[i].ino;
+	qsort(v, *n, sizeof(*v), cmp_ino);
+	*out = v;
+	return 0;
+}
+
+/*
+ * The BPF map the iterator reads owners from (loader.c hands it over), so
+ * that sockets older than tcpfsm get theirs in their kernel-side storage
+ * (the BPF side's `owners`); -1: none.
+ */
+static int owner_map_fd = -1;
+
+void snapshot_owner_map(int map_fd)
+{
+	owner_map_fd = map_fd;
+}
+
+/* Fill (or, with clear, empty) the owner map from t. */
+static void owner_map_sync(const struct owner_table *t, bool clear)
+{
+	struct {
+		uint32_t pid;
+		char comm[TCPFSM_COMM_LEN];
+	} val;
+	size_t put = 0;
+
+	if (owner_map_fd < 0)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		if (clear) {
+			bpf_map_delete_elem(owner_map_fd, &t->v[i].ino);
+			continue;
+		}
+		val.pid = t->v[i].pid;
+		memcpy(val.comm, t->v[i].comm, sizeof(val.comm));
+		if (!bpf_map_update_elem(owner_map_fd, &t->v[i].ino, &val, BPF_ANY))
+			put++;
+	}
+	if (!clear && put < t->n)
+		pr_debug("snapshot: %zu of %zu socket owners did not fit the kernel's map", t->n - put,
+			 t->n);
 }
 
 /*
@@ -246,15 +345,46 @@ static int open_ns(const struct ns_ent *ns)
 	return fd;
 }
 
-static int walk(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
-		void *ctx, struct snapshot_stats *st, bool sweep)
+/* Set once we could not return to our own network namespace: we run on in
+ * a foreign one, so every later walk fails at once (see snapshot.h). */
+static bool stranded;
+
+/* Back into our own namespace (self: its fd) after walking ns. */
+static int return_home(int self, const struct ns_ent *ns, bool sweep)
 {
+	int err = 0;
+
+	/* (the test hook: as if setns() were refused) */
+	if (sweep && test_hook("sweep_setns_back"))
+		err = -EPERM;
+	else if (setns(self, CLONE_NEWNET))
+		err = -errno;
+	if (!err)
+		return 0;
+	stranded = true;
+	pr_err("cannot return to tcpfsm's own network namespace after walking netns %u (%s): %s; "
+	       "stopping rather than running on in another namespace",
+	       ns->ino, ns->path, strerror(-err));
+	return -ENOTRECOVERABLE;
+}
+
+/*
+ * The iterator in each namespace (only those in `only`, if any): records to
+ * fn with their owners, for a snapshot or a sweep; or, with adopt, the owner
+ * pass (owners found here first, handed to the iterator, no record).
+ */
+static int walk(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
+		void *ctx, struct snapshot_stats *st, bool sweep, bool adopt)
+{
+	struct owner_table owners = {};
 	struct ns_ent *ns = NULL;
 	struct vec recs = {};
 	size_t nns = 0;
 	int self = -1, err = 0;
 
 	memset(st, 0, sizeof(*st));
+	if (stranded)
+		return -ENOTRECOVERABLE;
 	if (sweep && ns_cache.v && mono_ns() - ns_cache.at < NS_CACHE_NS) {
 		ns = ns_cache.v;
 		nns = ns_cache.n;
@@ -268,6 +398,13 @@ static int walk(int iter_link_fd, const uint32_t *only, unsigned int n_only, sna
 		err = -errno;
 		goto cleanup;
 	}
+	if (adopt) {
+		err = scan_owners(NULL, 0, &owners);
+		if (err)
+			goto cleanup;
+		owner_map_sync(&owners, false);
+	}
+
 	for (size_t i = 0; i < nns; i++) {
 		unsigned int k;
 		int fd;
@@ -292,10 +429,13 @@ static int walk(int iter_link_fd, const uint32_t *only, unsigned int n_only, sna
 			close(fd);
 		}
 		err = read_iter(iter_link_fd, &recs);
-		if (i > 0 && setns(self, CLONE_NEWNET)) {
-			err = -errno;
-			pr_err("cannot return to our network namespace: %s", strerror(-err));
-			goto cleanup;
+		if (i > 0) {
+			int back = return_home(self, &ns[i], sweep);
+
+			if (back) {
+				err = back;
+				goto cleanup;
+			}
 		}
 		if (err) {
 			pr_err("snapshot of netns %u failed: %s", ns[i].ino, strerror(-err));
@@ -303,12 +443,26 @@ static int walk(int iter_link_fd, const uint32_t *only, unsigned int n_only, sna
 		}
 		st->netns++;
 	}
-	st->owners = resolve_owners(&recs);
-	for (size_t i = 0; i < recs.n && !err; i++) {
+	if (!adopt) {
+		uint32_t *want = NULL;
+		size_t nwant = 0;
+
+		err = wanted_inodes(&recs, &want, &nwant);
+		if (!err && nwant)
+			err = scan_owners(want, nwant, &owners);
+		free(want);
+		if (err)
+			goto cleanup;
+	}
+	st->owners = apply_owners(&recs, &owners);
+	for (size_t i = 0; fn && i < recs.n && !err; i++) {
 		err = fn(ctx, &recs.v[i]);
 		st->sockets++;
 	}
 cleanup:
+	if (adopt)
+		owner_map_sync(&owners, true);
+	free(owners.v);
 	if (self >= 0)
 		close(self);
 	if (sweep && ns && ns != ns_cache.v) {
@@ -326,13 +480,19 @@ cleanup:
 int snapshot_run(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
 		 void *ctx, struct snapshot_stats *st)
 {
-	return walk(iter_link_fd, only, n_only, fn, ctx, st, false);
+	return walk(iter_link_fd, only, n_only, fn, ctx, st, false, false);
 }
 
 int snapshot_sweep(int iter_link_fd, const uint32_t *only, unsigned int n_only, snapshot_fn fn,
 		   void *ctx, struct snapshot_stats *st)
 {
-	return walk(iter_link_fd, only, n_only, fn, ctx, st, true);
+	return walk(iter_link_fd, only, n_only, fn, ctx, st, true, false);
+}
+
+int snapshot_adopt_owners(int iter_link_fd, const uint32_t *only, unsigned int n_only,
+			  struct snapshot_stats *st)
+{
+	return walk(iter_link_fd, only, n_only, NULL, NULL, st, false, true);
 }
 
 bool snapshot_ns_known(uint32_t ino)

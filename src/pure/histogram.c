@@ -159,7 +159,11 @@ static void summary_line(struct sbuf *b, const struct hist_row *r)
 		for (i = 0; i < sizeof(key) - 1 && r->key[i]; i++)
 			key[i] = (r->key[i] >= 0x20 && r->key[i] < 0x7f) ? r->key[i] : '?';
 		key[i] = 0;
-		sb_printf(b, " %s=%s", r->by, key);
+		/* --by port: say what the number is */
+		if (!strcmp(r->by, "port") && strcmp(key, "other"))
+			sb_printf(b, " port %s (service)", key);
+		else
+			sb_printf(b, " %s=%s", r->by, key);
 	}
 	sb_printf(b, ": %llu", (unsigned long long)h->count);
 	if (h->unknown)
@@ -366,6 +370,8 @@ int hist_set_account(struct hist_set *s, const struct tcpfsm_event *e)
 		key.num = e->dport;
 	else if (s->by == TCPFSM_BY_CGROUP)
 		key.num = e->cgroup_id;
+	else if (s->by == TCPFSM_BY_PORT)
+		key.num = tcpfsm_service_port(e);
 	else
 		memcpy(key.comm, e->comm, sizeof(key.comm));
 	h = hist_set_keyed(s, &key, true);
@@ -422,17 +428,17 @@ int hist_set_delta(struct hist_set *out, const struct hist_set *cur, const struc
 
 static const char *const by_names[] = {
 	[TCPFSM_BY_NONE] = "none",   [TCPFSM_BY_LPORT] = "lport",   [TCPFSM_BY_RPORT] = "rport",
-	[TCPFSM_BY_COMM] = "comm",   [TCPFSM_BY_CGROUP] = "cgroup",
+	[TCPFSM_BY_COMM] = "comm",   [TCPFSM_BY_CGROUP] = "cgroup", [TCPFSM_BY_PORT] = "port",
 };
 
 const char *hist_by_name(enum tcpfsm_by by)
 {
-	return by <= TCPFSM_BY_CGROUP ? by_names[by] : "?";
+	return by <= TCPFSM_BY_PORT ? by_names[by] : "?";
 }
 
 int hist_by_parse(const char *s)
 {
-	for (int i = TCPFSM_BY_LPORT; i <= TCPFSM_BY_CGROUP; i++)
+	for (int i = TCPFSM_BY_LPORT; i <= TCPFSM_BY_PORT; i++)
 		if (!strcmp(s, by_names[i]))
 			return i;
 	return -EINVAL;
@@ -455,11 +461,41 @@ static int print_row(const struct hist_row *r, bool json, int64_t time_ns, uint6
 	return out(ctx, buf, n);
 }
 
+/* A key of one state, to order the printing by. */
+struct key_order {
+	uint64_t total;	/* its transitions, timed or not */
+	uint32_t i;	/* index into keyed[] */
+};
+
+/* most transitions first; equal counts in the order the keys came */
+static int cmp_key_order(const void *a, const void *b)
+{
+	const struct key_order *x = a, *y = b;
+
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* ord[] = the keys of state st, sorted (cmp_key_order); returns how many. */
+static uint32_t keys_by_count(const struct hist_set *s, int st, struct key_order *ord)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < s->nkeyed; i++)
+		if (s->keyed[i].key.state == (uint32_t)st)
+			ord[n++] = (struct key_order){ s->keyed[i].h.count + s->keyed[i].h.unknown, i };
+	qsort(ord, n, sizeof(*ord), cmp_key_order);
+	return n;
+}
+
 int hist_set_print(const struct hist_set *s, bool json, int64_t time_ns, uint64_t interval_ns,
 		   bool cumulative, int (*out)(void *ctx, const char *buf, size_t n), void *ctx)
 {
 	struct hist_row r = {};
-	int err;
+	struct key_order *idx = NULL;
+	uint32_t n;
+	int err = 0;
 
 	/* in the order a connection lives them */
 	static const int order[] = {
@@ -468,23 +504,25 @@ int hist_set_print(const struct hist_set *s, bool json, int64_t time_ns, uint64_
 		TCPFSM_TIME_WAIT, TCPFSM_CLOSE_WAIT, TCPFSM_LAST_ACK,    TCPFSM_CLOSE,
 	};
 
-	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
+	if (s->nkeyed) {
+		idx = malloc(s->nkeyed * sizeof(*idx));
+		if (!idx)
+			return -ENOMEM;
+	}
+	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]) && !err; o++) {
 		int st = order[o];
 
 		r.state = st;
 		r.by = NULL;
 		r.h = &s->state[st];
 		err = print_row(&r, json, time_ns, interval_ns, cumulative, out, ctx);
-		if (err)
-			return err;
-		if (s->by == TCPFSM_BY_NONE)
+		if (err || s->by == TCPFSM_BY_NONE)
 			continue;
 		r.by = hist_by_name(s->by);
-		for (uint32_t i = 0; i < s->nkeyed; i++) {
-			const struct hist_keyed *k = &s->keyed[i];
+		n = idx ? keys_by_count(s, st, idx) : 0;
+		for (uint32_t j = 0; j < n && !err; j++) {
+			const struct hist_keyed *k = &s->keyed[idx[j].i];
 
-			if (k->key.state != (uint32_t)st)
-				continue;
 			r.key_is_string = s->by == TCPFSM_BY_COMM;
 			if (r.key_is_string)
 				snprintf(r.key, sizeof(r.key), "%.*s", TCPFSM_COMM_LEN, k->key.comm);
@@ -492,15 +530,14 @@ int hist_set_print(const struct hist_set *s, bool json, int64_t time_ns, uint64_
 				snprintf(r.key, sizeof(r.key), "%llu", (unsigned long long)k->key.num);
 			r.h = &k->h;
 			err = print_row(&r, json, time_ns, interval_ns, cumulative, out, ctx);
-			if (err)
-				return err;
 		}
+		if (err)
+			continue;
 		r.key_is_string = true;
 		snprintf(r.key, sizeof(r.key), "other");
 		r.h = &s->other[st];
 		err = print_row(&r, json, time_ns, interval_ns, cumulative, out, ctx);
-		if (err)
-			return err;
 	}
-	return 0;
+	free(idx);
+	return err;
 }

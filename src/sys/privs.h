@@ -11,6 +11,8 @@
 #define PRIV_SETUID 7
 #define PRIV_SYS_PTRACE 19
 #define PRIV_SYS_ADMIN 21
+#define PRIV_PERFMON 38
+#define PRIV_BPF 39
 
 #define PRIV_BIT(cap) (1ULL << (cap))
 

@@ -16,16 +16,20 @@ PORT=7401
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; sysctl -qw kernel.bpf_stats_enabled=0; kill $(jobs -p) 2>/dev/null' EXIT
 
-# "state_ns all_ns": run time of the state programs, and of every tcpfsm
-# program, each divided by the state programs' run count
+# "state_ns n all_ns": run time of the state programs (a primary and its
+# backup, which runs on every transition too and handles those the kernel
+# skipped the primary for), their transitions (the primary's runs and
+# skips), and the run time of every tcpfsm program
 prog_times() {
 	bpftool prog show -j | /usr/bin/python3 -c '
 import json, sys
 ps = json.load(sys.stdin)
 ids = set(int(x) for x in sys.argv[1:])
 ps = [p for p in ps if p["id"] in ids]
-st = [p for p in ps if p.get("name", "").startswith("handle_set_sta")]
-print(sum(p.get("run_time_ns", 0) for p in st), sum(p.get("run_cnt", 0) for p in st),
+st = [p for p in ps if p.get("name", "").startswith("state_")]
+pri = [p for p in st if not p["name"].endswith("_bak")]
+print(sum(p.get("run_time_ns", 0) for p in st),
+      sum(p.get("run_cnt", 0) + p.get("recursion_misses", 0) for p in pri),
       sum(p.get("run_time_ns", 0) for p in ps))' "$@"
 }
 

@@ -663,6 +663,38 @@ static bool scan_rings(struct rings *r)
 	}
 }
 
+/* How many loaded BPF programs (in the guest: only tcpfsm's) have a name
+ * starting with prefix; -1 if the kernel cannot tell. */
+static int programs_named(const char *prefix)
+{
+	__u32 id = 0;
+	int n = 0;
+
+	for (;;) {
+		union bpf_attr a = {};
+		struct bpf_prog_info info = {};
+		int fd;
+
+		a.start_id = id;
+		if (sys_bpf(BPF_PROG_GET_NEXT_ID, &a))
+			return errno == ENOENT ? n : -1;
+		id = a.next_id;
+		memset(&a, 0, sizeof(a));
+		a.prog_id = id;
+		fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &a);
+		if (fd < 0)
+			continue; /* gone meanwhile */
+		memset(&a, 0, sizeof(a));
+		a.info.bpf_fd = fd;
+		a.info.info_len = sizeof(info);
+		a.info.info = (__u64)(unsigned long)&info;
+		if (!sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) &&
+		    !strncmp(info.name, prefix, strlen(prefix)))
+			n++;
+		close(fd);
+	}
+}
+
 /* What tcpfsm printed, as evidence for a failed check. */
 static void show_events(const struct tracer *t)
 {
@@ -824,11 +856,15 @@ static bool trace_exchange(bool tp, int family, struct rings *r)
 /*
  * Client and server in different processes: on loopback the server's
  * SYN_RECV->ESTABLISHED runs in softirq on the client's stack. The owner must
- * still be the server (softirq tracking), and some events flagged softirq.
+ * still be the server, and some events flagged softirq. How softirq is told
+ * from task context: on tp_btf this kernel (CONFIG_KALLSYMS_ALL) lets the
+ * programs read the preempt count, so no softirq program may be loaded; the
+ * classic tracepoint keeps the softirq_entry/exit programs.
  */
 static bool cross_process(bool tp)
 {
-	const char *extra[] = { mode_args(tp), NULL };
+	const char *extra[] = { "-v", mode_args(tp), NULL };
+	int sirq_progs, pc_progs;
 	struct tracer t;
 	struct exchange x;
 	int p[2], cfd, status;
@@ -865,6 +901,9 @@ static bool cross_process(bool tp)
 		_exit(0);
 	}
 	close(p[1]);
+	/* while it runs: which programs tell the context */
+	sirq_progs = programs_named("softirq_");
+	pc_progs = programs_named("state_pc");
 	ok = read(p[0], &x.server_port, sizeof(x.server_port)) == sizeof(x.server_port);
 	close(p[0]);
 	cfd = ok ? connect_to(AF_INET, x.server_port) : -1;
@@ -895,6 +934,23 @@ static bool cross_process(bool tp)
 	}
 	if (ok && strstr(t.err_text, "owners at syscalls only")) {
 		snprintf(why, sizeof(why), "softirq tracking did not attach");
+		ok = false;
+	}
+	if (ok && !tp &&
+	    (!strstr(t.err_text, "told from task context by the preempt count") ||
+	     sirq_progs != 0 || pc_progs != 2)) {
+		snprintf(why, sizeof(why),
+			 "tp_btf: want the preempt-count method (said so, 0 softirq programs, "
+			 "2 state_pc), have %d softirq and %d state_pc programs",
+			 sirq_progs, pc_progs);
+		ok = false;
+	}
+	if (ok && tp &&
+	    (!strstr(t.err_text, "told from task context by the softirq_entry/exit programs") ||
+	     sirq_progs != 2)) {
+		snprintf(why, sizeof(why),
+			 "tracepoint: want the softirq programs (said so, 2 loaded), have %d",
+			 sirq_progs);
 		ok = false;
 	}
 	if (!ok) {
@@ -1264,7 +1320,8 @@ int main(int argc, char **argv)
 	ok = trace_exchange(false, AF_INET6, NULL);
 	report(ok, "trace tp_btf ipv6: client, server child, listener sequences", "%s", why);
 	ok = cross_process(false);
-	report(ok, "trace tp_btf: owner across processes (softirq tracking)", "%s", why);
+	report(ok, "trace tp_btf: owner across processes, softirq told by the preempt count "
+		   "(no softirq programs)", "%s", why);
 
 	/* the classic tracepoint fallback, with tracefs left unmounted */
 	report(!tracefs_mounted_here(), "tracefs not mounted before the fallback runs",

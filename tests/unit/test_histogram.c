@@ -1599,7 +1599,8 @@ static void test_by_names(void **unused)
 	assert_string_equal(hist_by_name(TCPFSM_BY_RPORT), "rport");
 	assert_string_equal(hist_by_name(TCPFSM_BY_COMM), "comm");
 	assert_string_equal(hist_by_name(TCPFSM_BY_CGROUP), "cgroup");
-	assert_string_equal(hist_by_name((enum tcpfsm_by)5), "?");
+	assert_string_equal(hist_by_name(TCPFSM_BY_PORT), "port");
+	assert_string_equal(hist_by_name((enum tcpfsm_by)6), "?");
 	assert_string_equal(hist_by_name((enum tcpfsm_by)-1), "?");
 	assert_int_equal(hist_by_parse("lport"), TCPFSM_BY_LPORT);
 	assert_int_equal(hist_by_parse("rport"), TCPFSM_BY_RPORT);
@@ -1609,9 +1610,9 @@ static void test_by_names(void **unused)
 	assert_int_equal(hist_by_parse("none"), -EINVAL);
 	assert_int_equal(hist_by_parse(""), -EINVAL);
 	assert_int_equal(hist_by_parse("LPORT"), -EINVAL);
-	assert_int_equal(hist_by_parse("port"), -EINVAL);
+	assert_int_equal(hist_by_parse("port"), TCPFSM_BY_PORT);
 	assert_int_equal(hist_by_parse("lport "), -EINVAL);
-	for (int by = TCPFSM_BY_LPORT; by <= TCPFSM_BY_CGROUP; by++)
+	for (int by = TCPFSM_BY_LPORT; by <= TCPFSM_BY_PORT; by++)
 		assert_int_equal(hist_by_parse(hist_by_name(by)), by);
 }
 
