@@ -160,7 +160,9 @@ static const struct cli_option table[] = {
 	{ { "cumulative", OPT_CUMULATIVE, NULL, 0, "With -i: totals so far instead of deltas",
 	    G_HIST },
 	  C(HIST) },
-	{ { "by", OPT_BY, "lport|rport|comm|cgroup", 0, "Also one histogram per state and key",
+	{ { "by", OPT_BY, "port|lport|rport|comm|cgroup", 0,
+	    "Also one histogram per state and key (port: the service port, the listening "
+	    "one for accepted sockets, the remote one for clients)",
 	    G_HIST },
 	  C(HIST) },
 	{ { "by-limit", OPT_BY_LIMIT, "N", 0,
@@ -785,7 +787,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_BY:
 		st = hist_by_parse(arg);
 		if (st < 0)
-			FAIL(ps, "bad --by '%s': lport, rport, comm or cgroup", arg);
+			FAIL(ps, "bad --by '%s': port, lport, rport, comm or cgroup", arg);
 		cfg->by = st;
 		break;
 	case OPT_BY_LIMIT:

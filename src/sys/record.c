@@ -38,8 +38,10 @@ const char *record_check(const struct tcpfsm_event *e)
 		return "snapshot or evidence record with two states";
 	if (e->family != TCPFSM_AF_INET && e->family != TCPFSM_AF_INET6)
 		return "unknown address family";
-	if (e->flags & ~TCPFSM_F_ALL)
-		return "unknown flags";
+	/* every bit of flags has a meaning now; this one needs old == new */
+	if ((e->flags & TCPFSM_F_SAME_STATE) &&
+	    (e->kind != TCPFSM_KIND_TRANSITION || e->oldstate != e->newstate))
+		return "same-state flag on a change of state";
 	if (e->evidence & ~TCPFSM_EV_ALL)
 		return "unknown evidence bits";
 	if (!memchr(e->comm, 0, sizeof(e->comm)))

@@ -71,7 +71,7 @@ static void test_bad_options(void **state)
 			   tcpfsm(0, "--netns", "tcpfsm-no-such-ns", "-d", "1", NULL));
 	expect_usage_error("--state TIME_WAIT never matches in trace",
 			   tcpfsm(0, "trace", "--state", "TIME_WAIT", "-d", "1", NULL));
-	expect_usage_error("tcpfsm hist: bad --by 'port'", tcpfsm(0, "hist", "--by", "port", NULL));
+	expect_usage_error("tcpfsm hist: bad --by 'pid'", tcpfsm(0, "hist", "--by", "pid", NULL));
 	expect_usage_error("bad --attach 'kprobe'", tcpfsm(0, "--attach", "kprobe", NULL));
 	expect_usage_error("bad --ringbuf-size '3M'", tcpfsm(0, "--ringbuf-size", "3M", NULL));
 	/* argp's own errors exit 2 as well, and say what */

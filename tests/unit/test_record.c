@@ -529,7 +529,7 @@ static void test_corrupt_records(void **state)
 		"snapshot or evidence record with two states",
 		"unknown address family",
 		"unknown address family",
-		"unknown flags",
+		"same-state flag on a change of state",
 		"unknown evidence bits",
 		"comm not terminated",
 		"zero cookie",
@@ -556,7 +556,7 @@ static void test_corrupt_records(void **state)
 		case 5: bad->kind = TCPFSM_KIND_SNAPSHOT; break;
 		case 6: bad->family = 0; break;
 		case 7: bad->family = 1; break; /* AF_UNIX */
-		case 8: bad->flags = TCPFSM_F_ALL + 1; break;
+		case 8: bad->flags |= TCPFSM_F_SAME_STATE; break;
 		case 9: bad->evidence = TCPFSM_EV_ALL + 1; break;
 		case 10: memset(bad->comm, 'x', sizeof(bad->comm)); break;
 		case 11: bad->cookie = 0; break;
@@ -597,15 +597,18 @@ static void test_record_check_accepts(void **unused)
 	/* every flag, every evidence bit, every state, both families */
 	e.flags = TCPFSM_F_ALL;
 	e.evidence = TCPFSM_EV_RST_RECV | TCPFSM_EV_RST_SENT;
+	e.oldstate = e.newstate = TCPFSM_FIN_WAIT2;
+	e.family = TCPFSM_AF_INET6;
+	assert_null(record_check(&e));
+	e.flags = TCPFSM_F_ALL & ~TCPFSM_F_SAME_STATE;
 	e.oldstate = TCPFSM_NEW_SYN_RECV;
 	e.newstate = TCPFSM_ESTABLISHED;
-	e.family = TCPFSM_AF_INET6;
 	assert_null(record_check(&e));
 	/* a 15-character comm */
 	memset(e.comm, 'x', sizeof(e.comm) - 1);
 	e.comm[sizeof(e.comm) - 1] = 0;
 	assert_null(record_check(&e));
-	/* snapshot: one state */
+	/* snapshot: one state, and no same-state flag */
 	e.kind = TCPFSM_KIND_SNAPSHOT;
 	e.oldstate = e.newstate = TCPFSM_TIME_WAIT;
 	assert_null(record_check(&e));
