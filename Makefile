@@ -45,10 +45,10 @@ SKEL := $(OUTPUT)/tcpfsm.skel.h
 
 # Layers, lowest first; a module includes only from its own layer or below
 # (tests/layers.sh checks it):
-#   pure/   tables, histograms, alert rules, formatters, the record format:
-#           no libbpf, no syscalls beyond memory; unit-tested without root
-#   sys/    the operating system but not BPF: logging, stdout, HTTP,
-#           hooks, capabilities, users
+#   pure/   tables, histograms, alert rules, formatters: no libbpf, no
+#           syscalls beyond memory; unit-tested without root
+#   sys/    the operating system but not BPF: logging, stdout, record
+#           files, HTTP, serve's log, hooks, capabilities, users
 #   kernel/ the BPF side: loader, ring reader, event loop, snapshots, sources
 #   engine/ what watch, serve and top share: table, alerts, sweeps
 #   cmd/    the commands and their options, one file each
