@@ -3,18 +3,24 @@
  * No transition missed under a connection storm (issue 15, part 1): in a
  * fresh network namespace, build/storm saturates both CPUs with loopback
  * connections while serve, history, trace --json or hist traces that
- * namespace. Each must end with 0 runs of its programs skipped by the kernel
- * (recursion misses, read from the kernel itself), nothing lost by its own
- * account (exit summary, and /metrics for serve), and exactly 10 transitions
- * per connection plus the listener's 2 (CLOSE->LISTEN, LISTEN->CLOSE).
+ * namespace, twice:
  *
- * The namespace's lo gets RPS over all CPUs. Without it, on this VM the
- * receive side of a loopback packet runs in the sender's own
- * local_bh_enable() and never interrupts a BPF program: 0 misses in 30 runs
- * of 4 s. With RPS (as on hosts that spread a NIC's receive processing) a
- * packet is handed to another CPU by an IPI, whose softirq interrupts
- * whatever runs there, tcpfsm's program in task context included: thousands
- * of misses a second before the fix.
+ * - plain loopback: the receive side of a packet runs in the sender's own
+ *   local_bh_enable(). Each mode must end with nothing missed and nothing
+ *   lost by its own account (exit summary, /metrics for serve) and exactly
+ *   10 transitions per connection plus the listener's 2;
+ * - RPS over all CPUs on the namespace's lo (as hosts that spread a NIC's
+ *   receive processing do): a packet goes to another CPU by an IPI, whose
+ *   softirq interrupts whatever runs there, tcpfsm's program in task
+ *   context included. The kernel skips that nested run (a recursion miss):
+ *   thousands in 3 s, each a transition lost before the fix. Now each is
+ *   handled by the backup program, so the primaries' misses must be > 0
+ *   (the test did create the situation) while tcpfsm reports nothing
+ *   missed and nothing lost. The count is checked to 0.1%, not exactly:
+ *   under RPS this kernel does not call tp_btf programs for about 0.02% of
+ *   the tracepoint's hits (neither run nor counted as a miss; a bare
+ *   counting program shows the same shortfall while perf counts every hit,
+ *   README "Performance"). Before the fix the shortfall was over 1%.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -105,9 +111,10 @@ static int unfinished(unsigned int port)
 }
 
 /*
- * The kernel's count of runs it skipped, over every BPF program process pid
- * holds (its fds name them in /proc/PID/fdinfo). names gets those that
- * skipped some, for the failure message.
+ * The kernel's count of runs it skipped, over the primary programs process
+ * pid holds (its fds name them in /proc/PID/fdinfo): each such run fell to
+ * the primary's backup. names gets every program that skipped some, for
+ * the messages.
  */
 static unsigned long long recursion_misses(pid_t pid, char *names, size_t len)
 {
@@ -153,7 +160,9 @@ static unsigned long long recursion_misses(pid_t pid, char *names, size_t len)
 		assert_true(fd >= 0);
 		assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &ilen), 0);
 		close(fd);
-		sum += info.recursion_misses;
+		/* a backup is skipped only while its primary runs: harmless */
+		if (!strstr(info.name, "_bak") && !strstr(info.name, "_twin"))
+			sum += info.recursion_misses;
 		if (info.recursion_misses && pos < len)
 			pos += snprintf(names + pos, len - pos, " %s:%llu", info.name,
 					(unsigned long long)info.recursion_misses);
@@ -172,22 +181,21 @@ static long long metric(const char *text, const char *name)
 	return -1;
 }
 
-/* "tcpfsm: N events, M lost" (or hist's "N transitions"): N, M. */
-static void summary(const char *err, bool hist, long long *events, long long *lost)
+/* "tcpfsm: N events, M lost" (every command's exit summary): N, M. */
+static void summary(const char *err, long long *events, long long *lost)
 {
 	const char *p = err;
 
 	*events = *lost = -1;
 	while (p && *p) {
-		if (hist ? sscanf(p, "tcpfsm: %lld transitions", events) == 1 :
-			   sscanf(p, "tcpfsm: %lld events, %lld lost", events, lost) == 2)
+		if (sscanf(p, "tcpfsm: %lld events, %lld lost", events, lost) == 2)
 			return;
 		p = strchr(p, '\n');
 		p = p ? p + 1 : NULL;
 	}
 }
 
-static void storm_run(const char *cmd, const char *const *extra, unsigned int port)
+static void storm_run(const char *cmd, const char *const *extra, unsigned int port, bool rps)
 {
 	char storm[PATH_MAX], portstr[8], out[512], names[512], text[16384];
 	long long events = -1, lost = -1, m_events = -1, m_lost = -1, expected;
@@ -197,12 +205,16 @@ static void storm_run(const char *cmd, const char *const *extra, unsigned int po
 	struct tracer t;
 	uint32_t ns;
 	int err, n = 0, left;
-	bool hist = !strcmp(cmd, "hist"), serve = !strcmp(cmd, "serve");
+	bool serve = !strcmp(cmd, "serve");
 
 	assert_int_equal(netns_enter_new(&ns), 0);
-	err = rps_on_lo();
-	if (err)
-		print_message("(no RPS on lo: %s; misses are then rare here)\n", strerror(-err));
+	if (rps) {
+		err = rps_on_lo();
+		if (err) {
+			print_message("(no RPS on lo: %s: skipped)\n", strerror(-err));
+			skip();
+		}
+	}
 	snprintf(portstr, sizeof(portstr), "%u", port);
 	storm_path(storm, sizeof(storm));
 	assert_int_equal(access(storm, X_OK), 0);
@@ -243,48 +255,74 @@ static void storm_run(const char *cmd, const char *const *extra, unsigned int po
 		m_lost = metric(text, "tcpfsm_events_lost_total");
 	}
 	assert_int_equal(tracer_stop(&t), 0);
-	summary(t.err_text, hist, &events, &lost);
-	print_message("%s: %lu connections, expected %lld transitions; tcpfsm: %lld events, %lld "
-		      "lost%s; kernel: %llu recursion misses%s; %lld not counted at all\n",
-		      cmd, conns, expected, events, lost, serve ? " (/metrics: see below)" : "",
-		      misses, names, expected - events - (long long)misses);
+	summary(t.err_text, &events, &lost);
+	print_message("%s%s: %lu connections, expected %lld transitions; tcpfsm: %lld events, %lld "
+		      "lost%s; kernel: %llu runs of the primaries skipped (%s)\n",
+		      cmd, rps ? " with RPS" : "", conns, expected, events, lost,
+		      serve ? " (/metrics: see below)" : "", misses, names[0] ? names + 1 : "none");
 	if (serve)
 		print_message("serve /metrics: tcpfsm_events_total %lld, tcpfsm_events_lost_total %lld\n",
 			      m_events, m_lost);
-	if (misses || events != expected)
+	if (events != expected)
 		print_message("its stderr:\n%s\n", t.err_text);
-	assert_int_equal(misses, 0);
 	assert_null(strstr(t.err_text, "were missed"));
 	assert_null(strstr(t.err_text, "were lost"));
 	assert_null(strstr(t.err_text, "but the kernel sent"));
-	if (!hist)
-		assert_int_equal(lost, 0);
-	assert_int_equal(events, expected);
-	if (serve) {
-		assert_int_equal(m_events, expected);
-		assert_int_equal(m_lost, 0);
+	assert_int_equal(lost, 0);
+	if (rps) {
+		/* the storm did interrupt the programs: their backups took it */
+		assert_true(misses > 0);
+		assert_true(events <= expected && expected - events <= expected / 1000);
+		if (serve)
+			assert_true(m_events <= expected && expected - m_events <= expected / 1000);
+	} else {
+		assert_int_equal(events, expected);
+		if (serve)
+			assert_int_equal(m_events, expected);
 	}
+	if (serve)
+		assert_int_equal(m_lost, 0);
 	tracer_free(&t);
 }
 
 static void test_serve(void **state)
 {
-	storm_run("serve", NULL, 7601);
+	storm_run("serve", NULL, 7601, false);
 }
 
 static void test_history(void **state)
 {
-	storm_run("history", NULL, 7602);
+	storm_run("history", NULL, 7602, false);
 }
 
 static void test_trace_json(void **state)
 {
-	storm_run("trace", NULL, 7603);
+	storm_run("trace", NULL, 7603, false);
 }
 
 static void test_hist(void **state)
 {
-	storm_run("hist", NULL, 7604);
+	storm_run("hist", NULL, 7604, false);
+}
+
+static void test_serve_rps(void **state)
+{
+	storm_run("serve", NULL, 7605, true);
+}
+
+static void test_history_rps(void **state)
+{
+	storm_run("history", NULL, 7606, true);
+}
+
+static void test_trace_json_rps(void **state)
+{
+	storm_run("trace", NULL, 7607, true);
+}
+
+static void test_hist_rps(void **state)
+{
+	storm_run("hist", NULL, 7608, true);
 }
 
 int main(void)
@@ -294,6 +332,10 @@ int main(void)
 		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_trace_json),
 		cmocka_unit_test(test_hist),
+		cmocka_unit_test(test_serve_rps),
+		cmocka_unit_test(test_history_rps),
+		cmocka_unit_test(test_trace_json_rps),
+		cmocka_unit_test(test_hist_rps),
 	};
 
 	return cmocka_run_group_tests_name("itest_storm", tests, NULL, NULL);
