@@ -221,7 +221,7 @@ static const struct cli_option table[] = {
 	{ { "attach", OPT_ATTACH, "auto|tp_btf|tracepoint", 0,
 	    "How to attach (default auto: tp_btf, else the classic tracepoint)", G_KERNEL },
 	  C_ALL, OPT_F_LIVE },
-	{ { "btf", OPT_BTF, "FILE", 0, "Kernel BTF when /sys/kernel/btf/vmlinux is missing",
+	{ { "btf", OPT_BTF, "FILE", 0, "Kernel BTF if /sys/kernel/btf/vmlinux is missing",
 	    G_KERNEL },
 	  C_ALL, OPT_F_LIVE },
 	{ { "ringbuf-size", OPT_RINGBUF, "BYTES", 0,

@@ -294,8 +294,8 @@ void source_report(const struct tcpfsm_config *cfg, const struct source_result *
 			pr_info("%llu event%s replayed (%llu lost while recording)", events,
 				plural(events), lost);
 		else
-			pr_info("%llu event%s replayed (the recording did not end cleanly: losses "
-				"unknown)",
+			pr_info("%llu event%s replayed (the recording has no final counts: written "
+				"to a pipe, or its recorder was killed; losses unknown)",
 				events, plural(events));
 		return;
 	}

@@ -191,8 +191,9 @@ int prom_format(char *buf, size_t len, const struct prom_input *in)
 	sb_printf(&b, "# HELP tcpfsm_events_total State transitions the kernel reported.\n"
 		      "# TYPE tcpfsm_events_total counter\ntcpfsm_events_total %llu\n",
 		  (unsigned long long)in->events_total);
-	sb_printf(&b, "# HELP tcpfsm_events_lost_total Transitions that did not fit in the ring "
-		      "buffer (histograms and transition counts still include them).\n"
+	sb_printf(&b, "# HELP tcpfsm_events_lost_total Transitions not delivered: the ring "
+		      "buffer was full (histograms and transition counts still include them), or, "
+		      "with no filter set, the kernel skipped tcpfsm's program.\n"
 		      "# TYPE tcpfsm_events_lost_total counter\ntcpfsm_events_lost_total %llu\n",
 		  (unsigned long long)in->events_lost);
 	/* escaped straight into the output: a scratch buffer would cut a long

@@ -283,8 +283,8 @@ static void test_loss_wording(void **state)
 	expect_report(&replay, &res, "tcpfsm: 1 event replayed (4 lost while recording)\n");
 	res.lost_known = false;
 	expect_report(&replay, &res,
-		      "tcpfsm: 1 event replayed (the recording did not end cleanly: losses "
-		      "unknown)\n");
+		      "tcpfsm: 1 event replayed (the recording has no final counts: written to a "
+		      "pipe, or its recorder was killed; losses unknown)\n");
 	res.truncated = true;
 	expect_report(&replay, &res, "tcpfsm: 1 event replayed from a truncated recording\n");
 }
