@@ -486,7 +486,7 @@ static void test_corrupt_records(void **state)
 		"snapshot or evidence record with two states",
 		"unknown address family",
 		"unknown address family",
-		"unknown flags",
+		"unknown evidence bits", /* (every flag bit has a meaning now) */
 		"unknown evidence bits",
 		"comm not terminated",
 		"zero cookie",
@@ -513,7 +513,7 @@ static void test_corrupt_records(void **state)
 		case 5: bad->kind = TCPFSM_KIND_SNAPSHOT; break;
 		case 6: bad->family = 0; break;
 		case 7: bad->family = 1; break; /* AF_UNIX */
-		case 8: bad->flags = TCPFSM_F_ALL + 1; break;
+		case 8: bad->evidence = 0x80; break;
 		case 9: bad->evidence = TCPFSM_EV_ALL + 1; break;
 		case 10: memset(bad->comm, 'x', sizeof(bad->comm)); break;
 		case 11: bad->cookie = 0; break;
