@@ -137,19 +137,24 @@ int softirq_exit_tp(void *ctx)
 }
 
 /*
- * CTX_PREEMPT_COUNT. The preempt count is a per-CPU variable on x86:
- * __preempt_count (before 6.2 and since 6.15) or pcpu_hot.preempt_count
- * (6.2 to 6.14); weak, so whichever this kernel lacks resolves to 0.
- * kstat.softirqs[] counts each softirq handler run before it starts.
- * Userspace loads these programs only after checking that the verifier
- * can resolve the ksyms (it needs their address from kallsyms).
+ * CTX_PREEMPT_COUNT (x86). The preempt count is a per-CPU variable whose
+ * name changed: __preempt_count (before 6.2 and since 6.15), then
+ * pcpu_hot.preempt_count (6.2 to 6.14). A ksym the running kernel lacks
+ * would make libbpf search module BTFs, which needs CAP_SYS_ADMIN and so
+ * fails the whole load for a user with CAP_BPF and CAP_PERFMON only; so the
+ * programs name only per-CPU variables every x86 kernel has: this_cpu_off
+ * (this CPU's per-CPU base) and kstat (kstat.softirqs[] counts each
+ * softirq handler run before it starts). Userspace finds where the preempt
+ * count lives (its per-CPU offset, from kallsyms and BTF) and loads these
+ * programs only after checking that the verifier can resolve the ksyms
+ * (their address comes from kallsyms: CONFIG_KALLSYMS_ALL).
  */
-extern int __preempt_count __ksym __weak;
-struct pcpu_hot___tcpfsm {
-	int preempt_count;
-} __attribute__((preserve_access_index));
-extern struct pcpu_hot___tcpfsm pcpu_hot __ksym __weak;
+const volatile __u64 preempt_count_off = 0;
+
+#if defined(__TARGET_ARCH_x86)
+extern unsigned long this_cpu_off __ksym __weak;
 extern struct kernel_stat kstat __ksym __weak;
+#endif
 
 #define PC_SOFTIRQ_OFFSET 0x100	/* serving a softirq (bit 8) */
 #define PC_HARDIRQ_MASK 0xf0000
@@ -164,24 +169,24 @@ extern struct kernel_stat kstat __ksym __weak;
 static __always_inline bool preempt_count_now(__u32 *pc)
 {
 #if defined(__TARGET_ARCH_x86)
-	if (ksym_exists(__preempt_count)) {
-		*pc = *(__u32 *)bpf_this_cpu_ptr(&__preempt_count);
-		return true;
-	}
-	if (ksym_exists(pcpu_hot)) {
-		*pc = ((struct pcpu_hot___tcpfsm *)bpf_this_cpu_ptr(&pcpu_hot))->preempt_count;
-		return true;
-	}
-#endif
+	unsigned long base;
+
+	if (!preempt_count_off || !ksym_exists(this_cpu_off))
+		return false;
+	base = *(unsigned long *)bpf_this_cpu_ptr(&this_cpu_off);
+	return !bpf_probe_read_kernel(pc, sizeof(*pc), (void *)(base + preempt_count_off));
+#else
 	return false;
+#endif
 }
 
 /* The number of softirq handler runs on this CPU so far. */
 static __always_inline __u64 softirq_runs(void)
 {
+	__u64 sum = 0;
+#if defined(__TARGET_ARCH_x86)
 	struct kernel_stat *ks;
 	__u32 n = bpf_core_field_size(struct kernel_stat, softirqs) / sizeof(unsigned int);
-	__u64 sum = 0;
 
 	if (!ksym_exists(kstat))
 		return 0;
@@ -191,6 +196,7 @@ static __always_inline __u64 softirq_runs(void)
 			break;
 		sum += ks->softirqs[i];
 	}
+#endif
 	return sum;
 }
 

@@ -225,25 +225,63 @@ static bool ksym_loads(const struct btf *vmlinux, const char *name)
 	return true;
 }
 
-static bool preempt_count_readable(const struct tcpfsm_config *cfg)
+/*
+ * Where the preempt count lives, as an offset into each CPU's per-CPU area:
+ * the kallsyms address of __preempt_count, or of pcpu_hot plus its member's
+ * offset (BTF); 0 if not found (no CONFIG_KALLSYMS_ALL, or addresses hidden
+ * from us: kptr_restrict).
+ */
+static uint64_t preempt_count_offset(const struct btf *vmlinux)
+{
+	unsigned long long addr, pc = 0, hot = 0;
+	char line[256], name[128];
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	while (f && fgets(line, sizeof(line), f) && !pc) {
+		if (sscanf(line, "%llx %*s %127s", &addr, name) != 2)
+			continue;
+		if (!strcmp(name, "__preempt_count"))
+			pc = addr;
+		else if (!strcmp(name, "pcpu_hot"))
+			hot = addr;
+	}
+	if (f)
+		fclose(f);
+	if (pc)
+		return pc;
+	if (hot) {
+		int id = btf__find_by_name_kind(vmlinux, "pcpu_hot", BTF_KIND_STRUCT);
+		const struct btf_type *t = id > 0 ? btf__type_by_id(vmlinux, id) : NULL;
+		const struct btf_member *m = t ? btf_members(t) : NULL;
+
+		for (int i = 0; t && i < btf_vlen(t); i++, m++)
+			if (!strcmp(btf__name_by_offset(vmlinux, m->name_off), "preempt_count"))
+				return hot + btf_member_bit_offset(t, i) / 8;
+	}
+	pr_debug("the preempt count cannot be read: not in kallsyms (CONFIG_KALLSYMS_ALL)");
+	return 0;
+}
+
+/* The preempt count's per-CPU offset if the programs can read it, else 0. */
+static uint64_t preempt_count_readable(const struct tcpfsm_config *cfg)
 {
 #if defined(__x86_64__)
 	struct btf *vmlinux;
-	bool ok;
+	uint64_t off = 0;
 
 	/* typed ksyms need the running kernel's own BTF */
 	if (cfg->btf_path)
-		return false;
+		return 0;
 	vmlinux = btf__load_vmlinux_btf();
 	if (!vmlinux)
-		return false;
-	ok = (ksym_loads(vmlinux, "__preempt_count") || ksym_loads(vmlinux, "pcpu_hot")) &&
-	     ksym_loads(vmlinux, "kstat");
+		return 0;
+	if (ksym_loads(vmlinux, "this_cpu_off") && ksym_loads(vmlinux, "kstat"))
+		off = preempt_count_offset(vmlinux);
 	btf__free(vmlinux);
-	return ok;
+	return off;
 #else
 	/* only x86's per-CPU layout is written (and tested) so far */
-	return false;
+	return 0;
 #endif
 }
 
@@ -459,7 +497,9 @@ static int load_mode(struct loader *ld, const struct tcpfsm_config *cfg, enum at
 			return err;
 	}
 
-	ld->preempt_count = mode == ATTACH_TP_BTF && preempt_count_readable(cfg);
+	if (mode == ATTACH_TP_BTF)
+		skel->rodata->preempt_count_off = preempt_count_readable(cfg);
+	ld->preempt_count = skel->rodata->preempt_count_off != 0;
 	plan_programs(skel, mode, ld->preempt_count, ld->progs);
 	bpf_object__for_each_program(prog, skel->obj) {
 		bool used = prog == skel->progs.snapshot_tcp;

@@ -607,6 +607,39 @@ struct rings {
 	bool scanned; /* false: tcpfsm never ran */
 };
 
+/*
+ * The next BPF object (map or program, by its GET_NEXT_ID and GET_FD_BY_ID
+ * commands) after *id: its fd, its info into info; -ENOENT after the last,
+ * -1 (errno set) if the kernel refuses, -2 if it vanished meanwhile.
+ */
+static int next_object(int next_cmd, int fd_cmd, __u32 *id, void *info, __u32 info_len)
+{
+	union bpf_attr a = {};
+	int fd;
+
+	a.start_id = *id;
+	if (sys_bpf(next_cmd, &a))
+		return errno == ENOENT ? -ENOENT : -1;
+	*id = a.next_id;
+	memset(&a, 0, sizeof(a));
+	if (fd_cmd == BPF_MAP_GET_FD_BY_ID)
+		a.map_id = *id;
+	else
+		a.prog_id = *id;
+	fd = sys_bpf(fd_cmd, &a);
+	if (fd < 0)
+		return -2;
+	memset(&a, 0, sizeof(a));
+	a.info.bpf_fd = fd;
+	a.info.info_len = info_len;
+	a.info.info = (__u64)(unsigned long)info;
+	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a)) {
+		close(fd);
+		return -2;
+	}
+	return fd;
+}
+
 /* Every BPF ring buffer on the system (in the guest: only tcpfsm's), and how
  * much was written into each (its producer position, read through mmap). */
 static bool scan_rings(struct rings *r)
@@ -617,29 +650,15 @@ static bool scan_rings(struct rings *r)
 	memset(r, 0, sizeof(*r));
 	r->scanned = true;
 	for (;;) {
-		union bpf_attr a = {};
 		struct bpf_map_info info = {};
-		int fd;
+		int fd = next_object(BPF_MAP_GET_NEXT_ID, BPF_MAP_GET_FD_BY_ID, &id, &info,
+				     sizeof(info));
 
-		a.start_id = id;
-		if (sys_bpf(BPF_MAP_GET_NEXT_ID, &a)) {
-			CHECK(errno == ENOENT, "BPF_MAP_GET_NEXT_ID: %s", strerror(errno));
+		if (fd == -ENOENT)
 			return true;
-		}
-		id = a.next_id;
-		memset(&a, 0, sizeof(a));
-		a.map_id = id;
-		fd = sys_bpf(BPF_MAP_GET_FD_BY_ID, &a);
+		CHECK(fd != -1, "BPF_MAP_GET_NEXT_ID: %s", strerror(errno));
 		if (fd < 0)
 			continue; /* gone meanwhile */
-		memset(&a, 0, sizeof(a));
-		a.info.bpf_fd = fd;
-		a.info.info_len = sizeof(info);
-		a.info.info = (__u64)(unsigned long)&info;
-		if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a)) {
-			close(fd);
-			continue;
-		}
 		if (info.type == BPF_MAP_TYPE_ARRAY_OF_MAPS) {
 			r->outer++;
 		} else if (info.type == BPF_MAP_TYPE_RINGBUF) {
@@ -671,25 +690,17 @@ static int programs_named(const char *prefix)
 	int n = 0;
 
 	for (;;) {
-		union bpf_attr a = {};
 		struct bpf_prog_info info = {};
-		int fd;
+		int fd = next_object(BPF_PROG_GET_NEXT_ID, BPF_PROG_GET_FD_BY_ID, &id, &info,
+				     sizeof(info));
 
-		a.start_id = id;
-		if (sys_bpf(BPF_PROG_GET_NEXT_ID, &a))
-			return errno == ENOENT ? n : -1;
-		id = a.next_id;
-		memset(&a, 0, sizeof(a));
-		a.prog_id = id;
-		fd = sys_bpf(BPF_PROG_GET_FD_BY_ID, &a);
+		if (fd == -ENOENT)
+			return n;
+		if (fd == -1)
+			return -1;
 		if (fd < 0)
 			continue; /* gone meanwhile */
-		memset(&a, 0, sizeof(a));
-		a.info.bpf_fd = fd;
-		a.info.info_len = sizeof(info);
-		a.info.info = (__u64)(unsigned long)&info;
-		if (!sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a) &&
-		    !strncmp(info.name, prefix, strlen(prefix)))
+		if (!strncmp(info.name, prefix, strlen(prefix)))
 			n++;
 		close(fd);
 	}
