@@ -94,8 +94,11 @@ static void *client(void *arg)
 		}
 		fd = socket(AF_INET, SOCK_STREAM, 0);
 
-		if (fd >= 0) /* a lost packet must not hang the storm */
+		if (fd >= 0) { /* a lost packet must not hang the storm */
 			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
+			/* (connect() waits as long as SO_SNDTIMEO says) */
+			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
+		}
 		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) ||
 		    send(fd, &c, 1, MSG_NOSIGNAL) != 1 || recv(fd, &c, 1, 0) != 1) {
 			atomic_fetch_add(&failed, 1);

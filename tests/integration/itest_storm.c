@@ -207,14 +207,6 @@ static void storm_run(const char *cmd, const char *const *extra, unsigned int po
 	int err, n = 0, left;
 	bool serve = !strcmp(cmd, "serve");
 
-	assert_int_equal(netns_enter_new(&ns), 0);
-	if (rps) {
-		err = rps_on_lo();
-		if (err) {
-			print_message("(no RPS on lo: %s: skipped)\n", strerror(-err));
-			skip();
-		}
-	}
 	snprintf(portstr, sizeof(portstr), "%u", port);
 	storm_path(storm, sizeof(storm));
 	assert_int_equal(access(storm, X_OK), 0);
@@ -229,14 +221,37 @@ static void storm_run(const char *cmd, const char *const *extra, unsigned int po
 	for (int i = 0; extra && extra[i]; i++)
 		args[n++] = extra[i];
 	args[n] = NULL;
-	assert_int_equal(tracer_start_quiet(&t, cmd, ns, args), 0);
-	{
+	/*
+	 * A storm connection that fails (a connect or reply timing out on a
+	 * machine loaded by more than the test: the ASan build, other jobs)
+	 * makes an unknown number of transitions, so the count proves
+	 * nothing: run it again, in a fresh namespace, up to three times.
+	 */
+	for (int attempt = 1;; attempt++) {
 		char *argv[] = { storm, "-t", STORM_THREADS, "-d", STORM_SECS, "-p", portstr, NULL };
+		int rc;
 
-		assert_int_equal(run_capture(argv, out, sizeof(out), 0), 0);
+		assert_int_equal(netns_enter_new(&ns), 0);
+		if (rps) {
+			err = rps_on_lo();
+			if (err) {
+				print_message("(no RPS on lo: %s: skipped)\n", strerror(-err));
+				skip();
+			}
+		}
+		assert_int_equal(tracer_start_quiet(&t, cmd, ns, args), 0);
+		rc = run_capture(argv, out, sizeof(out), 0);
+		failed = 1;
+		if (!rc && strstr(out, "failed="))
+			sscanf(strstr(out, "failed="), "failed=%lu", &failed);
+		if ((!rc && !failed) || attempt == 3)
+			break;
+		print_message("storm: exit %d, %lu failed connections: again in a fresh namespace\n",
+			      rc, failed);
+		tracer_stop(&t);
+		tracer_free(&t);
 	}
 	assert_int_equal(sscanf(strstr(out, "conns=") ?: "", "conns=%lu", &conns), 1);
-	assert_int_equal(sscanf(strstr(out, "failed=") ?: "", "failed=%lu", &failed), 1);
 	/* a failed connection makes an unknown number of transitions */
 	assert_int_equal(failed, 0);
 	assert_true(conns > 0);
