@@ -1171,6 +1171,101 @@ static bool watch_lazy_close_wait(void)
 	return ok;
 }
 
+/*
+ * Sum of run_cnt (BPF run-time statistics must be on) over every loaded
+ * program but the iterator, whose sweeps run on a timer whatever the
+ * traffic: in the guest, tcpfsm's programs. names gets those that ran.
+ */
+static long long runs_but_sweeps(char *names, size_t len)
+{
+	long long sum = 0;
+	size_t pos = 0;
+	__u32 id = 0;
+
+	names[0] = 0;
+	for (;;) {
+		struct bpf_prog_info info = {};
+		int fd = next_object(BPF_PROG_GET_NEXT_ID, BPF_PROG_GET_FD_BY_ID, &id, &info,
+				     sizeof(info));
+
+		if (fd == -ENOENT)
+			return sum;
+		if (fd == -1)
+			return -1;
+		if (fd < 0)
+			continue;
+		if (strncmp(info.name, "snapshot", 8)) {
+			sum += info.run_cnt;
+			if (info.run_cnt && pos < len)
+				pos += snprintf(names + pos, len - pos, " %s:%llu", info.name,
+						(unsigned long long)info.run_cnt);
+		}
+		close(fd);
+	}
+}
+
+/*
+ * Issue 15: no cost while nothing transitions. One connection ping-pongs a
+ * byte 20,000 times under `watch` (traffic, not one transition). On the
+ * preempt-count path none of tcpfsm's programs may run at all (the
+ * iterator's periodic sweep aside); the classic tracepoint keeps the
+ * softirq programs, and the same traffic runs them: *runs says how often.
+ */
+static bool idle_costs_nothing(bool tp, long long *runs)
+{
+	const char *const extra[] = { mode_args(tp), NULL };
+	union bpf_attr a = {};
+	char names[512], c = 'x';
+	long long before, after;
+	struct tracer t;
+	int lfd, cfd, sfd, stats;
+	uint32_t ns;
+	bool ok = true;
+
+	*runs = -1;
+	CHECK(!netns_enter_new(&ns), "new netns");
+	lfd = listen_on(AF_INET);
+	CHECK(lfd >= 0, "listen");
+	cfd = connect_to(AF_INET, local_port(lfd));
+	sfd = accept(lfd, NULL, NULL);
+	CHECK(cfd >= 0 && sfd >= 0, "connect/accept");
+	if (!tracer_start(&t, "watch", ns, extra)) {
+		tracer_free(&t);
+		return false;
+	}
+	a.enable_stats.type = BPF_STATS_RUN_TIME;
+	stats = sys_bpf(BPF_ENABLE_STATS, &a);
+	CHECK(stats >= 0, "BPF_ENABLE_STATS: %s", strerror(errno));
+	msleep(SETTLE_MS);
+	before = runs_but_sweeps(names, sizeof(names));
+	for (int i = 0; i < 20000 && ok; i++)
+		ok = write(cfd, &c, 1) == 1 && read(sfd, &c, 1) == 1 && write(sfd, &c, 1) == 1 &&
+		     read(cfd, &c, 1) == 1;
+	after = runs_but_sweeps(names, sizeof(names));
+	close(stats);
+	close(cfd);
+	close(sfd);
+	close(lfd);
+	if (!tracer_stop(&t))
+		ok = false;
+	if (ok && (before < 0 || after < 0)) {
+		snprintf(why, sizeof(why), "cannot read the programs' run counts");
+		ok = false;
+	}
+	if (ok) {
+		*runs = after - before;
+		if (!tp && *runs) {
+			snprintf(why, sizeof(why), "%lld runs during the ping-pong (%s)", *runs,
+				 names);
+			ok = false;
+		}
+	}
+	if (!ok)
+		show("tcpfsm stderr", t.err_text, 2000);
+	tracer_free(&t);
+	return ok;
+}
+
 /* The fallback path has no snapshot: tcpfsm must say so and still work. */
 static bool snapshot_fallback_warns(void)
 {
@@ -1362,6 +1457,20 @@ int main(int argc, char **argv)
 	ok = watch_lazy_close_wait();
 	report(ok, "watch (lazy tracking): CLOSE_WAIT alert with exact age and owner, resolved",
 	       "%s", why);
+	{
+		long long runs;
+
+		ok = idle_costs_nothing(false, &runs);
+		report(ok, "tp_btf (preempt count): 20,000 round trips, no transition: 0 runs of "
+			   "tcpfsm's programs", "%s", why);
+		ok = idle_costs_nothing(true, &runs);
+		report(ok && runs > 0,
+		       "tracepoint (softirq programs): the same traffic runs them (the check can tell)",
+		       "%s", ok ? "no run counted" : why);
+		if (ok)
+			printf("INFO softirq programs ran %lld times during the 20,000 round trips\n",
+			       runs);
+	}
 
 	printf("%d passed, %d failed\n", passed, failed);
 	fflush(stdout);
