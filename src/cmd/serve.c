@@ -23,6 +23,7 @@
 #include "pure/prom.h"
 #include "pure/sbuf.h"
 #include "pure/state.h"
+#include "sys/clock.h"
 #include "sys/http.h"
 #include "sys/linelog.h"
 #include "sys/log.h"
@@ -215,7 +216,7 @@ static bool list_conn(void *ctx, struct conn *c)
 /* The connections the engine holds (lazy mode: the tracked sockets). */
 static void connections(struct serve *s, const char *state, struct http_reply *r)
 {
-	struct conn_list l = { .now = clock_ns(CLOCK_BOOTTIME), .max = CONNECTIONS_MAX };
+	struct conn_list l = { .now = clock_boot_ns(), .max = CONNECTIONS_MAX };
 	size_t cap = 1 << 20;
 
 	if (state) {

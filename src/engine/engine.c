@@ -9,6 +9,7 @@
 #include "kernel/loader.h"
 #include "kernel/snapshot.h"
 #include "pure/schedule.h"
+#include "sys/clock.h"
 #include "sys/log.h"
 
 struct engine {
@@ -142,7 +143,7 @@ static void iter_sweep(struct engine *e, bool track, bool requests)
 	if (err)
 		pr_warn("socket sweep: %s", strerror(-err));
 	else if (requests)
-		alert_engine__requests_end(e->ae, clock_ns(CLOCK_BOOTTIME));
+		alert_engine__requests_end(e->ae, clock_boot_ns());
 	if (track && !err)
 		loader__sweep_states(e->ld, e->states);
 }
