@@ -11,16 +11,6 @@ const char *alert_state_name(int s)
 	return n ? n : "UNKNOWN";
 }
 
-const char *alert_comm(char out[TCPFSM_COMM_LEN], const char *comm)
-{
-	size_t i;
-
-	for (i = 0; i < TCPFSM_COMM_LEN - 1 && comm[i]; i++)
-		out[i] = (comm[i] >= 0x20 && comm[i] < 0x7f) ? comm[i] : '?';
-	out[i] = 0;
-	return out;
-}
-
 int format_alert_text(char *buf, size_t len, const struct alert *a, const struct fmt_opts *o)
 {
 	int64_t ns = fmt_realtime(a->time_ns, o->boot_to_real_ns);
@@ -41,7 +31,7 @@ int format_alert_text(char *buf, size_t len, const struct alert *a, const struct
 	format_endpoint(l, sizeof(l), a->family, a->saddr, a->sport);
 	format_endpoint(r, sizeof(r), a->family, a->daddr, a->dport);
 	if (a->owner)
-		sb_printf(&b, "pid %u %s ", a->pid, alert_comm(comm, a->comm));
+		sb_printf(&b, "pid %u %s ", a->pid, comm_printable(comm, sizeof(comm), a->comm));
 	else
 		sb_printf(&b, "pid - ");
 	sb_printf(&b, "%s -> %s: %s\n", l, r, a->diagnosis);

@@ -12,14 +12,16 @@
 #include "pure/sbuf.h"
 #include "pure/state.h"
 
-/* comm for a terminal: printable ASCII only, others as '?' */
-static void safe_comm(char *out, const char *comm)
+const char *comm_printable(char *out, size_t len, const char *comm)
 {
 	size_t i;
 
-	for (i = 0; i < TCPFSM_COMM_LEN - 1 && comm[i]; i++)
+	if (!len)
+		return out;
+	for (i = 0; i < len - 1 && comm[i]; i++)
 		out[i] = (comm[i] >= 0x20 && comm[i] < 0x7f) ? comm[i] : '?';
 	out[i] = 0;
+	return out;
 }
 
 /* An address, IPv4 without inet_ntop (the per-event path). */
@@ -149,12 +151,10 @@ void sb_time_owner_cols(struct sbuf *b, int64_t realtime_ns, bool owner, uint32_
 	sb_pad(b, at, 7);
 	sb_putc(b, ' ');
 	at = b->pos;
-	if (owner) {
-		safe_comm(c, comm);
-		sb_puts(b, c);
-	} else {
+	if (owner)
+		sb_puts(b, comm_printable(c, sizeof(c), comm));
+	else
 		sb_putc(b, '-');
-	}
 	sb_pad(b, at, 15);
 	sb_putc(b, ' ');
 }

@@ -33,6 +33,11 @@ int format_event_text(char *buf, size_t len, const struct tcpfsm_event *e,
 int format_event_json(char *buf, size_t len, const struct tcpfsm_event *e,
 		      const struct fmt_opts *o);
 
+/* A process name (or a key made of one) for a terminal or a text line:
+ * at most len - 1 bytes of comm, up to its NUL, printable ASCII kept and
+ * every other byte '?'. Processes name themselves: no newline or terminal
+ * escape gets through. Returns out. */
+const char *comm_printable(char *out, size_t len, const char *comm);
 /* "127.0.0.1" or "2001:db8::1" (no brackets). */
 int format_addr(char *buf, size_t len, int family, const uint8_t *addr);
 /* "127.0.0.1:80" or "[2001:db8::1]:80". */
