@@ -40,7 +40,8 @@ int format_alert_text(char *buf, size_t len, const struct alert *a, const struct
 
 int format_alert_json(char *buf, size_t len, const struct alert *a, const struct fmt_opts *o)
 {
-	char t[48], s[6 * TCPFSM_COMM_LEN + 3], addr[64], diag[6 * sizeof(a->diagnosis) + 3];
+	const struct json_identity id = JSON_IDENTITY(a, a->owner);
+	char t[48], diag[6 * sizeof(a->diagnosis) + 3];
 	struct sbuf b;
 
 	sb_init(&b, buf, len);
@@ -50,21 +51,11 @@ int format_alert_json(char *buf, size_t len, const struct alert *a, const struct
 	sb_printf(&b, "\"half_open\":%s,", a->half_open ? "true" : "false");
 	if (a->aggregate)
 		sb_printf(&b, "\"aggregate\":true,\"count\":%u,", a->count);
-	sb_printf(&b, "\"age_ns\":%llu,\"age_at_least\":%s,\"threshold_ns\":%llu,",
+	sb_printf(&b, "\"age_ns\":%llu,\"age_at_least\":%s,\"threshold_ns\":%llu",
 		  (unsigned long long)a->age_ns, a->age_at_least ? "true" : "false",
 		  (unsigned long long)a->threshold_ns);
-	sb_printf(&b, "\"cookie\":%llu,", (unsigned long long)a->cookie);
-	if (a->owner) {
-		format_json_string(s, sizeof(s), a->comm, TCPFSM_COMM_LEN);
-		sb_printf(&b, "\"pid\":%u,\"comm\":%s,", a->pid, s);
-	} else {
-		sb_printf(&b, "\"pid\":null,\"comm\":null,");
-	}
-	sb_printf(&b, "\"family\":\"%s\",", a->family == TCPFSM_AF_INET ? "ipv4" : "ipv6");
-	format_addr(addr, sizeof(addr), a->family, a->saddr);
-	sb_printf(&b, "\"saddr\":\"%s\",\"sport\":%u,", addr, a->sport);
-	format_addr(addr, sizeof(addr), a->family, a->daddr);
-	sb_printf(&b, "\"daddr\":\"%s\",\"dport\":%u,\"netns\":%u,", addr, a->dport, a->netns);
+	sb_json_identity(&b, &id);
+	sb_putc(&b, ',');
 	if (a->fd >= 0)
 		sb_printf(&b, "\"fd\":%d,", a->fd);
 	else
