@@ -100,7 +100,7 @@ void notify__free(struct notify *n)
 			pr_info("--alert-exec: %llu run, %llu failed, %llu timed out, %llu dropped",
 				(unsigned long long)xs->started, (unsigned long long)xs->failed,
 				(unsigned long long)xs->timed_out, (unsigned long long)xs->dropped);
-		alert_exec__free(n->exec, clock_boot_ns());
+		alert_exec__free(n->exec);
 	}
 	if (n->syslog)
 		closelog();

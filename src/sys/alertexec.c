@@ -275,7 +275,7 @@ void alert_exec__tick(struct alert_exec *x, uint64_t now_ns)
 	}
 }
 
-void alert_exec__free(struct alert_exec *x, uint64_t now_ns)
+void alert_exec__free(struct alert_exec *x)
 {
 	if (!x)
 		return;

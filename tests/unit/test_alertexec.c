@@ -306,7 +306,7 @@ static void test_new_rejects(void **unused)
 	x = alert_exec__new(cmd, SEC);
 	assert_non_null(x);
 	assert_int_equal(alert_exec__stats(x)->started, 0);
-	alert_exec__free(x, clock_boot_ns());
+	alert_exec__free(x);
 	strcat(cmd, "\tw33");
 	errno = 0;
 	assert_null(alert_exec__new(cmd, SEC));
@@ -315,8 +315,8 @@ static void test_new_rejects(void **unused)
 	/* white space around words is no word */
 	x = alert_exec__new("  /bin/true \t ", SEC);
 	assert_non_null(x);
-	alert_exec__free(x, clock_boot_ns());
-	alert_exec__free(NULL, 0);
+	alert_exec__free(x);
+	alert_exec__free(NULL);
 }
 
 /* ---- real hooks ---- */
@@ -474,7 +474,7 @@ static void test_hook_gets_alert_without_shell(void **unused)
 	assert_int_equal(alert_exec__stats(x)->timed_out, 0);
 	assert_int_equal(alert_exec__stats(x)->dropped, 0);
 	t0 = clock_ns(CLOCK_MONOTONIC);
-	alert_exec__free(x, clock_boot_ns());
+	alert_exec__free(x);
 	/* nothing left to wait for */
 	assert_in_range(clock_ns(CLOCK_MONOTONIC) - t0, 0, 1 * SEC);
 	tmp_cleanup(&t);
@@ -504,14 +504,14 @@ static void test_hook_failures(void **unused)
 	assert_int_equal(alert_exec__stats(x)->started, 1);
 	TICK_UNTIL(x, failed, 1);
 	assert_int_equal(alert_exec__stats(x)->timed_out, 0);
-	alert_exec__free(x, clock_boot_ns());
+	alert_exec__free(x);
 
 	/* found nowhere on PATH */
 	x = alert_exec__new("tcpfsm-no-such-hook-3f9c", 5 * SEC);
 	assert_non_null(x);
 	alert_exec__submit(x, &a, "{}\n", 3, clock_boot_ns());
 	TICK_UNTIL(x, failed, 1);
-	alert_exec__free(x, clock_boot_ns());
+	alert_exec__free(x);
 
 	/* it runs but exits non-zero, twice */
 	tmp_init(&t);
@@ -524,7 +524,7 @@ static void test_hook_failures(void **unused)
 	assert_int_equal(alert_exec__stats(x)->started, 2);
 	TICK_UNTIL(x, failed, 2);
 	assert_int_equal(alert_exec__stats(x)->timed_out, 0);
-	alert_exec__free(x, clock_boot_ns());
+	alert_exec__free(x);
 	tmp_cleanup(&t);
 }
 
@@ -560,7 +560,7 @@ static void test_slow_hook_killed_without_blocking(void **unused)
 	assert_int_equal(alert_exec__stats(x)->started, 1);
 	/* killed and reaped: nothing left for free() to wait on */
 	t0 = clock_ns(CLOCK_MONOTONIC);
-	alert_exec__free(x, clock_boot_ns());
+	alert_exec__free(x);
 	assert_in_range(clock_ns(CLOCK_MONOTONIC) - t0, 0, 100 * MS);
 	tmp_cleanup(&t);
 }
@@ -619,7 +619,7 @@ static void test_slow_hook_children_killed(void **unused)
 	for (int i = 0; i < 100 && proc_alive(child); i++)
 		usleep(10000);
 	assert_false(proc_alive(child));
-	alert_exec__free(x, clock_boot_ns());
+	alert_exec__free(x);
 	tmp_cleanup(&t);
 }
 
@@ -637,7 +637,7 @@ static void run_id_hook(struct alert_exec *x, struct tmp *t)
 	assert_int_equal(alert_exec__stats(x)->started, 1);
 	tick_until_file(x, t, "id");
 	/* it is done or about to be: free() waits for it */
-	alert_exec__free(x, clock_boot_ns());
+	alert_exec__free(x);
 }
 
 /* Whoever runs it, a hook gains no privileges at execve (no root needed). */
@@ -776,7 +776,7 @@ static void test_flood_queued_then_dropped(void **unused)
 	assert_int_equal(alert_exec__stats(x)->started, 16);
 	assert_int_equal(alert_exec__stats(x)->dropped, 5);
 	/* free: waits out the running ones' timeout, drops the queue */
-	alert_exec__free(x, clock_boot_ns());
+	alert_exec__free(x);
 	tmp_cleanup(&t);
 }
 
