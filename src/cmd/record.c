@@ -7,6 +7,7 @@
 #include "sys/log.h"
 #include "sys/record.h"
 #include "kernel/source.h"
+#include "sys/clock.h"
 
 struct rec_ctx {
 	struct record_writer *w;
@@ -46,7 +47,7 @@ int cmd_record(const struct tcpfsm_config *cfg)
 	int err, cerr;
 
 	/* open the file first: a bad path fails before anything is loaded */
-	r.w = record_writer__open(cfg->write_path, source_boot_to_real(), clock_ns(CLOCK_BOOTTIME),
+	r.w = record_writer__open(cfg->write_path, source_boot_to_real(), clock_boot_ns(),
 				  msg, sizeof(msg));
 	if (!r.w) {
 		pr_err("%s", msg);
@@ -55,7 +56,7 @@ int cmd_record(const struct tcpfsm_config *cfg)
 	err = source_run(cfg, &sink, &res);
 	/* the end time lets a replay age the last states as long as they
 	 * lasted here (a CLOSE_WAIT that never moved still alerts) */
-	cerr = record_writer__close(r.w, res.lost, r.end_ns ? r.end_ns : (uint64_t)clock_ns(CLOCK_BOOTTIME));
+	cerr = record_writer__close(r.w, res.lost, r.end_ns ? r.end_ns : clock_boot_ns());
 	if (cerr)
 		pr_err("finishing %s: %s", cfg->write_path, strerror(-cerr));
 	if (!err)

@@ -23,6 +23,7 @@
 #include "pure/prom.h"
 #include "pure/sbuf.h"
 #include "pure/state.h"
+#include "sys/clock.h"
 #include "sys/http.h"
 #include "sys/linelog.h"
 #include "sys/log.h"
@@ -179,7 +180,7 @@ struct conn_list {
 static bool list_conn(void *ctx, struct conn *c)
 {
 	struct conn_list *l = ctx;
-	char comm[6 * TCPFSM_COMM_LEN + 3], a[64];
+	const struct json_identity id = conn_json_identity(c);
 	uint64_t enter = c->npath ? c->enter_ns[c->npath - 1] : 0;
 
 	if (l->state && c->state != l->state)
@@ -190,22 +191,13 @@ static bool list_conn(void *ctx, struct conn *c)
 	}
 	sb_printf(&l->b, "%s{\"cookie\":%llu,\"state\":\"%s\",", l->n ? "," : "",
 		  (unsigned long long)c->cookie, state_name(c->state) ? state_name(c->state) : "?");
-	sb_printf(&l->b, "\"age_ns\":%llu,\"age_at_least\":%s,\"complete\":%s,",
+	sb_printf(&l->b, "\"age_ns\":%llu,\"age_at_least\":%s,\"complete\":%s",
 		  (unsigned long long)(enter && l->now > enter ? l->now - enter : 0),
 		  (c->flags & CONN_FIRST_LOWER) && c->npath == 1 ? "true" : "false",
 		  (c->flags & CONN_COMPLETE) ? "true" : "false");
-	if (c->flags & CONN_OWNER) {
-		format_json_string(comm, sizeof(comm), c->comm, TCPFSM_COMM_LEN);
-		sb_printf(&l->b, "\"pid\":%u,\"comm\":%s,", c->pid, comm);
-	} else {
-		sb_printf(&l->b, "\"pid\":null,\"comm\":null,");
-	}
-	format_addr(a, sizeof(a), c->family, c->saddr);
-	sb_printf(&l->b, "\"family\":\"%s\",\"saddr\":\"%s\",\"sport\":%u,",
-		  c->family == TCPFSM_AF_INET ? "ipv4" : "ipv6", a, c->sport);
-	format_addr(a, sizeof(a), c->family, c->daddr);
-	sb_printf(&l->b, "\"daddr\":\"%s\",\"dport\":%u,\"netns\":%u,\"alert\":%s}", a, c->dport,
-		  c->netns, c->alert ? "true" : "false");
+	/* the cookie comes first here, before the state */
+	sb_json_identity_no_cookie(&l->b, &id);
+	sb_printf(&l->b, ",\"alert\":%s}", c->alert ? "true" : "false");
 	l->n++;
 	return true;
 }
@@ -215,7 +207,7 @@ static bool list_conn(void *ctx, struct conn *c)
 /* The connections the engine holds (lazy mode: the tracked sockets). */
 static void connections(struct serve *s, const char *state, struct http_reply *r)
 {
-	struct conn_list l = { .now = clock_ns(CLOCK_BOOTTIME), .max = CONNECTIONS_MAX };
+	struct conn_list l = { .now = clock_boot_ns(), .max = CONNECTIONS_MAX };
 	size_t cap = 1 << 20;
 
 	if (state) {

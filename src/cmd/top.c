@@ -16,6 +16,7 @@
 #include "kernel/source.h"
 #include "pure/histogram.h"
 #include "pure/topview.h"
+#include "sys/clock.h"
 #include "sys/log.h"
 #include "sys/output.h"
 #include <curses.h>
@@ -147,7 +148,7 @@ static int t_keys(void *ctx)
 	}
 	/* show the effect of the key now, not at the next refresh */
 	if (!t->paused || t->help || t->editing)
-		return render(t, clock_ns(CLOCK_BOOTTIME));
+		return render(t, clock_boot_ns());
 	return 0;
 }
 

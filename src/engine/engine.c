@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "engine/engine.h"
 #include "kernel/loader.h"
 #include "kernel/snapshot.h"
 #include "pure/schedule.h"
+#include "sys/clock.h"
 #include "sys/log.h"
+#include "sys/procfd.h"
 
 struct engine {
 	const struct tcpfsm_config *cfg;
@@ -27,36 +27,6 @@ struct engine {
 	uint64_t last_track_ns;
 	uint64_t states[TCPFSM_STATE_MAX];	/* sockets per state, last tracking sweep */
 };
-
-/* /proc/PID/fd/N -> socket:[ino]: the fd a CLOSE_WAIT alert names */
-static int fd_of_inode(uint32_t pid, uint32_t ino)
-{
-	char path[64], link[64], want[32];
-	struct dirent *d;
-	DIR *dir;
-	int fd = -1;
-
-	snprintf(path, sizeof(path), "/proc/%u/fd", pid);
-	snprintf(want, sizeof(want), "socket:[%u]", ino);
-	dir = opendir(path);
-	while (dir && (d = readdir(dir))) {
-		char p[96];
-		ssize_t n;
-
-		snprintf(p, sizeof(p), "%s/%.20s", path, d->d_name);
-		n = readlink(p, link, sizeof(link) - 1);
-		if (n <= 0)
-			continue;
-		link[n] = 0;
-		if (!strcmp(link, want)) {
-			fd = atoi(d->d_name);
-			break;
-		}
-	}
-	if (dir)
-		closedir(dir);
-	return fd;
-}
 
 static void on_alert(void *ctx, struct alert *a)
 {
@@ -95,7 +65,7 @@ struct engine *engine__new(const struct tcpfsm_config *cfg, const struct engine_
 		errno = ENOMEM;
 		return NULL;
 	}
-	alert_engine__set_fd_lookup(e->ae, fd_of_inode);
+	alert_engine__set_fd_lookup(e->ae, procfd_fd_of);
 	return e;
 }
 
@@ -146,7 +116,7 @@ static void iter_sweep(struct engine *e, bool track, bool requests)
 	} else if (err) {
 		pr_warn("socket sweep: %s", strerror(-err));
 	} else if (requests) {
-		alert_engine__requests_end(e->ae, clock_ns(CLOCK_BOOTTIME));
+		alert_engine__requests_end(e->ae, clock_boot_ns());
 	}
 	if (track && !err)
 		loader__sweep_states(e->ld, e->states);

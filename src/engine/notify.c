@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <syslog.h>
 #include "engine/notify.h"
-#include "kernel/source.h"
 #include "sys/alertexec.h"
+#include "sys/clock.h"
 #include "sys/log.h"
 #include "sys/privs.h"
 
@@ -77,7 +77,7 @@ int notify__alert(struct notify *n, const struct alert *a)
 		syslog(a->status == ALERT_FIRING ? LOG_WARNING : LOG_NOTICE, "%s", text + 9);
 	/* a hook gets whole JSON only */
 	if (n->exec && jn < (int)sizeof(json))
-		alert_exec__submit(n->exec, a, json, jn, clock_ns(CLOCK_BOOTTIME));
+		alert_exec__submit(n->exec, a, json, jn, clock_boot_ns());
 	return err;
 }
 
@@ -94,13 +94,13 @@ void notify__free(struct notify *n)
 	if (n->exec) {
 		const struct alert_exec_stats *xs;
 
-		alert_exec__tick(n->exec, clock_ns(CLOCK_BOOTTIME));
+		alert_exec__tick(n->exec, clock_boot_ns());
 		xs = alert_exec__stats(n->exec);
 		if (xs->started || xs->dropped)
 			pr_info("--alert-exec: %llu run, %llu failed, %llu timed out, %llu dropped",
 				(unsigned long long)xs->started, (unsigned long long)xs->failed,
 				(unsigned long long)xs->timed_out, (unsigned long long)xs->dropped);
-		alert_exec__free(n->exec, clock_ns(CLOCK_BOOTTIME));
+		alert_exec__free(n->exec);
 	}
 	if (n->syslog)
 		closelog();

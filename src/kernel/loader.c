@@ -9,7 +9,6 @@
 #include <linux/membarrier.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -19,6 +18,7 @@
 #include "kernel/rings.h"
 #include "kernel/snapshot.h"
 #include "kernel/testhook.h"
+#include "sys/clock.h"
 #include "sys/privs.h"
 #include "sys/log.h"
 #include "tcpfsm.skel.h"
@@ -154,14 +154,6 @@ static int ensure_tracefs(void)
 	}
 	pr_debug("mounted tracefs in a private mount namespace");
 	return 0;
-}
-
-static uint64_t boottime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static void set_filters(struct tcpfsm_bpf *skel, const struct tcpfsm_config *cfg)
@@ -662,7 +654,7 @@ struct loader *loader__new(const struct tcpfsm_config *cfg, loader_event_fn fn, 
 		goto cleanup;
 
 	/* the BPF clock: bpf_ktime_get_boot_ns */
-	ld->rings = rings__new(1 + ld->ncpus, boottime_ns, fn, ctx);
+	ld->rings = rings__new(1 + ld->ncpus, clock_boot_ns, fn, ctx);
 	if (!ld->rings) {
 		err = -errno;
 		goto cleanup;
@@ -880,7 +872,7 @@ void loader__iter_what(struct loader *ld, uint32_t what, uint64_t track_after_ns
 	ld->skel->data->iter_what = what;
 	/* one cut-off for the whole sweep, on the BPF clock (CLOCK_BOOTTIME) */
 	ld->skel->bss->track_entered_by_ns =
-		boottime_ns() > track_after_ns ? boottime_ns() - track_after_ns : 0;
+		clock_boot_ns() > track_after_ns ? clock_boot_ns() - track_after_ns : 0;
 	memset(ld->skel->bss->sweep_states, 0, sizeof(ld->skel->bss->sweep_states));
 }
 

@@ -5,10 +5,10 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
 #include "sys/log.h"
 #include "kernel/loop.h"
+#include "sys/clock.h"
 
 static sigset_t loop_signals(void)
 {
@@ -31,14 +31,6 @@ int loop_block_signals(void)
 	return 0;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 enum { SRC_RING = 1, SRC_TIMER, SRC_SIGNAL, SRC_EXTRA };
 
 int loop_run(struct loader *ld, uint64_t duration_ns, const struct loop_ops *ops, void *ctx)
@@ -46,7 +38,7 @@ int loop_run(struct loader *ld, uint64_t duration_ns, const struct loop_ops *ops
 	struct itimerspec its = { .it_interval = { 0, LOOP_TICK_MS * 1000000L },
 				  .it_value = { 0, LOOP_TICK_MS * 1000000L } };
 	int epfd = -1, tfd = -1, sfd = -1, err = 0;
-	uint64_t deadline = duration_ns ? now_ns() + duration_ns : 0;
+	uint64_t deadline = duration_ns ? clock_ns(CLOCK_MONOTONIC) + duration_ns : 0;
 	sigset_t set = loop_signals();
 	struct epoll_event ev;
 	bool stop = false;
@@ -96,7 +88,7 @@ int loop_run(struct loader *ld, uint64_t duration_ns, const struct loop_ops *ops
 				err = loader__consume(ld);
 				if (err >= 0 && ops->on_tick)
 					err = ops->on_tick(ctx);
-				if (deadline && now_ns() >= deadline)
+				if (deadline && clock_ns(CLOCK_MONOTONIC) >= deadline)
 					stop = true;
 				break;
 			case SRC_SIGNAL:

@@ -2,17 +2,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "sys/clock.h"
 #include "sys/log.h"
+#include "sys/procfd.h"
 #include "kernel/snapshot.h"
 #include "kernel/testhook.h"
 
@@ -115,16 +115,10 @@ static int read_iter(int link_fd, struct vec *out)
 	return err;
 }
 
-/* Who holds a socket: the first process found with it among its fds. */
-struct sock_owner {
-	uint32_t ino;
-	uint32_t pid;
-	char comm[TCPFSM_COMM_LEN];
-};
-
+/* The owners found for the sockets of a walk (sys/procfd.h). */
 struct owner_table {
-	struct sock_owner *v;
-	size_t n, cap;
+	struct procfd_owner *v;
+	size_t n;
 };
 
 static int cmp_ino(const void *a, const void *b)
@@ -134,109 +128,6 @@ static int cmp_ino(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int cmp_owner(const void *a, const void *b)
-{
-	const struct sock_owner *x = a, *y = b;
-
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
-static int table_add(struct owner_table *t, uint32_t ino, unsigned long pid, const char *comm)
-{
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		struct sock_owner *v = realloc(t->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		t->v = v;
-		t->cap = cap;
-	}
-	t->v[t->n].ino = ino;
-	t->v[t->n].pid = pid;
-	memcpy(t->v[t->n].comm, comm, TCPFSM_COMM_LEN);
-	t->n++;
-	return 0;
-}
-
-static void read_comm(unsigned long pid, char comm[TCPFSM_COMM_LEN])
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%lu/comm", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fgets(comm, TCPFSM_COMM_LEN, f))
-		comm[strcspn(comm, "\n")] = 0;
-	fclose(f);
-}
-
-/*
- * The owners of socket inodes, as `ss -p` finds them: /proc/PID/fd/N ->
- * socket:[INO]. Every socket of the host, or only those in want (sorted,
- * nwant > 0). Sorted by inode, one entry each.
- */
-static int scan_owners(const uint32_t *want, size_t nwant, struct owner_table *t)
-{
-	struct dirent *d, *f;
-	DIR *proc, *fds;
-	size_t k = 0;
-	int err = 0;
-
-	proc = opendir("/proc");
-	while (!err && proc && (d = readdir(proc))) {
-		char path[PATH_MAX], link[64], comm[TCPFSM_COMM_LEN] = "";
-		unsigned long pid = strtoul(d->d_name, NULL, 10);
-
-		if (!pid)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%lu/fd", pid);
-		fds = opendir(path);
-		while (!err && fds && (f = readdir(fds))) {
-			unsigned int ino;
-			ssize_t l;
-
-			if (f->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/proc/%lu/fd/%s", pid, f->d_name);
-			l = readlink(path, link, sizeof(link) - 1);
-			if (l <= 0)
-				continue;
-			link[l] = 0;
-			if (sscanf(link, "socket:[%u]", &ino) != 1)
-				continue;
-			if (nwant && !bsearch(&ino, want, nwant, sizeof(*want), cmp_ino))
-				continue;
-			if (!comm[0])
-				read_comm(pid, comm);
-			err = table_add(t, ino, pid, comm);
-		}
-		if (fds)
-			closedir(fds);
-	}
-	if (proc)
-		closedir(proc);
-	if (err)
-		return err;
-	/* one owner per inode: the lowest pid holding it (a forking server's
-	 * parent, usually) */
-	qsort(t->v, t->n, sizeof(*t->v), cmp_owner);
-	for (size_t i = 0; i < t->n; i++)
-		if (!k || t->v[k - 1].ino != t->v[i].ino)
-			t->v[k++] = t->v[i];
-	t->n = k;
-	return 0;
-}
-
-static const struct sock_owner *owner_of(const struct owner_table *t, uint32_t ino)
-{
-	return bsearch(&ino, t->v, t->n, sizeof(*t->v), cmp_ino);
-}
-
 /* Give each record without an owner the one found for its inode. */
 static uint64_t apply_owners(struct vec *recs, const struct owner_table *t)
 {
@@ -244,9 +135,10 @@ static uint64_t apply_owners(struct vec *recs, const struct owner_table *t)
 
 	for (size_t i = 0; i < recs->n; i++) {
 		struct tcpfsm_event *e = &recs->v[i];
-		const struct sock_owner *o;
+		const struct procfd_owner *o;
 
-		if (!e->ino || (e->flags & TCPFSM_F_OWNER) || !(o = owner_of(t, e->ino)))
+		if (!e->ino || (e->flags & TCPFSM_F_OWNER) ||
+		    !(o = procfd_owner_of(t->v, t->n, e->ino)))
 			continue;
 		e->pid = o->pid;
 		memcpy(e->comm, o->comm, sizeof(e->comm));
@@ -316,20 +208,12 @@ static void owner_map_sync(const struct owner_table *t, bool clear)
  * every second on a busy host. A namespace that appeared since is swept
  * from the next refresh on.
  */
-#define NS_CACHE_NS (5 * 1000000000LL)
+#define NS_CACHE_NS (5 * 1000000000ULL)
 static struct {
 	struct ns_ent *v;
 	size_t n;
-	int64_t at;
+	uint64_t at;
 } ns_cache;
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* An open namespace file that is (still) the namespace ino. */
 static int open_ns(const struct ns_ent *ns)
@@ -385,7 +269,7 @@ static int walk(int iter_link_fd, const uint32_t *only, unsigned int n_only, sna
 	memset(st, 0, sizeof(*st));
 	if (stranded)
 		return -ENOTRECOVERABLE;
-	if (sweep && ns_cache.v && mono_ns() - ns_cache.at < NS_CACHE_NS) {
+	if (sweep && ns_cache.v && clock_ns(CLOCK_MONOTONIC) - ns_cache.at < NS_CACHE_NS) {
 		ns = ns_cache.v;
 		nns = ns_cache.n;
 	} else {
@@ -399,7 +283,7 @@ static int walk(int iter_link_fd, const uint32_t *only, unsigned int n_only, sna
 		goto cleanup;
 	}
 	if (adopt) {
-		err = scan_owners(NULL, 0, &owners);
+		err = procfd_owners(NULL, 0, &owners.v, &owners.n);
 		if (err)
 			goto cleanup;
 		owner_map_sync(&owners, false);
@@ -449,7 +333,7 @@ static int walk(int iter_link_fd, const uint32_t *only, unsigned int n_only, sna
 
 		err = wanted_inodes(&recs, &want, &nwant);
 		if (!err && nwant)
-			err = scan_owners(want, nwant, &owners);
+			err = procfd_owners(want, nwant, &owners.v, &owners.n);
 		free(want);
 		if (err)
 			goto cleanup;
@@ -469,7 +353,7 @@ cleanup:
 		free(ns_cache.v);
 		ns_cache.v = ns;
 		ns_cache.n = nns;
-		ns_cache.at = mono_ns();
+		ns_cache.at = clock_ns(CLOCK_MONOTONIC);
 	} else if (ns != ns_cache.v) {
 		free(ns);
 	}

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include "pure/filter.h"
 #include "kernel/loader.h"
 #include "sys/log.h"
 #include "kernel/loop.h"
+#include "sys/clock.h"
 #include "sys/privs.h"
 #include "sys/record.h"
 #include "kernel/snapshot.h"
@@ -17,18 +17,10 @@ struct live {
 	struct source_result *res;
 };
 
-int64_t clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 int64_t source_boot_to_real(void)
 {
-	int64_t b1 = clock_ns(CLOCK_BOOTTIME), r = clock_ns(CLOCK_REALTIME);
-	int64_t b2 = clock_ns(CLOCK_BOOTTIME);
+	int64_t b1 = clock_boot_ns(), r = clock_ns(CLOCK_REALTIME);
+	int64_t b2 = clock_boot_ns();
 
 	return r - (b1 + (b2 - b1) / 2);
 }
@@ -72,7 +64,7 @@ static int live_tick(void *ctx)
 {
 	struct live *l = ctx;
 
-	return l->sink->on_tick ? l->sink->on_tick(l->sink->ctx, clock_ns(CLOCK_BOOTTIME)) : 0;
+	return l->sink->on_tick ? l->sink->on_tick(l->sink->ctx, clock_boot_ns()) : 0;
 }
 
 /*
@@ -140,7 +132,7 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 		return err;
 	}
 	info.boot_to_real_ns = source_boot_to_real();
-	info.start_boot_ns = clock_ns(CLOCK_BOOTTIME);
+	info.start_boot_ns = clock_boot_ns();
 	ld = loader__new(cfg, live_record, &l);
 	if (!ld)
 		return -errno;
@@ -178,7 +170,7 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 		loader__ctx_tracking(ld) ? "" : ", owners at syscalls only", seeded);
 	err = loop_run(ld, cfg->duration_ns, &ops, &l);
 	if (!err && sink->on_end)
-		err = sink->on_end(sink->ctx, clock_ns(CLOCK_BOOTTIME));
+		err = sink->on_end(sink->ctx, clock_boot_ns());
 	loader__stats(ld, stats);
 	res->missed = loader__missed(ld);
 	res->lazy = loader__lazy(ld);

@@ -4,7 +4,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 #include "sys/config.h"
 
 /* Where records come from: the live kernel or a record file (cfg->replay). */
@@ -58,7 +57,6 @@ struct source_result {
 
 /* CLOCK_REALTIME - CLOCK_BOOTTIME, read as closely together as we can. */
 int64_t source_boot_to_real(void);
-int64_t clock_ns(clockid_t clk);
 
 /* Run until the end (signal, -d, end of file). Returns 0 or -errno; errors
  * are reported on stderr. A recording cut short is -ENODATA (0 with

@@ -11,16 +11,6 @@ const char *alert_state_name(int s)
 	return n ? n : "UNKNOWN";
 }
 
-const char *alert_comm(char out[TCPFSM_COMM_LEN], const char *comm)
-{
-	size_t i;
-
-	for (i = 0; i < TCPFSM_COMM_LEN - 1 && comm[i]; i++)
-		out[i] = (comm[i] >= 0x20 && comm[i] < 0x7f) ? comm[i] : '?';
-	out[i] = 0;
-	return out;
-}
-
 int format_alert_text(char *buf, size_t len, const struct alert *a, const struct fmt_opts *o)
 {
 	int64_t ns = fmt_realtime(a->time_ns, o->boot_to_real_ns);
@@ -41,7 +31,7 @@ int format_alert_text(char *buf, size_t len, const struct alert *a, const struct
 	format_endpoint(l, sizeof(l), a->family, a->saddr, a->sport);
 	format_endpoint(r, sizeof(r), a->family, a->daddr, a->dport);
 	if (a->owner)
-		sb_printf(&b, "pid %u %s ", a->pid, alert_comm(comm, a->comm));
+		sb_printf(&b, "pid %u %s ", a->pid, comm_printable(comm, sizeof(comm), a->comm));
 	else
 		sb_printf(&b, "pid - ");
 	sb_printf(&b, "%s -> %s: %s\n", l, r, a->diagnosis);
@@ -50,7 +40,8 @@ int format_alert_text(char *buf, size_t len, const struct alert *a, const struct
 
 int format_alert_json(char *buf, size_t len, const struct alert *a, const struct fmt_opts *o)
 {
-	char t[48], s[6 * TCPFSM_COMM_LEN + 3], addr[64], diag[6 * sizeof(a->diagnosis) + 3];
+	const struct json_identity id = JSON_IDENTITY(a, a->owner);
+	char t[48], diag[6 * sizeof(a->diagnosis) + 3];
 	struct sbuf b;
 
 	sb_init(&b, buf, len);
@@ -60,21 +51,11 @@ int format_alert_json(char *buf, size_t len, const struct alert *a, const struct
 	sb_printf(&b, "\"half_open\":%s,", a->half_open ? "true" : "false");
 	if (a->aggregate)
 		sb_printf(&b, "\"aggregate\":true,\"count\":%u,", a->count);
-	sb_printf(&b, "\"age_ns\":%llu,\"age_at_least\":%s,\"threshold_ns\":%llu,",
+	sb_printf(&b, "\"age_ns\":%llu,\"age_at_least\":%s,\"threshold_ns\":%llu",
 		  (unsigned long long)a->age_ns, a->age_at_least ? "true" : "false",
 		  (unsigned long long)a->threshold_ns);
-	sb_printf(&b, "\"cookie\":%llu,", (unsigned long long)a->cookie);
-	if (a->owner) {
-		format_json_string(s, sizeof(s), a->comm, TCPFSM_COMM_LEN);
-		sb_printf(&b, "\"pid\":%u,\"comm\":%s,", a->pid, s);
-	} else {
-		sb_printf(&b, "\"pid\":null,\"comm\":null,");
-	}
-	sb_printf(&b, "\"family\":\"%s\",", a->family == TCPFSM_AF_INET ? "ipv4" : "ipv6");
-	format_addr(addr, sizeof(addr), a->family, a->saddr);
-	sb_printf(&b, "\"saddr\":\"%s\",\"sport\":%u,", addr, a->sport);
-	format_addr(addr, sizeof(addr), a->family, a->daddr);
-	sb_printf(&b, "\"daddr\":\"%s\",\"dport\":%u,\"netns\":%u,", addr, a->dport, a->netns);
+	sb_json_identity(&b, &id);
+	sb_putc(&b, ',');
 	if (a->fd >= 0)
 		sb_printf(&b, "\"fd\":%d,", a->fd);
 	else

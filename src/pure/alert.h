@@ -48,9 +48,6 @@ struct alert {
 
 /* A state's name, "UNKNOWN" for a number that is none. */
 const char *alert_state_name(int state);
-/* A process name as the text lines show it: printable ASCII, others '?'.
- * Processes name themselves: no newline or terminal escape gets through. */
-const char *alert_comm(char out[TCPFSM_COMM_LEN], const char *comm);
 
 /* Text line and JSON line (type "alert"). snprintf-style. */
 int format_alert_text(char *buf, size_t len, const struct alert *a, const struct fmt_opts *o);

@@ -171,53 +171,50 @@ static void report_summary(void *ctx, struct alert *a)
 	ae->fn(ae->ctx, a);
 }
 
+/*
+ * What an alert takes alike from a connection and from a half-open request:
+ * the identity and the SYN (half-open: SYN/ACK) retransmits. A macro, as the
+ * two are different structs with these members in common.
+ */
+#define ALERT_FROM(a, r, now)                                            \
+	do {                                                             \
+		memset((a), 0, sizeof(*(a)));                            \
+		(a)->time_ns = (now);                                    \
+		(a)->fd = -1;                                            \
+		(a)->cookie = (r)->cookie;                               \
+		(a)->cgroup_id = (r)->cgroup_id;                         \
+		(a)->pid = (r)->pid;                                     \
+		(a)->netns = (r)->netns;                                 \
+		memcpy((a)->comm, (r)->comm, sizeof((a)->comm));         \
+		(a)->family = (r)->family;                               \
+		memcpy((a)->saddr, (r)->saddr, sizeof((a)->saddr));      \
+		memcpy((a)->daddr, (r)->daddr, sizeof((a)->daddr));      \
+		(a)->sport = (r)->sport;                                 \
+		(a)->dport = (r)->dport;                                 \
+		(a)->syn_retrans = (r)->syn_retrans;                     \
+	} while (0)
+
 static void from_conn(struct alert *a, const struct conn *c, int state, uint64_t now)
 {
 	uint64_t enter = c->enter_ns[c->npath ? c->npath - 1 : 0];
 
-	memset(a, 0, sizeof(*a));
+	ALERT_FROM(a, c, now);
 	a->state = state;
-	a->time_ns = now;
 	a->age_ns = enter && now > enter ? now - enter : 0;
 	a->age_at_least = (c->flags & CONN_FIRST_LOWER) && c->npath == 1;
-	a->cookie = c->cookie;
-	a->cgroup_id = c->cgroup_id;
-	a->pid = c->pid;
-	a->netns = c->netns;
 	a->ino = c->ino;
-	a->fd = -1;
 	a->owner = c->flags & CONN_OWNER;
-	memcpy(a->comm, c->comm, sizeof(a->comm));
-	a->family = c->family;
-	memcpy(a->saddr, c->saddr, 16);
-	memcpy(a->daddr, c->daddr, 16);
-	a->sport = c->sport;
-	a->dport = c->dport;
-	a->syn_retrans = c->syn_retrans;
 	a->evidence = c->evidence;
 }
 
 static void from_half(struct alert *a, const struct halfopen *h, uint64_t now)
 {
-	memset(a, 0, sizeof(*a));
+	ALERT_FROM(a, h, now);
 	a->state = TCPFSM_SYN_RECV;
 	a->half_open = true;
-	a->time_ns = now;
 	a->age_ns = now > h->enter_ns ? now - h->enter_ns : 0;
 	a->age_at_least = h->at_least;
-	a->cookie = h->cookie;
-	a->cgroup_id = h->cgroup_id;
-	a->pid = h->pid;
-	a->netns = h->netns;
-	a->fd = -1;
 	a->owner = h->owner;
-	memcpy(a->comm, h->comm, sizeof(a->comm));
-	a->family = h->family;
-	memcpy(a->saddr, h->saddr, 16);
-	memcpy(a->daddr, h->daddr, 16);
-	a->sport = h->sport;
-	a->dport = h->dport;
-	a->syn_retrans = h->syn_retrans;
 }
 
 static void fire(struct alert_engine *ae, struct alert *a, uint8_t *flags)

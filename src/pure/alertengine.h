@@ -18,7 +18,7 @@
  */
 
 typedef void (*alert_fn)(void *ctx, struct alert *a);
-/* find the fd of socket inode ino in process pid; -1 if not found */
+/* the fd of socket inode ino in process pid; negative if not found */
 typedef int (*fd_lookup_fn)(uint32_t pid, uint32_t ino);
 
 struct alert_stats {

@@ -23,6 +23,11 @@ bool conn_path_has(const struct conn *c, int state)
 	return false;
 }
 
+struct json_identity conn_json_identity(const struct conn *c)
+{
+	return JSON_IDENTITY(c, c->flags & CONN_OWNER);
+}
+
 static const char *sname(int s)
 {
 	const char *n = state_name(s);
@@ -140,33 +145,14 @@ static void json_u64_or_null(struct sbuf *b, const char *key, bool known, uint64
 int format_conn_json(char *buf, size_t len, const struct conn *c, const struct conn_end *end,
 		     const struct fmt_opts *o)
 {
+	const struct json_identity id = conn_json_identity(c);
 	struct sbuf b;
 	bool exact, known, lower;
 	uint64_t start = conn_start_ns(c, &exact);
 
 	sb_init(&b, buf, len);
-	sb_lit(&b, "{\"type\":\"connection\",\"cookie\":");
-	sb_putu(&b, c->cookie);
-	if (c->flags & CONN_OWNER) {
-		sb_lit(&b, ",\"pid\":");
-		sb_putu(&b, c->pid);
-		sb_lit(&b, ",\"comm\":");
-		sb_json_string(&b, c->comm, TCPFSM_COMM_LEN);
-		sb_putc(&b, ',');
-	} else {
-		sb_lit(&b, ",\"pid\":null,\"comm\":null,");
-	}
-	sb_puts(&b, c->family == TCPFSM_AF_INET ? "\"family\":\"ipv4\",\"saddr\":\"" :
-						 "\"family\":\"ipv6\",\"saddr\":\"");
-	sb_addr(&b, c->family, c->saddr);
-	sb_lit(&b, "\",\"sport\":");
-	sb_putu(&b, c->sport);
-	sb_lit(&b, ",\"daddr\":\"");
-	sb_addr(&b, c->family, c->daddr);
-	sb_lit(&b, "\",\"dport\":");
-	sb_putu(&b, c->dport);
-	sb_lit(&b, ",\"netns\":");
-	sb_putu(&b, c->netns);
+	sb_lit(&b, "{\"type\":\"connection\"");
+	sb_json_identity(&b, &id);
 	sb_lit(&b, ",\"start\":");
 	json_time(&b, start, o);
 	sb_lit(&b, ",\"end\":");

@@ -19,6 +19,9 @@ int format_conn_text(char *buf, size_t len, const struct conn *c, const struct c
 int format_conn_json(char *buf, size_t len, const struct conn *c, const struct conn_end *end,
 		     const struct fmt_opts *o);
 
+/* Its identity fields for the JSON writers (sb_json_identity): pointers
+ * into c, valid as long as c is. */
+struct json_identity conn_json_identity(const struct conn *c);
 /* Time the connection was first known to exist, and whether that is exact. */
 uint64_t conn_start_ns(const struct conn *c, bool *exact);
 /* Does the path (as kept) contain this state? */

@@ -19,7 +19,7 @@ void alert_peer_words(char *buf, size_t len, const struct alert_peer *p)
 		if (p->owner)
 			snprintf(buf, len,
 				 "the client (process %u, %s) is in SYN_SENT: the SYN/ACK does not reach it",
-				 p->pid, alert_comm(comm, p->comm));
+				 p->pid, comm_printable(comm, sizeof(comm), p->comm));
 		else
 			snprintf(buf, len, "the client is in SYN_SENT: the SYN/ACK does not reach it");
 		break;
@@ -39,7 +39,8 @@ void alert_diagnose(struct alert *a, const char *peer)
 	sb_init(&b, a->diagnosis, sizeof(a->diagnosis));
 	duration_format(age, sizeof(age), a->age_ns);
 	if (a->owner)
-		snprintf(owner, sizeof(owner), "process %u (%s)", a->pid, alert_comm(comm, a->comm));
+		snprintf(owner, sizeof(owner), "process %u (%s)", a->pid,
+			 comm_printable(comm, sizeof(comm), a->comm));
 	if (a->status == ALERT_RESOLVED) {
 		sb_printf(&b, "left %s after %s%s",
 			  a->half_open ? "half-open" : alert_state_name(a->state), at_least, age);
@@ -115,7 +116,8 @@ void alert_diagnose_aggregate(struct alert *a, uint32_t rate)
 	} else if (a->half_open) {
 		sb_printf(&b, " on port %u", a->sport);
 	} else if (a->owner) {
-		sb_printf(&b, " of process %u (%s)", a->pid, alert_comm(comm, a->comm));
+		sb_printf(&b, " of process %u (%s)", a->pid,
+			  comm_printable(comm, sizeof(comm), a->comm));
 	}
 	sb_printf(&b, " (rate limit: %u per group per minute)", rate);
 }

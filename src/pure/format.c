@@ -12,14 +12,16 @@
 #include "pure/sbuf.h"
 #include "pure/state.h"
 
-/* comm for a terminal: printable ASCII only, others as '?' */
-static void safe_comm(char *out, const char *comm)
+const char *comm_printable(char *out, size_t len, const char *comm)
 {
 	size_t i;
 
-	for (i = 0; i < TCPFSM_COMM_LEN - 1 && comm[i]; i++)
+	if (!len)
+		return out;
+	for (i = 0; i < len - 1 && comm[i]; i++)
 		out[i] = (comm[i] >= 0x20 && comm[i] < 0x7f) ? comm[i] : '?';
 	out[i] = 0;
+	return out;
 }
 
 /* An address, IPv4 without inet_ntop (the per-event path). */
@@ -149,12 +151,10 @@ void sb_time_owner_cols(struct sbuf *b, int64_t realtime_ns, bool owner, uint32_
 	sb_pad(b, at, 7);
 	sb_putc(b, ' ');
 	at = b->pos;
-	if (owner) {
-		safe_comm(c, comm);
-		sb_puts(b, c);
-	} else {
+	if (owner)
+		sb_puts(b, comm_printable(c, sizeof(c), comm));
+	else
 		sb_putc(b, '-');
-	}
 	sb_pad(b, at, 15);
 	sb_putc(b, ' ');
 }
@@ -267,6 +267,38 @@ int format_json_string(char *buf, size_t len, const char *s, size_t n)
 	return b.pos;
 }
 
+void sb_json_identity_no_cookie(struct sbuf *b, const struct json_identity *id)
+{
+	if (id->owner) {
+		sb_lit(b, ",\"pid\":");
+		sb_putu(b, id->pid);
+		sb_lit(b, ",\"comm\":");
+		sb_json_string(b, id->comm, TCPFSM_COMM_LEN);
+	} else {
+		sb_lit(b, ",\"pid\":null,\"comm\":null");
+	}
+	if (id->family == TCPFSM_AF_INET)
+		sb_lit(b, ",\"family\":\"ipv4\",\"saddr\":\"");
+	else
+		sb_lit(b, ",\"family\":\"ipv6\",\"saddr\":\"");
+	sb_addr(b, id->family, id->saddr);
+	sb_lit(b, "\",\"sport\":");
+	sb_putu(b, id->sport);
+	sb_lit(b, ",\"daddr\":\"");
+	sb_addr(b, id->family, id->daddr);
+	sb_lit(b, "\",\"dport\":");
+	sb_putu(b, id->dport);
+	sb_lit(b, ",\"netns\":");
+	sb_putu(b, id->netns);
+}
+
+void sb_json_identity(struct sbuf *b, const struct json_identity *id)
+{
+	sb_lit(b, ",\"cookie\":");
+	sb_putu(b, id->cookie);
+	sb_json_identity_no_cookie(b, id);
+}
+
 
 static const char *state_or_unknown(int s)
 {
@@ -324,32 +356,14 @@ int format_event_text(char *buf, size_t len, const struct tcpfsm_event *e,
 int format_event_json(char *buf, size_t len, const struct tcpfsm_event *e,
 		      const struct fmt_opts *o)
 {
+	const struct json_identity id = JSON_IDENTITY(e, e->flags & TCPFSM_F_OWNER);
 	struct sbuf b;
 
 	sb_init(&b, buf, len);
 	sb_lit(&b, "{\"type\":\"transition\",\"time\":\"");
 	sb_rfc3339(&b, fmt_realtime(e->ts_ns, o->boot_to_real_ns));
-	sb_lit(&b, "\",\"cookie\":");
-	sb_putu(&b, e->cookie);
-	if (e->flags & TCPFSM_F_OWNER) {
-		sb_lit(&b, ",\"pid\":");
-		sb_putu(&b, e->pid);
-		sb_lit(&b, ",\"comm\":");
-		sb_json_string(&b, e->comm, TCPFSM_COMM_LEN);
-	} else {
-		sb_lit(&b, ",\"pid\":null,\"comm\":null");
-	}
-	sb_puts(&b, e->family == TCPFSM_AF_INET ? ",\"family\":\"ipv4\",\"saddr\":\"" :
-						 ",\"family\":\"ipv6\",\"saddr\":\"");
-	sb_addr(&b, e->family, e->saddr);
-	sb_lit(&b, "\",\"sport\":");
-	sb_putu(&b, e->sport);
-	sb_lit(&b, ",\"daddr\":\"");
-	sb_addr(&b, e->family, e->daddr);
-	sb_lit(&b, "\",\"dport\":");
-	sb_putu(&b, e->dport);
-	sb_lit(&b, ",\"netns\":");
-	sb_putu(&b, e->netns);
+	sb_putc(&b, '"');
+	sb_json_identity(&b, &id);
 	sb_lit(&b, ",\"old\":\"");
 	sb_puts(&b, state_or_unknown(e->oldstate));
 	sb_lit(&b, "\",\"new\":\"");

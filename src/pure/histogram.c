@@ -154,11 +154,8 @@ static void summary_line(struct sbuf *b, const struct hist_row *r)
 		/* a comm is any bytes: printable ASCII only, as trace and history
 		 * show it on a terminal */
 		char key[sizeof(r->key)];
-		size_t i;
 
-		for (i = 0; i < sizeof(key) - 1 && r->key[i]; i++)
-			key[i] = (r->key[i] >= 0x20 && r->key[i] < 0x7f) ? r->key[i] : '?';
-		key[i] = 0;
+		comm_printable(key, sizeof(key), r->key);
 		/* --by port: say what the number is */
 		if (!strcmp(r->by, "port") && strcmp(key, "other"))
 			sb_printf(b, " port %s (service)", key);

@@ -282,7 +282,6 @@ int top_render(char *buf, size_t len, const struct top_input *in)
 		const struct conn *c = k.rows[i].c;
 		bool at_least = (c->flags & CONN_FIRST_LOWER) && c->npath == 1;
 		char pid[16], ev[48] = "";
-		size_t j;
 		int pad;
 
 		/* keep the last line for "... N more", unless this row is the last */
@@ -293,9 +292,7 @@ int top_render(char *buf, size_t len, const struct top_input *in)
 		format_endpoint(ep2, sizeof(ep2), c->family, c->daddr, c->dport);
 		if (c->flags & CONN_OWNER) {
 			snprintf(pid, sizeof(pid), "%u", c->pid);
-			for (j = 0; j < TCPFSM_COMM_LEN - 1 && c->comm[j]; j++)
-				comm[j] = c->comm[j] >= 0x20 && c->comm[j] < 0x7f ? c->comm[j] : '?';
-			comm[j] = 0;
+			comm_printable(comm, sizeof(comm), c->comm);
 		} else {
 			strcpy(pid, "-");
 			strcpy(comm, "-");

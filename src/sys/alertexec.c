@@ -7,12 +7,12 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "sys/alertexec.h"
 #include "pure/format.h"
 #include "sys/log.h"
 #include "pure/state.h"
+#include "sys/clock.h"
 
 #define MAX_RUNNING 8
 #define MAX_QUEUED 256
@@ -275,7 +275,7 @@ void alert_exec__tick(struct alert_exec *x, uint64_t now_ns)
 	}
 }
 
-void alert_exec__free(struct alert_exec *x, uint64_t now_ns)
+void alert_exec__free(struct alert_exec *x)
 {
 	if (!x)
 		return;
@@ -286,10 +286,7 @@ void alert_exec__free(struct alert_exec *x, uint64_t now_ns)
 		if (!x->running[i].pid)
 			continue;
 		while (waitpid(x->running[i].pid, &status, WNOHANG) == 0) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_BOOTTIME, &ts);
-			if ((uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec >= x->running[i].deadline) {
+			if (clock_boot_ns() >= x->running[i].deadline) {
 				kill_hook(x->running[i].pid);
 				waitpid(x->running[i].pid, &status, 0);
 				x->st.timed_out++;

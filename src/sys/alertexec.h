@@ -33,8 +33,9 @@ void alert_exec__submit(struct alert_exec *x, const struct alert *a, const char 
 			uint64_t now_ns);
 /* Reap, kill what ran too long, start what is queued. now: CLOCK_BOOTTIME. */
 void alert_exec__tick(struct alert_exec *x, uint64_t now_ns);
-/* Wait up to timeout_ns for running children (killing them after), free. */
-void alert_exec__free(struct alert_exec *x, uint64_t now_ns);
+/* Wait for the running hooks until their timeout (killing them then; the
+ * clock is read here, CLOCK_BOOTTIME), drop the queued ones, free. */
+void alert_exec__free(struct alert_exec *x);
 const struct alert_exec_stats *alert_exec__stats(const struct alert_exec *x);
 
 /*

@@ -2,8 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <cmocka.h>
 #include "harness.h"
 
 /* Children still running when the test binary exits (a failed assertion
@@ -54,6 +59,97 @@ void msleep(unsigned int ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+socklen_t lo_addr(int family, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return sizeof(*a);
+	}
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+	a6->sin6_family = AF_INET6;
+	a6->sin6_port = htons(port);
+	a6->sin6_addr = in6addr_loopback;
+	return sizeof(*a6);
+}
+
+uint16_t local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+	return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+					       ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+int lo_listen(int family, uint16_t *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = lo_addr(family, 0, &ss);
+	int fd = socket(family, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&ss, len), 0);
+	assert_int_equal(listen(fd, 64), 0);
+	if (port)
+		*port = local_port(fd);
+	return fd;
+}
+
+int lo_connect(int family, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = lo_addr(family, port, &ss);
+	int fd = socket(family, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&ss, len), 0);
+	return fd;
+}
+
+int lo_close_wait(int *lfd, uint16_t *port)
+{
+	uint16_t p;
+	int cfd, sfd;
+
+	*lfd = lo_listen(AF_INET, &p);
+	cfd = lo_connect(AF_INET, p);
+	sfd = accept(*lfd, NULL, NULL);
+	assert_true(sfd >= 0);
+	close(cfd);
+	if (port)
+		*port = p;
+	return sfd;
+}
+
+uint16_t lo_connections(int n, unsigned int sleep_ms)
+{
+	uint16_t port;
+	int lfd = lo_listen(AF_INET, &port);
+	char buf[4];
+
+	for (int i = 0; i < n; i++) {
+		int cfd = lo_connect(AF_INET, port);
+		int sfd = accept(lfd, NULL, NULL); /* both ends ESTABLISHED by now */
+
+		assert_true(sfd >= 0);
+		if (sleep_ms)
+			msleep(sleep_ms);
+		close(cfd);
+		assert_int_equal(recv(sfd, buf, sizeof(buf), 0), 0);
+		close(sfd);
+	}
+	close(lfd);
+	msleep(100); /* the last ACKs */
+	return port;
 }
 
 int netns_enter_new(uint32_t *inode)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <json-c/json.h>
 
@@ -66,6 +67,24 @@ uint64_t find_cookie(const struct tracer *t, const char *old, const char *new);
 void path_of(json_object **evs, size_t n, char *buf, size_t len);
 /* Number of distinct cookies among the events. */
 size_t distinct_cookies(const struct tracer *t);
+
+/*
+ * Loopback TCP, IPv4 (127.0.0.1) or IPv6 (::1); each fails the running test
+ * on error. lo_addr fills ss and returns its length; lo_listen listens on a
+ * port the kernel picks (*port, unless NULL).
+ */
+socklen_t lo_addr(int family, uint16_t port, struct sockaddr_storage *ss);
+int lo_listen(int family, uint16_t *port);
+int lo_connect(int family, uint16_t port);
+uint16_t local_port(int fd);
+/* A CLOSE_WAIT leak (IPv4): a new listener (*lfd, its port in *port unless
+ * NULL) and a connection to it that its client closed at once. Returns the
+ * server's end, never closed: in CLOSE_WAIT. */
+int lo_close_wait(int *lfd, uint16_t *port);
+/* n IPv4 connections to a new listener, each ESTABLISHED at least sleep_ms
+ * on both ends, the client closing first; then the listener closed and
+ * 100 ms for the last ACKs. Returns the listener's port. */
+uint16_t lo_connections(int n, unsigned int sleep_ms);
 
 void msleep(unsigned int ms);
 /* Kill pid at exit unless untracked (on false) before. */

@@ -27,43 +27,6 @@
 #define N_CONNS 20
 #define SLEEP_MS 50
 
-static uint16_t port_of(int fd)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	return ntohs(a.sin_port);
-}
-
-/* n connections; each stays ESTABLISHED at least sleep_ms on both ends. */
-static uint16_t connections(int n, unsigned int sleep_ms)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int lfd = socket(AF_INET, SOCK_STREAM, 0), cfd, sfd;
-	uint16_t port;
-	char buf[4];
-
-	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(lfd, 64), 0);
-	port = port_of(lfd);
-	a.sin_port = htons(port);
-	for (int i = 0; i < n; i++) {
-		cfd = socket(AF_INET, SOCK_STREAM, 0);
-		assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
-		sfd = accept(lfd, NULL, NULL); /* both ends ESTABLISHED by now */
-		assert_true(sfd >= 0);
-		if (sleep_ms)
-			msleep(sleep_ms);
-		close(cfd);
-		assert_int_equal(recv(sfd, buf, sizeof(buf), 0), 0);
-		close(sfd);
-	}
-	close(lfd);
-	msleep(100);
-	return port;
-}
-
 /* The total (cumulative) row for state [and key], or NULL. */
 static json_object *row(const struct tracer *t, const char *state, const char *key, bool total)
 {
@@ -93,7 +56,7 @@ static void test_counts_and_durations(void **state)
 
 	assert_int_equal(netns_enter_new(&ns), 0);
 	assert_int_equal(tracer_start_cmd(&t, "hist", ns, args), 0);
-	port = connections(N_CONNS, SLEEP_MS);
+	port = lo_connections(N_CONNS, SLEEP_MS);
 	assert_int_equal(tracer_stop(&t), 0);
 
 	ss = row(&t, "SYN_SENT", NULL, true);
@@ -137,7 +100,7 @@ static void test_intervals_add_up(void **state)
 
 	assert_int_equal(netns_enter_new(&ns), 0);
 	assert_int_equal(tracer_start_cmd(&t, "hist", ns, args), 0);
-	connections(N_CONNS, 20);
+	lo_connections(N_CONNS, 20);
 	assert_int_equal(tracer_stop(&t), 0);
 	for (size_t i = 0; i < t.n_events; i++) {
 		json_object *o = t.events[i];
@@ -177,7 +140,7 @@ static void test_exact_while_losing_events(void **state)
 	assert_int_equal(netns_enter_new(&cfg.kf.netns[0]), 0);
 	ld = loader__new(&cfg, count_event, &received);
 	assert_non_null(ld);
-	connections(n, 0);
+	lo_connections(n, 0);
 	assert_int_equal(loader__stats(ld, stats), 0);
 	assert_true(stats[TCPFSM_STAT_LOST] > 0);
 	hist_set_init(&hs, TCPFSM_BY_NONE, 0);

@@ -23,43 +23,6 @@
 
 static char my_comm[16];
 
-static struct sockaddr_in lo_addr(uint16_t port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-
-	return a;
-}
-
-static uint16_t port_of(int fd)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	return ntohs(a.sin_port);
-}
-
-static int listener(uint16_t *port)
-{
-	struct sockaddr_in a = lo_addr(0);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(fd, 8), 0);
-	*port = port_of(fd);
-	return fd;
-}
-
-static int connect_lo(uint16_t port)
-{
-	struct sockaddr_in a = lo_addr(port);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	return fd;
-}
-
 /* The connection record with this local and remote port. */
 static json_object *conn_by_ports(const struct tracer *t, int sport, int dport)
 {
@@ -115,9 +78,9 @@ static void test_preexisting_connection(void **state)
 	json_object *cli, *srv, *lis, *first;
 
 	assert_int_equal(netns_enter_new(&ns), 0);
-	lfd = listener(&port);
-	cfd = connect_lo(port);
-	cport = port_of(cfd);
+	lfd = lo_listen(AF_INET, &port);
+	cfd = lo_connect(AF_INET, port);
+	cport = local_port(cfd);
 	sfd = accept(lfd, NULL, NULL);
 	assert_true(sfd >= 0);
 	msleep(50);
@@ -155,9 +118,9 @@ static void test_active_closer_gets_time_wait(void **state)
 	char buf[4];
 
 	start(&t, "history", &ns, NULL);
-	lfd = listener(&port);
-	cfd = connect_lo(port);
-	cport = port_of(cfd);
+	lfd = lo_listen(AF_INET, &port);
+	cfd = lo_connect(AF_INET, port);
+	cport = local_port(cfd);
 	sfd = accept(lfd, NULL, NULL);
 	close(sfd);
 	assert_int_equal(recv(cfd, buf, sizeof(buf), 0), 0);
@@ -185,9 +148,9 @@ static void test_reset(void **state)
 	char buf[4];
 
 	start(&t, "history", &ns, NULL);
-	lfd = listener(&port);
-	cfd = connect_lo(port);
-	cport = port_of(cfd);
+	lfd = lo_listen(AF_INET, &port);
+	cfd = lo_connect(AF_INET, port);
+	cport = local_port(cfd);
 	sfd = accept(lfd, NULL, NULL);
 	assert_int_equal(setsockopt(sfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
 	close(sfd);
@@ -206,14 +169,15 @@ static void test_reset(void **state)
 
 static void test_refused(void **state)
 {
-	struct sockaddr_in a = lo_addr(9);
+	struct sockaddr_storage a;
+	socklen_t len = lo_addr(AF_INET, 9, &a);
 	struct tracer t;
 	uint32_t ns;
 	int fd;
 
 	start(&t, "history", &ns, NULL);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), -1);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, len), -1);
 	assert_int_equal(errno, ECONNREFUSED);
 	close(fd);
 	msleep(100);
@@ -240,7 +204,8 @@ static int write_file(const char *path, const char *text)
 static void test_connect_timeout(void **state)
 {
 	char *nft[] = { "/usr/sbin/nft", "-f", "/tmp/tcpfsm-itest.nft", NULL };
-	struct sockaddr_in a = lo_addr(7777);
+	struct sockaddr_storage a;
+	socklen_t len = lo_addr(AF_INET, 7777, &a);
 	char out[1024];
 	struct tracer t;
 	uint32_t ns;
@@ -264,7 +229,7 @@ static void test_connect_timeout(void **state)
 	unlink("/tmp/tcpfsm-itest.nft");
 	assert_int_equal(tracer_start_cmd(&t, "history", ns, NULL), 0);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), -1);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, len), -1);
 	assert_int_equal(errno, ETIMEDOUT);
 	close(fd);
 	/* the record, once tcpfsm has it (a loaded machine may take a while) */
@@ -345,9 +310,9 @@ static void test_record_replays_to_same_history(void **state)
 	assert_int_equal(netns_enter_new(&ns), 0);
 	assert_int_equal(tracer_start_cmd(&live, "history", ns, NULL), 0);
 	assert_int_equal(tracer_start_cmd(&rec, "record", ns, rec_args), 0);
-	lfd = listener(&port);
+	lfd = lo_listen(AF_INET, &port);
 	for (int i = 0; i < 3; i++) {
-		cfd = connect_lo(port);
+		cfd = lo_connect(AF_INET, port);
 		sfd = accept(lfd, NULL, NULL);
 		assert_int_equal(send(cfd, "hi", 2, 0), 2);
 		assert_int_equal(recv(sfd, buf, sizeof(buf), 0), 2);

@@ -106,24 +106,14 @@ static void test_watch_replay_fires_at_recording_end(void **state)
 {
 	const char path[] = "/tmp/tcpfsm-itest-closewait.tfr";
 	const char *rec_args[] = { "-w", path, NULL };
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t alen = sizeof(a);
 	struct tracer rec;
 	bool fired = false;
-	int lfd, cfd, sfd;
+	int lfd, sfd;
 	uint32_t ns;
 
 	assert_int_equal(netns_enter_new(&ns), 0);
 	assert_int_equal(tracer_start_cmd(&rec, "record", ns, rec_args), 0);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(lfd, 1), 0);
-	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
-	cfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	sfd = accept(lfd, NULL, NULL);
-	assert_true(sfd >= 0);
-	close(cfd); /* the server's socket: CLOSE_WAIT */
+	sfd = lo_close_wait(&lfd, NULL);
 	msleep(3000);
 	assert_int_equal(tracer_stop(&rec), 0);
 	tracer_free(&rec);

@@ -51,29 +51,6 @@ static int http_get(const char *url)
 	return atoi(code);
 }
 
-static void connections(int n, unsigned int sleep_ms)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int lfd = socket(AF_INET, SOCK_STREAM, 0);
-	char buf[4];
-
-	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(lfd, 64), 0);
-	getsockname(lfd, (struct sockaddr *)&a, &len);
-	for (int i = 0; i < n; i++) {
-		int cfd = socket(AF_INET, SOCK_STREAM, 0), sfd;
-
-		assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
-		sfd = accept(lfd, NULL, NULL);
-		msleep(sleep_ms);
-		close(cfd);
-		assert_int_equal(recv(sfd, buf, sizeof(buf), 0), 0);
-		close(sfd);
-	}
-	close(lfd);
-}
-
 /* The value of the first sample line of metric{labels...} in text, or -1. */
 static double sample(const char *text, const char *series)
 {
@@ -251,9 +228,7 @@ static void test_serve(void **state)
 	uint32_t ns;
 	pid_t prom;
 	double q, events_before;
-	int lfd, cfd, sfd, idle[8];
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
+	int lfd, sfd, idle[8];
 	char *big;
 
 	assert_non_null(mkdtemp(tmpdir));
@@ -262,7 +237,7 @@ static void test_serve(void **state)
 	snprintf(logarg, sizeof(logarg), "--log=%s", logpath);
 	assert_int_equal(netns_enter_new(&ns), 0);
 	assert_int_equal(tracer_start_cmd(&t, "serve", ns, args), 0);
-	connections(20, 10);
+	lo_connections(20, 10);
 
 	/* /metrics: promtool's lint, and our own histogram checks */
 	assert_int_equal(http_get("http://" LISTEN "/metrics"), 200);
@@ -293,14 +268,7 @@ static void test_serve(void **state)
 		fail_msg("histogram_quantile gave %f", q);
 
 	/* a CLOSE_WAIT leak: the gauge, the alert rule, /connections */
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(lfd, 4), 0);
-	getsockname(lfd, (struct sockaddr *)&a, &len);
-	cfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	sfd = accept(lfd, NULL, NULL);
-	close(cfd);
+	sfd = lo_close_wait(&lfd, NULL);
 	assert_true(prom_query("tcpfsm_stuck_connections{state=\"CLOSE_WAIT\"}", one, 15000) == 1);
 	assert_true(prom_query("count(ALERTS{alertname=\"TcpfsmCloseWaitLeak\",alertstate=\"firing\"})",
 			       one, 15000) == 1);
@@ -343,7 +311,7 @@ static void test_serve(void **state)
 	}
 	assert_int_equal(http_get("http://" LISTEN "/metrics"), 200);
 	events_before = sample(body, "tcpfsm_events_total");
-	connections(100, 0);
+	lo_connections(100, 0);
 	assert_int_equal(http_get("http://" LISTEN "/metrics"), 200);
 	/* 100 connections, 10 transitions each (and the scrapes' own), none lost */
 	assert_true(sample(body, "tcpfsm_events_total") - events_before >= 1000);
@@ -360,7 +328,7 @@ static void test_serve(void **state)
 	assert_int_equal(rename(logpath, rotated), 0);
 	kill(t.pid, SIGHUP);
 	msleep(300);
-	connections(1, 0);
+	lo_connections(1, 0);
 	msleep(300);
 	{
 		FILE *f = fopen(rotated, "r");
@@ -508,10 +476,8 @@ static void test_serve_lazy(void **state)
 {
 	const char *args[] = { "--listen", LISTEN, "--alert", "CLOSE_WAIT=1s", "--sweep", "200ms",
 			       NULL };
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
 	unsigned long long events, lost, sent;
-	int lfd, cw_c, cw_s, est_c, est_s;
+	int lfd, cw_s, est_c, est_s;
 	uint16_t port;
 	struct ss_counts c;
 	struct tracer t;
@@ -526,22 +492,12 @@ static void test_serve_lazy(void **state)
 
 	/* 200 short connections: connect, accept, the client closes first
 	 * (its end stays in TIME_WAIT), the server closes */
-	connections(SHORT_CONNS, 0);
+	lo_connections(SHORT_CONNS, 0);
 	/* a leak: the client closed, the server never does (CLOSE_WAIT; the
 	 * orphaned client a timewait socket in FIN_WAIT2); and one connection
 	 * kept open (both ends ESTABLISHED) */
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(lfd, 4), 0);
-	getsockname(lfd, (struct sockaddr *)&a, &len);
-	port = ntohs(a.sin_port);
-	cw_c = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(cw_c, (struct sockaddr *)&a, sizeof(a)), 0);
-	cw_s = accept(lfd, NULL, NULL);
-	assert_true(cw_s >= 0);
-	close(cw_c);
-	est_c = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(est_c, (struct sockaddr *)&a, sizeof(a)), 0);
+	cw_s = lo_close_wait(&lfd, &port);
+	est_c = lo_connect(AF_INET, port);
 	est_s = accept(lfd, NULL, NULL);
 	assert_true(est_s >= 0);
 
@@ -679,17 +635,10 @@ static uint64_t mono_ms(void)
 /* A listener on loopback and n connections to it, kept open. */
 static int open_pairs(int n, int *c, int *sv, uint16_t *port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	int lfd = lo_listen(AF_INET, port);
 
-	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(lfd, 64), 0);
-	getsockname(lfd, (struct sockaddr *)&a, &len);
-	*port = ntohs(a.sin_port);
 	for (int i = 0; i < n; i++) {
-		c[i] = socket(AF_INET, SOCK_STREAM, 0);
-		assert_int_equal(connect(c[i], (struct sockaddr *)&a, sizeof(a)), 0);
+		c[i] = lo_connect(AF_INET, *port);
 		sv[i] = accept(lfd, NULL, NULL);
 		assert_true(sv[i] >= 0);
 	}
@@ -820,9 +769,9 @@ static void test_serve_log_unwritable(void **state)
 	assert_non_null(mkdtemp(tmpdir));
 	assert_int_equal(netns_enter_new(&ns), 0);
 	assert_int_equal(tracer_start_cmd(&t, "serve", ns, args), 0);
-	connections(5, 0);
+	lo_connections(5, 0);
 	msleep(300);
-	connections(5, 0);
+	lo_connections(5, 0);
 	msleep(300);
 	assert_int_equal(tracer_stop(&t), 0);
 	for (p = t.err_text; (p = strstr(p, "--log /dev/full: cannot write: No space left on device"));

@@ -70,13 +70,11 @@ static void test_batch_shows_stuck_connections(void **state)
 {
 	const char *args[] = { "--batch", "-i", "500ms", NULL };
 	char *nft[] = { "/usr/sbin/nft", "-f", "/tmp/tcpfsm-itest-top.nft", NULL };
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct sockaddr_in dead = { .sin_family = AF_INET, .sin_port = htons(7777),
-				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
+	struct sockaddr_storage dead;
+	socklen_t dead_len = lo_addr(AF_INET, 7777, &dead);
 	char buf[1024], *screens[64], row[512], pid[32];
 	struct tracer t;
-	int lfd, cfd, sfd, sfd2, n;
+	int lfd, sfd, sfd2, n;
 	uint32_t ns;
 	double first_cw, last_cw, first_ss, last_ss;
 	FILE *f;
@@ -92,18 +90,11 @@ static void test_batch_shows_stuck_connections(void **state)
 	unlink("/tmp/tcpfsm-itest-top.nft");
 	assert_int_equal(tracer_start_cmd(&t, "top", ns, args), 0);
 	/* a CLOSE_WAIT leak */
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(lfd, 4), 0);
-	getsockname(lfd, (struct sockaddr *)&a, &len);
-	cfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	sfd = accept(lfd, NULL, NULL);
-	close(cfd);
+	sfd = lo_close_wait(&lfd, NULL);
 	/* a connect whose SYNs are dropped */
 	sfd2 = socket(AF_INET, SOCK_STREAM, 0);
 	fcntl(sfd2, F_SETFL, O_NONBLOCK);
-	assert_int_equal(connect(sfd2, (struct sockaddr *)&dead, sizeof(dead)), -1);
+	assert_int_equal(connect(sfd2, (struct sockaddr *)&dead, dead_len), -1);
 	msleep(3000);
 	assert_int_equal(tracer_stop(&t), 0);
 	n = split_screens(t.out_text, screens, 64);
@@ -218,17 +209,12 @@ static void test_interactive_filter_and_quit(void **state)
 /* Short connections in this namespace: durations in microseconds. */
 static void short_connections(int n)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	uint16_t port;
+	int lfd = lo_listen(AF_INET, &port);
 
-	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(lfd, 64), 0);
-	getsockname(lfd, (struct sockaddr *)&a, &len);
 	for (int i = 0; i < n; i++) {
-		int cfd = socket(AF_INET, SOCK_STREAM, 0);
+		int cfd = lo_connect(AF_INET, port);
 
-		assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
 		close(accept(lfd, NULL, NULL));
 		close(cfd);
 	}

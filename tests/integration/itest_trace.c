@@ -30,67 +30,14 @@ struct exchange {
 
 static char my_comm[16];
 
-static socklen_t mkaddr(int family, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		return sizeof(*a);
-	}
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-
-	a6->sin6_family = AF_INET6;
-	a6->sin6_port = htons(port);
-	a6->sin6_addr = in6addr_loopback;
-	return sizeof(*a6);
-}
-
-static uint16_t local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
-	return ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
-					       ((struct sockaddr_in6 *)&ss)->sin6_port);
-}
-
-static int listen_on(int family)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = mkaddr(family, 0, &ss);
-	int fd = socket(family, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&ss, len), 0);
-	assert_int_equal(listen(fd, 16), 0);
-	return fd;
-}
-
-static int connect_to(int family, uint16_t port)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = mkaddr(family, port, &ss);
-	int fd = socket(family, SOCK_STREAM, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&ss, len), 0);
-	return fd;
-}
-
 /* One connection, both ends in this process: open, send, close. */
 static void exchange_local(int family, bool client_closes_first, struct exchange *x)
 {
-	int lfd = listen_on(family), cfd, sfd;
+	int lfd = lo_listen(family, &x->server_port), cfd, sfd;
 	char buf[8];
 
 	x->server_pid = 0;
-	x->server_port = local_port(lfd);
-	cfd = connect_to(family, x->server_port);
+	cfd = lo_connect(family, x->server_port);
 	x->client_port = local_port(cfd);
 	sfd = accept(lfd, NULL, NULL);
 	assert_true(sfd >= 0);
@@ -229,7 +176,7 @@ static void refused(const char *const *extra)
 	json_object *evs[MAX_EV];
 	struct tracer t;
 	uint32_t ns;
-	socklen_t len = mkaddr(AF_INET, 9, &ss);
+	socklen_t len = lo_addr(AF_INET, 9, &ss);
 	int fd;
 	size_t n;
 
@@ -321,8 +268,7 @@ static void cross_process(const char *const *extra)
 		uint16_t port;
 
 		prctl(PR_SET_NAME, "itest-server");
-		lfd = listen_on(AF_INET);
-		port = local_port(lfd);
+		lfd = lo_listen(AF_INET, &port);
 		if (write(p[1], &port, sizeof(port)) != sizeof(port))
 			_exit(1);
 		sfd = accept(lfd, NULL, NULL);
@@ -333,7 +279,7 @@ static void cross_process(const char *const *extra)
 		_exit(0);
 	}
 	assert_int_equal(read(p[0], &x.server_port, sizeof(x.server_port)), sizeof(x.server_port));
-	cfd = connect_to(AF_INET, x.server_port);
+	cfd = lo_connect(AF_INET, x.server_port);
 	x.client_port = local_port(cfd);
 	assert_int_equal(send(cfd, "ping", 4, 0), 4);
 	close(cfd);

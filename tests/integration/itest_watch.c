@@ -281,24 +281,6 @@ static void test_synack_dropped_at_client(void **state)
 	tracer_free(&t);
 }
 
-/* A server that accepts and never closes after the client closed. */
-static void leak(int *lfd, int *sfd)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int cfd;
-
-	*lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(bind(*lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(*lfd, 4), 0);
-	getsockname(*lfd, (struct sockaddr *)&a, &len);
-	cfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	*sfd = accept(*lfd, NULL, NULL);
-	assert_true(*sfd >= 0);
-	close(cfd);
-}
-
 static void test_close_wait_leak(void **state)
 {
 	struct tracer t;
@@ -308,7 +290,7 @@ static void test_close_wait_leak(void **state)
 
 	assert_int_equal(netns_enter_new(&ns), 0);
 	start_watch(&t, ns, 0, "CLOSE_WAIT=1s", NULL, NULL);
-	leak(&lfd, &sfd);
+	sfd = lo_close_wait(&lfd, NULL);
 	assert_int_equal(tracer_wait_output(&t, "\"firing\"", 5000), 0);
 	close(sfd);
 	assert_int_equal(tracer_wait_output(&t, "\"resolved\"", 3000), 0);
@@ -338,7 +320,7 @@ static void test_preexisting_close_wait(void **state)
 	int lfd, sfd;
 
 	assert_int_equal(netns_enter_new(&ns), 0);
-	leak(&lfd, &sfd);
+	sfd = lo_close_wait(&lfd, NULL);
 	msleep(100);
 	start_watch(&t, ns, 0, "CLOSE_WAIT=500ms", NULL, NULL);
 	assert_int_equal(tracer_wait_output(&t, "\"firing\"", 5000), 0);
@@ -355,30 +337,14 @@ static void test_preexisting_close_wait(void **state)
 
 static void test_no_alert_for_healthy_burst(void **state)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
 	const char *more[] = { "--alert", "CLOSE_WAIT=1s", "--alert", "FIN_WAIT2=1s",
 			       "--alert", "LAST_ACK=1s", NULL };
 	struct tracer t;
 	uint32_t ns;
-	int lfd, cfd, sfd;
-	char buf[4];
 
 	assert_int_equal(netns_enter_new(&ns), 0);
 	start_watch(&t, ns, 0, "SYN_SENT=1s", "SYN_RECV=1s", more);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(lfd, 128), 0);
-	getsockname(lfd, (struct sockaddr *)&a, &len);
-	for (int i = 0; i < 1000; i++) {
-		cfd = socket(AF_INET, SOCK_STREAM, 0);
-		assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
-		sfd = accept(lfd, NULL, NULL);
-		close(cfd);
-		assert_int_equal(recv(sfd, buf, sizeof(buf), 0), 0);
-		close(sfd);
-	}
-	close(lfd);
+	lo_connections(1000, 0);
 	msleep(1500); /* past every threshold, and sweeps */
 	assert_int_equal(tracer_stop(&t), 0);
 	for (size_t i = 0; i < t.n_events; i++)
@@ -430,7 +396,7 @@ static void test_exec_hook(void **state)
 		int lfd, sfd;
 
 		prctl(PR_SET_NAME, evil);
-		leak(&lfd, &sfd);
+		sfd = lo_close_wait(&lfd, NULL);
 		/* leak until told */
 		if (read(p[0], &c, 1) != 1)
 			_exit(1);
@@ -553,7 +519,7 @@ static void hook_ident(const char *user, struct ident *hook, struct ident *self)
 	start_watch(&t, ns, 0, "CLOSE_WAIT=300ms", NULL, more);
 	snprintf(status, sizeof(status), "/proc/%d/status", t.pid);
 	read_ident(status, self);
-	leak(&lfd, &sfd);
+	sfd = lo_close_wait(&lfd, NULL);
 	assert_int_equal(tracer_wait_output(&t, "\"firing\"", 5000), 0);
 	for (int i = 0; i < 500 && access(path, F_OK); i++)
 		msleep(10);

@@ -182,6 +182,33 @@ bool json_string_ok(const char *s)
 	return j_string(&j) && !*j.p;
 }
 
+struct alert alert_of_java(int state, enum alert_status st, uint64_t age_ns)
+{
+	struct alert a = {
+		.status = st,
+		.state = state,
+		.age_ns = age_ns,
+		.fd = -1,
+		.pid = 1234,
+		.owner = true,
+		.comm = "java",
+		.family = TCPFSM_AF_INET,
+	};
+
+	return a;
+}
+
+uint64_t xs_next(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x;
+}
+
 struct tcpfsm_event client_event(uint64_t cookie, uint64_t ts_ns, int old, int new)
 {
 	struct tcpfsm_event e = {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
+#include "pure/alert.h"
 #include "sys/record.h"
 #include "tcpfsm.h"
 
@@ -54,6 +55,13 @@ struct tcpfsm_event client_event(uint64_t cookie, uint64_t ts_ns, int old, int n
 
 /* e without an owner: no pid, cgroup or comm (its flags are the caller's) */
 void event_drop_owner(struct tcpfsm_event *e);
+
+/* A hand-made alert for the formatters and diagnoses: java/1234, IPv4,
+ * no fd, in state for age_ns, the rest zero. */
+struct alert alert_of_java(int state, enum alert_status st, uint64_t age_ns);
+
+/* A fixed-seed PRNG (xorshift64; no rand()): the next number from *s. */
+uint64_t xs_next(uint64_t *s);
 
 /*
  * The committed files of tests/data. Each fails the running test (cmocka)

@@ -369,25 +369,7 @@ static void test_syn_sent_fires_once_and_times_out(void **unused)
 	fx_free(&f);
 }
 
-/* ---- diagnoses ---- */
-
-/* ---- hand-made alerts (for the formatters) ---- */
-
-static struct alert mk(int state, enum alert_status st, uint64_t age)
-{
-	struct alert a = {
-		.status = st,
-		.state = state,
-		.age_ns = age,
-		.fd = -1,
-		.pid = 1234,
-		.owner = true,
-		.comm = "java",
-		.family = TCPFSM_AF_INET,
-	};
-
-	return a;
-}
+/* ---- diagnoses (more in test_diagnosis) ---- */
 
 /* the other end on this host: a listener, or a half-open request */
 static void test_diagnose_syn_sent_peers(void **unused)
@@ -1588,7 +1570,7 @@ static void test_format(void **unused)
 /* IPv6, no owner, a truncating buffer */
 static void test_format_ipv6_no_owner(void **unused)
 {
-	struct alert a = mk(CLOSE_WAIT, ALERT_FIRING, 61 * SEC);
+	struct alert a = alert_of_java(CLOSE_WAIT, ALERT_FIRING, 61 * SEC);
 	char buf[2048], small[16];
 	int n;
 

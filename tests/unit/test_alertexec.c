@@ -23,6 +23,7 @@
 #include <cmocka.h>
 #include "pure/alert.h"
 #include "sys/alertexec.h"
+#include "sys/clock.h"
 #include "sys/privs.h"
 #include "sys/runas.h"
 #include "support.h"
@@ -31,20 +32,6 @@
 #define SEC 1000000000ULL
 #define MS 1000000ULL
 #define PATH_VAR "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * SEC + ts.tv_nsec;
-}
-
-/* the module's clock */
-static uint64_t boot_ns(void)
-{
-	return clock_ns(CLOCK_BOOTTIME);
-}
 
 /* a CLOSE_WAIT leak of curl/4242 */
 static struct alert sample(void)
@@ -319,7 +306,7 @@ static void test_new_rejects(void **unused)
 	x = alert_exec__new(cmd, SEC);
 	assert_non_null(x);
 	assert_int_equal(alert_exec__stats(x)->started, 0);
-	alert_exec__free(x, boot_ns());
+	alert_exec__free(x);
 	strcat(cmd, "\tw33");
 	errno = 0;
 	assert_null(alert_exec__new(cmd, SEC));
@@ -328,8 +315,8 @@ static void test_new_rejects(void **unused)
 	/* white space around words is no word */
 	x = alert_exec__new("  /bin/true \t ", SEC);
 	assert_non_null(x);
-	alert_exec__free(x, boot_ns());
-	alert_exec__free(NULL, 0);
+	alert_exec__free(x);
+	alert_exec__free(NULL);
 }
 
 /* ---- real hooks ---- */
@@ -396,7 +383,7 @@ static void tick(struct alert_exec *x)
 {
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), dt;
 
-	alert_exec__tick(x, boot_ns());
+	alert_exec__tick(x, clock_boot_ns());
 	dt = clock_ns(CLOCK_MONOTONIC) - t0;
 	assert_in_range(dt, 0, 100 * MS);
 }
@@ -450,7 +437,7 @@ static void test_hook_gets_alert_without_shell(void **unused)
 	setenv("HOME", "/root-of-the-test", 1);
 
 	t0 = clock_ns(CLOCK_MONOTONIC);
-	alert_exec__submit(x, &a, json, len, boot_ns());
+	alert_exec__submit(x, &a, json, len, clock_boot_ns());
 	assert_in_range(clock_ns(CLOCK_MONOTONIC) - t0, 0, 100 * MS);
 	assert_int_equal(alert_exec__stats(x)->started, 1);
 	tick_until_file(x, &t, "done");
@@ -487,7 +474,7 @@ static void test_hook_gets_alert_without_shell(void **unused)
 	assert_int_equal(alert_exec__stats(x)->timed_out, 0);
 	assert_int_equal(alert_exec__stats(x)->dropped, 0);
 	t0 = clock_ns(CLOCK_MONOTONIC);
-	alert_exec__free(x, boot_ns());
+	alert_exec__free(x);
 	/* nothing left to wait for */
 	assert_in_range(clock_ns(CLOCK_MONOTONIC) - t0, 0, 1 * SEC);
 	tmp_cleanup(&t);
@@ -513,18 +500,18 @@ static void test_hook_failures(void **unused)
 	/* no such command: the child cannot exec */
 	x = alert_exec__new("/nonexistent/tcpfsm-hook --flag", 5 * SEC);
 	assert_non_null(x);
-	alert_exec__submit(x, &a, "{}\n", 3, boot_ns());
+	alert_exec__submit(x, &a, "{}\n", 3, clock_boot_ns());
 	assert_int_equal(alert_exec__stats(x)->started, 1);
 	TICK_UNTIL(x, failed, 1);
 	assert_int_equal(alert_exec__stats(x)->timed_out, 0);
-	alert_exec__free(x, boot_ns());
+	alert_exec__free(x);
 
 	/* found nowhere on PATH */
 	x = alert_exec__new("tcpfsm-no-such-hook-3f9c", 5 * SEC);
 	assert_non_null(x);
-	alert_exec__submit(x, &a, "{}\n", 3, boot_ns());
+	alert_exec__submit(x, &a, "{}\n", 3, clock_boot_ns());
 	TICK_UNTIL(x, failed, 1);
-	alert_exec__free(x, boot_ns());
+	alert_exec__free(x);
 
 	/* it runs but exits non-zero, twice */
 	tmp_init(&t);
@@ -532,12 +519,12 @@ static void test_hook_failures(void **unused)
 	snprintf(cmd, sizeof(cmd), "%s/fail", t.dir);
 	x = alert_exec__new(cmd, 5 * SEC);
 	assert_non_null(x);
-	alert_exec__submit(x, &a, "{}\n", 3, boot_ns());
-	alert_exec__submit(x, &a, "{}\n", 3, boot_ns());
+	alert_exec__submit(x, &a, "{}\n", 3, clock_boot_ns());
+	alert_exec__submit(x, &a, "{}\n", 3, clock_boot_ns());
 	assert_int_equal(alert_exec__stats(x)->started, 2);
 	TICK_UNTIL(x, failed, 2);
 	assert_int_equal(alert_exec__stats(x)->timed_out, 0);
-	alert_exec__free(x, boot_ns());
+	alert_exec__free(x);
 	tmp_cleanup(&t);
 }
 
@@ -554,14 +541,14 @@ static void test_slow_hook_killed_without_blocking(void **unused)
 	snprintf(cmd, sizeof(cmd), "%s/slow %s", t.dir, t.dir);
 	x = alert_exec__new(cmd, 200 * MS);
 	assert_non_null(x);
-	t0 = boot_ns();
+	t0 = clock_boot_ns();
 	alert_exec__submit(x, &a, "{}\n", 3, t0);
 	assert_int_equal(alert_exec__stats(x)->started, 1);
 	tick_until_file(x, &t, "started");
 	for (int i = 0; i < 600 && !alert_exec__stats(x)->timed_out; i++) {
 		tick(x);
 		if (alert_exec__stats(x)->timed_out)
-			killed_at = boot_ns();
+			killed_at = clock_boot_ns();
 		else
 			usleep(5000);
 	}
@@ -573,7 +560,7 @@ static void test_slow_hook_killed_without_blocking(void **unused)
 	assert_int_equal(alert_exec__stats(x)->started, 1);
 	/* killed and reaped: nothing left for free() to wait on */
 	t0 = clock_ns(CLOCK_MONOTONIC);
-	alert_exec__free(x, boot_ns());
+	alert_exec__free(x);
 	assert_in_range(clock_ns(CLOCK_MONOTONIC) - t0, 0, 100 * MS);
 	tmp_cleanup(&t);
 }
@@ -612,7 +599,7 @@ static void test_slow_hook_children_killed(void **unused)
 	snprintf(cmd, sizeof(cmd), "%s/parent %s", t.dir, t.dir);
 	x = alert_exec__new(cmd, 200 * MS);
 	assert_non_null(x);
-	alert_exec__submit(x, &a, "{}\n", 3, boot_ns());
+	alert_exec__submit(x, &a, "{}\n", 3, clock_boot_ns());
 	tick_until_file(x, &t, "child");
 	snprintf(path, sizeof(path), "%s/child", t.dir);
 	f = fopen(path, "r");
@@ -632,7 +619,7 @@ static void test_slow_hook_children_killed(void **unused)
 	for (int i = 0; i < 100 && proc_alive(child); i++)
 		usleep(10000);
 	assert_false(proc_alive(child));
-	alert_exec__free(x, boot_ns());
+	alert_exec__free(x);
 	tmp_cleanup(&t);
 }
 
@@ -646,11 +633,11 @@ static void run_id_hook(struct alert_exec *x, struct tmp *t)
 {
 	struct alert a = sample();
 
-	alert_exec__submit(x, &a, "{}\n", 3, boot_ns());
+	alert_exec__submit(x, &a, "{}\n", 3, clock_boot_ns());
 	assert_int_equal(alert_exec__stats(x)->started, 1);
 	tick_until_file(x, t, "id");
 	/* it is done or about to be: free() waits for it */
-	alert_exec__free(x, boot_ns());
+	alert_exec__free(x);
 }
 
 /* Whoever runs it, a hook gains no privileges at execve (no root needed). */
@@ -740,9 +727,9 @@ static void test_hook_switch_fails_closed(void **unused)
 		if (!x)
 			_exit(11);
 		alert_exec__run_as(x, &u);
-		alert_exec__submit(x, &a, "{}\n", 3, boot_ns());
+		alert_exec__submit(x, &a, "{}\n", 3, clock_boot_ns());
 		for (int i = 0; i < 1000 && !alert_exec__stats(x)->failed; i++) {
-			alert_exec__tick(x, boot_ns());
+			alert_exec__tick(x, clock_boot_ns());
 			usleep(5000);
 		}
 		_exit(alert_exec__stats(x)->failed == 1 ? 0 : 12);
@@ -770,7 +757,7 @@ static void test_flood_queued_then_dropped(void **unused)
 	x = alert_exec__new(cmd, 300 * MS);
 	assert_non_null(x);
 	/* one "now" for all: no hook reaches its deadline in between */
-	now = boot_ns();
+	now = clock_boot_ns();
 	for (int i = 0; i < 8 + 256 + 5; i++) {
 		a.cookie = i;
 		alert_exec__submit(x, &a, "{}\n", 3, now);
@@ -789,7 +776,7 @@ static void test_flood_queued_then_dropped(void **unused)
 	assert_int_equal(alert_exec__stats(x)->started, 16);
 	assert_int_equal(alert_exec__stats(x)->dropped, 5);
 	/* free: waits out the running ones' timeout, drops the queue */
-	alert_exec__free(x, boot_ns());
+	alert_exec__free(x);
 	tmp_cleanup(&t);
 }
 

@@ -20,27 +20,11 @@
 
 static const char GONE[] = "the request is gone (expired or reset)";
 
-static struct alert mk(int state, enum alert_status st, uint64_t age)
-{
-	struct alert a = {
-		.status = st,
-		.state = state,
-		.age_ns = age,
-		.fd = -1,
-		.pid = 1234,
-		.owner = true,
-		.comm = "java",
-		.family = TCPFSM_AF_INET,
-	};
-
-	return a;
-}
-
 static void test_diagnose_sentences(void **unused)
 {
 	struct alert a;
 
-	a = mk(SYN_SENT, ALERT_FIRING, 5 * SEC);
+	a = alert_of_java(SYN_SENT, ALERT_FIRING, 5 * SEC);
 	a.syn_retrans = 2;
 	alert_diagnose(&a, NULL);
 	assert_string_equal(a.diagnosis, "SYN_SENT for 5.00s, 2 SYN retransmits, no answer: the "
@@ -65,7 +49,7 @@ static void test_diagnose_sentences(void **unused)
 	assert_string_equal(a.diagnosis, "SYN_SENT for at least 5.00s, 0 SYN retransmits, no "
 					 "answer: the SYN or the SYN/ACK is being dropped on the way");
 
-	a = mk(CLOSE_WAIT, ALERT_FIRING, 61 * SEC);
+	a = alert_of_java(CLOSE_WAIT, ALERT_FIRING, 61 * SEC);
 	a.fd = 7;
 	a.ino = 5555;
 	alert_diagnose(&a, NULL);
@@ -84,34 +68,34 @@ static void test_diagnose_sentences(void **unused)
 	assert_string_equal(a.diagnosis, "CLOSE_WAIT for at least 1m01s: the peer closed at least "
 					 "1m01s ago; the owner has not called close()");
 
-	a = mk(LAST_ACK, ALERT_FIRING, 30 * SEC);
+	a = alert_of_java(LAST_ACK, ALERT_FIRING, 30 * SEC);
 	alert_diagnose(&a, NULL);
 	assert_string_equal(a.diagnosis, "LAST_ACK for 30.0s: both sides closed, our FIN is not "
 					 "acknowledged: the peer is gone or the path drops packets");
-	a = mk(FIN_WAIT1, ALERT_FIRING, 45 * SEC);
+	a = alert_of_java(FIN_WAIT1, ALERT_FIRING, 45 * SEC);
 	alert_diagnose(&a, NULL);
 	assert_string_equal(a.diagnosis, "FIN_WAIT1 for 45.0s: our FIN is not acknowledged: the "
 					 "peer is unreachable, or it does not read and its window "
 					 "is closed");
-	a = mk(FIN_WAIT2, ALERT_FIRING, 3600 * SEC);
+	a = alert_of_java(FIN_WAIT2, ALERT_FIRING, 3600 * SEC);
 	alert_diagnose(&a, NULL);
 	assert_string_equal(a.diagnosis, "FIN_WAIT2 for 1h00m: the peer acknowledged our FIN but "
 					 "has not closed its side: the peer application has not "
 					 "called close()");
-	a = mk(CLOSING, ALERT_FIRING, 31 * SEC);
+	a = alert_of_java(CLOSING, ALERT_FIRING, 31 * SEC);
 	alert_diagnose(&a, NULL);
 	assert_string_equal(a.diagnosis, "CLOSING for 31.0s: both sides closed at once and the "
 					 "last ACK is missing");
-	a = mk(SYN_RECV, ALERT_FIRING, 4 * SEC);
+	a = alert_of_java(SYN_RECV, ALERT_FIRING, 4 * SEC);
 	alert_diagnose(&a, NULL);
 	assert_string_equal(a.diagnosis, "SYN_RECV for 4.00s: the handshake's last ACK does not "
 					 "arrive");
-	a = mk(ESTABLISHED, ALERT_FIRING, 7200 * SEC);
+	a = alert_of_java(ESTABLISHED, ALERT_FIRING, 7200 * SEC);
 	alert_diagnose(&a, NULL);
 	assert_string_equal(a.diagnosis, "ESTABLISHED for 2h00m: open longer than the threshold");
 
 	/* half-open requests */
-	a = mk(SYN_RECV, ALERT_FIRING, 4 * SEC);
+	a = alert_of_java(SYN_RECV, ALERT_FIRING, 4 * SEC);
 	a.half_open = true;
 	a.syn_retrans = 3;
 	alert_diagnose(&a, NULL);
@@ -124,11 +108,11 @@ static void test_diagnose_sentences(void **unused)
 					 "client is in SYN_SENT: the SYN/ACK does not reach it");
 
 	/* resolved */
-	a = mk(CLOSE_WAIT, ALERT_RESOLVED, 125 * SEC);
+	a = alert_of_java(CLOSE_WAIT, ALERT_RESOLVED, 125 * SEC);
 	a.to_state = LAST_ACK;
 	alert_diagnose(&a, "ignored");
 	assert_string_equal(a.diagnosis, "left CLOSE_WAIT after 2m05s for LAST_ACK");
-	a = mk(SYN_SENT, ALERT_RESOLVED, 3500 * MS);
+	a = alert_of_java(SYN_SENT, ALERT_RESOLVED, 3500 * MS);
 	a.to_state = CLOSE;
 	a.resolution = "connect refused";
 	alert_diagnose(&a, NULL);
@@ -137,7 +121,7 @@ static void test_diagnose_sentences(void **unused)
 	alert_diagnose(&a, NULL);
 	assert_string_equal(a.diagnosis,
 			    "left SYN_SENT after at least 3.50s for CLOSE: connect refused");
-	a = mk(SYN_RECV, ALERT_RESOLVED, 9 * SEC);
+	a = alert_of_java(SYN_RECV, ALERT_RESOLVED, 9 * SEC);
 	a.half_open = true;
 	a.resolution = GONE;
 	alert_diagnose(&a, NULL);
@@ -179,7 +163,7 @@ static void test_peer_words(void **unused)
 
 static void test_aggregate_words(void **unused)
 {
-	struct alert a = mk(SYN_SENT, ALERT_FIRING, 0);
+	struct alert a = alert_of_java(SYN_SENT, ALERT_FIRING, 0);
 
 	a.aggregate = true;
 	a.count = 90;
@@ -195,7 +179,7 @@ static void test_aggregate_words(void **unused)
 	alert_diagnose_aggregate(&a, 7);
 	assert_string_equal(a.diagnosis, "1 more SYN_SENT resolved alert toward 198.18.0.2:80 "
 					 "(rate limit: 7 per group per minute)");
-	a = mk(SYN_RECV, ALERT_FIRING, 0);
+	a = alert_of_java(SYN_RECV, ALERT_FIRING, 0);
 	a.aggregate = true;
 	a.half_open = true;
 	a.count = 3;
@@ -203,7 +187,7 @@ static void test_aggregate_words(void **unused)
 	alert_diagnose_aggregate(&a, 10);
 	assert_string_equal(a.diagnosis, "3 more half-open firing alerts on port 443 "
 					 "(rate limit: 10 per group per minute)");
-	a = mk(CLOSE_WAIT, ALERT_FIRING, 0);
+	a = alert_of_java(CLOSE_WAIT, ALERT_FIRING, 0);
 	a.aggregate = true;
 	a.count = 2;
 	alert_diagnose_aggregate(&a, 10);

@@ -519,6 +519,30 @@ static void test_text_comm(void **unused)
 	assert_string_equal(text_comm(comm), "abcdefghijklmno");
 }
 
+/* the one sanitizer behind every text line's comm (trace, history, alerts,
+ * diagnoses, top) and hist's --by keys */
+static void test_comm_printable(void **unused)
+{
+	char out[TCPFSM_COMM_LEN], key[TCPFSM_COMM_LEN + 8], two[2] = "x";
+	const char *comm = "a\tb\nc\x1b[31m\x7f\xc3\xa9z";
+
+	assert_ptr_equal(comm_printable(out, sizeof(out), comm), out);
+	assert_string_equal(out, "a?b?c?[31m???z");
+	/* at most len - 1 bytes, whatever follows */
+	assert_string_equal(comm_printable(out, sizeof(out), "abcdefghijklmnopqrst"),
+			    "abcdefghijklmno");
+	assert_string_equal(comm_printable(key, sizeof(key), "abcdefghijklmnopqrstuvwxyz"),
+			    "abcdefghijklmnopqrstuvw");
+	/* up to the NUL, none of what comes after it */
+	memcpy(out, "junkjunkjunkjun", sizeof(out));
+	assert_string_equal(comm_printable(out, sizeof(out), "ab\0cd"), "ab");
+	/* room for the NUL only; no room at all leaves out alone */
+	assert_string_equal(comm_printable(two, 1, "abc"), "");
+	two[0] = 'x';
+	comm_printable(two, 0, "abc");
+	assert_int_equal(two[0], 'x');
+}
+
 static void test_text_local_time(void **unused)
 {
 	struct tcpfsm_event e;
@@ -665,6 +689,7 @@ int main(void)
 		cmocka_unit_test(test_text_ipv6_no_owner_unknown_duration),
 		cmocka_unit_test(test_text_long_fields),
 		cmocka_unit_test(test_text_comm),
+		cmocka_unit_test(test_comm_printable),
 		cmocka_unit_test(test_text_local_time),
 		cmocka_unit_test(test_time_wraps_not_overflows),
 		cmocka_unit_test(test_text_truncates),

@@ -31,19 +31,6 @@
 /* 2026-11-27T15:00:00.123456789Z */
 #define WALL_NS (1795791600LL * 1000000000LL + 123456789LL)
 
-/* --- a fixed-seed PRNG (xorshift64), no rand() --- */
-
-static uint64_t xs_next(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
-
 /* uniform in [0, 1) */
 static double xs_unit(uint64_t *s)
 {

@@ -39,19 +39,6 @@ static const int gauge_states[] = {
 	TCPFSM_CLOSE_WAIT, TCPFSM_LAST_ACK,  TCPFSM_CLOSE,
 };
 
-/* --- a fixed-seed PRNG (xorshift64), no rand() --- */
-
-static uint64_t xs_next(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
-
 /* uniform in [0, n) (n > 0; the bias is irrelevant here) */
 static uint64_t xs_below(uint64_t *s, uint64_t n)
 {
