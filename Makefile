@@ -95,8 +95,8 @@ $(OUTPUT)/obj/%.o: src/%.c | $(OUTPUT)/obj
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
 
-# Only the loader includes the skeleton.
-$(OUTPUT)/obj/kernel/loader.o: $(SKEL)
+# Only the loader and its kernel probes include the skeleton.
+$(OUTPUT)/obj/kernel/loader.o $(OUTPUT)/obj/kernel/probe.o: $(SKEL)
 
 $(APP): $(APP_OBJS)
 	$(call msg,BINARY,$@)
