@@ -73,6 +73,8 @@ struct loader {
 	int tmpl_fd;		/* inner map template, until loaded */
 	struct bpf_program *progs[SLOT_MAX];	/* what this attach path runs */
 	struct bpf_link *links[SLOT_MAX];
+	/* what was attached: kept after loader__detach, for loader__missed */
+	bool attached[SLOT_MAX];
 	struct bpf_link *iter;
 	enum attach_mode mode;
 	bool ctx_tracking;
@@ -249,6 +251,8 @@ static int attach_programs(struct loader *ld, const char *what)
 			primary >= 0 ? "its primary can miss calls in softirq" :
 				       "end reasons will be less precise");
 	}
+	for (int i = 0; i < SLOT_MAX; i++)
+		ld->attached[i] = ld->links[i];
 	return 0;
 }
 
@@ -359,6 +363,7 @@ static void unload(struct loader *ld)
 	tcpfsm_bpf__destroy(ld->skel);
 	ld->skel = NULL;
 	memset(ld->progs, 0, sizeof(ld->progs));
+	memset(ld->attached, 0, sizeof(ld->attached));
 	ld->ctx_tracking = false;
 	ld->preempt_count = false;
 }
@@ -591,40 +596,32 @@ static uint64_t recursion_misses(const struct bpf_program *p)
 	return info.recursion_misses;
 }
 
+/*
+ * Transitions the kernel skipped with no backup to take them: the state
+ * program's recursion misses less the calls its backup handled. Read from
+ * what was attached, so it holds after loader__detach (the exit summary).
+ * The other programs' misses are no transitions: evidence and softirq
+ * tracking (which only the classic tracepoint path can miss) are left out.
+ */
 uint64_t loader__missed(const struct loader *ld)
 {
-	uint64_t missed = 0, covered[SLOT_MAX] = {}, *vals;
+	uint64_t m, covered = 0, *vals;
+	__u32 pair = slot_kind[SLOT_STATE_BAK].pair;
 	int fd = bpf_map__fd(ld->skel->maps.backups);
 
-	vals = calloc(ld->ncpus, sizeof(*vals));
-	for (int i = 0; i < SLOT_MAX; i++) {
-		__u32 pair = slot_kind[i].pair;
-		int primary = slot_kind[i].primary;
-
-		if (!ld->links[i] || primary < 0)
-			continue;
-		if (slot_kind[i].pair < 0) {
-			/* a twin: it ran whenever its primary was skipped */
-			covered[primary] = UINT64_MAX;
-			continue;
-		}
+	if (!ld->attached[SLOT_STATE])
+		return 0;
+	/* a backup is skipped only while it runs in task context, when its
+	 * primary is not running: its own skips are all covered */
+	if (ld->attached[SLOT_STATE_BAK]) {
+		vals = calloc(ld->ncpus, sizeof(*vals));
 		if (vals && !bpf_map_lookup_elem(fd, &pair, vals))
 			for (int c = 0; c < ld->ncpus; c++)
-				covered[primary] += vals[c];
+				covered += vals[c];
+		free(vals);
 	}
-	free(vals);
-	/* a backup or twin is skipped only while it runs in task context,
-	 * when its primary is not running: its skips are all covered */
-	for (int i = 0; i < SLOT_MAX; i++) {
-		uint64_t m;
-
-		if (!ld->links[i] || slot_kind[i].primary >= 0)
-			continue;
-		m = recursion_misses(ld->progs[i]);
-		if (m > covered[i])
-			missed += m - covered[i];
-	}
-	return missed;
+	m = recursion_misses(ld->progs[SLOT_STATE]);
+	return m > covered ? m - covered : 0;
 }
 
 const char *loader__mode(const struct loader *ld)

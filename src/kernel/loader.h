@@ -32,11 +32,12 @@ struct hist_set;
  * (reset first; its by/limit say how to key). Returns 0 or -errno. */
 int loader__read_hists(const struct loader *ld, struct hist_set *out);
 /*
- * Calls the kernel did not run any of our programs for: a program is skipped
- * while it already runs on that CPU (a softirq interrupted it). On tp_btf
- * each hook has a backup that handles what its primary was skipped for, so
- * this stays 0 there; the classic tracepoint can miss. Lost like ring
- * buffer overflows, histograms included (Linux 5.12+ counts them).
+ * Transitions the kernel did not run our state program for: a program is
+ * skipped while it already runs on that CPU (a softirq interrupted it). On
+ * tp_btf a backup program handles what its primary was skipped for, so this
+ * stays 0 there; the classic tracepoint can miss. Lost like ring buffer
+ * overflows, histograms included (Linux 5.12+ counts them). Still readable
+ * after loader__detach.
  */
 uint64_t loader__missed(const struct loader *ld);
 /* "tp_btf" or "tracepoint" */

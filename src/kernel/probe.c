@@ -128,10 +128,12 @@ static uint64_t preempt_count_offset(const struct btf *vmlinux)
 	unsigned long long addr, pc = 0, hot = 0;
 	char line[256], name[128];
 	FILE *f = fopen("/proc/kallsyms", "r");
+	bool shown = false;
 
 	while (f && fgets(line, sizeof(line), f) && !pc) {
 		if (sscanf(line, "%llx %*s %127s", &addr, name) != 2)
 			continue;
+		shown |= addr != 0;
 		if (!strcmp(name, "__preempt_count"))
 			pc = addr;
 		else if (!strcmp(name, "pcpu_hot"))
@@ -150,7 +152,12 @@ static uint64_t preempt_count_offset(const struct btf *vmlinux)
 			if (!strcmp(btf__name_by_offset(vmlinux, m->name_off), "preempt_count"))
 				return hot + btf_member_bit_offset(t, i) / 8;
 	}
-	pr_debug("the preempt count cannot be read: not in kallsyms (CONFIG_KALLSYMS_ALL)");
+	if (!shown)
+		pr_debug("the preempt count cannot be found: /proc/kallsyms shows us no addresses "
+			 "(kptr_restrict; root or CAP_SYSLOG can read them)");
+	else
+		pr_debug("the preempt count cannot be found: not in kallsyms (the kernel lacks "
+			 "CONFIG_KALLSYMS_ALL)");
 	return 0;
 }
 
@@ -213,7 +220,7 @@ bool probe_tp_btf(const struct tcpfsm_config *cfg, const char **why)
 	ok = !tcpfsm_bpf__load(skel);
 	tcpfsm_bpf__destroy(skel);
 	if (!ok)
-		*why = "tracing programs cannot use socket storage (Linux 5.11+)";
+		*why = "tracing programs cannot use socket storage and cookies (Linux 5.12+)";
 	return ok;
 }
 

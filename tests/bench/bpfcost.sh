@@ -14,7 +14,8 @@ ROUNDS=${ROUNDS:-3}
 MODES=${MODES:-hist serve history trace}
 PORT=7401
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"; sysctl -qw kernel.bpf_stats_enabled=0; kill $(jobs -p) 2>/dev/null' EXIT
+STATS0=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+trap 'rm -rf "$tmp"; sysctl -qw kernel.bpf_stats_enabled="$STATS0"; kill $(jobs -p) 2>/dev/null' EXIT
 
 # "state_ns n all_ns": run time of the state programs (a primary and its
 # backup, which runs on every transition too and handles those the kernel
