@@ -90,13 +90,25 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name tcpfsm_bpf > $@
 
+# The drop tracker: its own object, sharing the main one's rings.
+$(OUTPUT)/drops.bpf.o: bpf/drops.bpf.c include/tcpfsm.h $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(INCLUDES) \
+		$(CLANG_BPF_SYS_INCLUDES) -Wall -Wno-unused-function -MMD -MP -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/drops.skel.h: $(OUTPUT)/drops.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name drops_bpf > $@
+
 $(OUTPUT)/obj/%.o: src/%.c | $(OUTPUT)/obj
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
 
-# Only the loader includes the skeleton.
+# Only the loader and the drop tracker include a skeleton.
 $(OUTPUT)/obj/kernel/loader.o: $(SKEL)
+$(OUTPUT)/obj/kernel/drops.o: $(OUTPUT)/drops.skel.h
 
 $(APP): $(APP_OBJS)
 	$(call msg,BINARY,$@)

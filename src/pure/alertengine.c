@@ -337,6 +337,9 @@ static int apply(struct alert_engine *ae, struct conntab *tab, const struct tcpf
 
 	ae->tab = tab;
 	advance(ae, e->ts_ns);
+	/* (drop records reuse the state fields) */
+	if (e->kind == TCPFSM_KIND_DROP)
+		return 0;
 	if (e->newstate == TCPFSM_NEW_SYN_RECV && e->kind != TCPFSM_KIND_TRANSITION) {
 		/* out of memory: it is found again by the next record or sweep */
 		halfopen_update(&ae->half, e);

@@ -433,6 +433,9 @@ int conntab__apply(struct conntab *t, const struct tcpfsm_event *e, conn_emit_fn
 	struct conn *c;
 	int err;
 
+	/* drops are not this table's records */
+	if (e->kind == TCPFSM_KIND_DROP)
+		return 0;
 	if (!record_valid(e))
 		return -EINVAL;
 	if (e->ts_ns > t->now_ns)

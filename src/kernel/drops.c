@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The drop tracker's BPF object, and the kernel's names for what it reports. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "pure/ksyms.h"
+#include "pure/reasons.h"
+#include "kernel/drops.h"
+#include "kernel/loader.h"
+#include "sys/log.h"
+#include "drops.skel.h"
+
+struct drops {
+	struct drops_bpf *skel;
+	struct bpf_link *link;
+	struct bpf_program *prog;
+	bool tracepoint;
+};
+
+static bool tracefs_has_kfree_skb(void)
+{
+	return !access("/sys/kernel/tracing/events/skb/kfree_skb/id", R_OK) ||
+	       !access("/sys/kernel/debug/tracing/events/skb/kfree_skb/id", R_OK);
+}
+
+/* Share the loader's rings: the records join its stream. */
+static int reuse_rings(struct drops_bpf *skel, const struct loader *ld)
+{
+	int fd = loader__map_fd(ld, "events"), err;
+
+	if (fd < 0)
+		return fd;
+	err = bpf_map__reuse_fd(skel->maps.events, fd);
+	if (err)
+		return err;
+	fd = loader__map_fd(ld, "cpu_events");
+	if (fd < 0)
+		return fd;
+	return bpf_map__reuse_fd(skel->maps.cpu_events, fd);
+}
+
+/* Open, load and attach one attach path's program. 0 or -errno. */
+static int load_path(struct drops *d, const struct tcpfsm_config *cfg, const struct loader *ld,
+		     bool tracepoint)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
+	struct drops_bpf *skel;
+	int err;
+
+	skel = drops_bpf__open_opts(&opts);
+	if (!skel)
+		return -errno;
+	d->skel = skel;
+	skel->rodata->filter = cfg->kf;
+	d->prog = tracepoint ? skel->progs.drop_tp : skel->progs.drop_btf;
+	bpf_program__set_autoload(skel->progs.drop_btf, !tracepoint);
+	bpf_program__set_autoload(skel->progs.drop_tp, tracepoint);
+	err = reuse_rings(skel, ld);
+	if (!err)
+		err = drops_bpf__load(skel);
+	if (!err) {
+		d->link = bpf_program__attach(d->prog);
+		if (!d->link)
+			err = -errno;
+	}
+	if (err) {
+		drops_bpf__destroy(skel);
+		d->skel = NULL;
+		return err;
+	}
+	d->tracepoint = tracepoint;
+	return 0;
+}
+
+struct drops *drops__new(const struct tcpfsm_config *cfg, struct loader *ld)
+{
+	struct drops *d = calloc(1, sizeof(*d));
+	bool btf = !strcmp(loader__mode(ld), "tp_btf") && !cfg->btf_path &&
+		   libbpf_find_vmlinux_btf_id("kfree_skb", BPF_TRACE_RAW_TP) >= 0;
+	int err = -ENOENT;
+
+	if (!d)
+		return NULL;
+	if (btf) {
+		err = load_path(d, cfg, ld, false);
+		if (err)
+			pr_debug("drops: tp_btf/kfree_skb does not load here (%s)%s", strerror(-err),
+				 tracefs_has_kfree_skb() ? ": the classic tracepoint then" : "");
+	}
+	/* the loader mounted tracefs (privately) if it attached that way */
+	if (err && tracefs_has_kfree_skb())
+		err = load_path(d, cfg, ld, true);
+	if (err) {
+		pr_warn("packet drops are not tracked (skb:kfree_skb: %s)%s", strerror(-err),
+			log_verbose ? "" : " (-v shows libbpf's log)");
+		free(d);
+		errno = -err;
+		return NULL;
+	}
+	pr_debug("drops: tracked on %s", drops__mode(d));
+	return d;
+}
+
+const char *drops__mode(const struct drops *d)
+{
+	return d->tracepoint ? "tracepoint" : "tp_btf";
+}
+
+void drops__stats(const struct drops *d, struct drops_stats *st)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	memset(st, 0, sizeof(*st));
+	if (!d)
+		return;
+	st->seen = __atomic_load_n(&d->skel->bss->drops_seen, __ATOMIC_RELAXED);
+	st->lost = __atomic_load_n(&d->skel->bss->drops_lost, __ATOMIC_RELAXED);
+	if (!bpf_obj_get_info_by_fd(bpf_program__fd(d->prog), &info, &len))
+		st->missed = info.recursion_misses;
+}
+
+void drops__free(struct drops *d)
+{
+	if (!d)
+		return;
+	bpf_link__destroy(d->link);
+	drops_bpf__destroy(d->skel);
+	free(d);
+}
+
+struct dropnames {
+	struct reasons *reasons;
+	struct ksym_cache *cache;
+	int kallsyms_fd;
+	bool numbers;
+};
+
+/* enum skb_drop_reason from the running kernel's BTF. */
+static int load_reasons(struct reasons *r)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	int id, err = 0;
+
+	if (!btf)
+		return -errno;
+	id = btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM);
+	if (id < 0) {
+		err = id;
+		goto cleanup;
+	}
+	t = btf__type_by_id(btf, id);
+	for (int i = 0; i < btf_vlen(t) && !err; i++) {
+		const struct btf_enum *m = btf_enum(t) + i;
+
+		err = reasons__add(r, (uint32_t)m->val, btf__name_by_offset(btf, m->name_off));
+		if (err == -EINVAL)
+			err = 0; /* a bare prefix: no name to give */
+	}
+cleanup:
+	btf__free(btf);
+	return err;
+}
+
+struct dropnames *dropnames__new(void)
+{
+	struct dropnames *n = calloc(1, sizeof(*n));
+	int err;
+
+	if (!n)
+		return NULL;
+	n->kallsyms_fd = -1;
+	n->reasons = reasons__new();
+	n->cache = ksym_cache__new();
+	if (!n->reasons || !n->cache) {
+		dropnames__free(n);
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = load_reasons(n->reasons);
+	if (err)
+		pr_debug("drop reasons are not named (the kernel's BTF has no enum skb_drop_reason: "
+			 "%s)",
+			 strerror(-err));
+	/* addresses show only to those who opened it privileged */
+	n->kallsyms_fd = open("/proc/kallsyms", O_RDONLY | O_CLOEXEC);
+	if (n->kallsyms_fd < 0)
+		pr_debug("drop locations are not named (/proc/kallsyms: %s)", strerror(errno));
+	return n;
+}
+
+void dropnames__numbers_only(struct dropnames *n)
+{
+	n->numbers = true;
+}
+
+const char *dropnames__reason(const struct dropnames *n, uint32_t reason, char *buf, size_t len)
+{
+	return reasons__format(n && !n->numbers ? n->reasons : NULL, reason, buf, len);
+}
+
+int64_t dropnames__reason_value(const struct dropnames *n, const char *name)
+{
+	return reasons__value(n ? n->reasons : NULL, name);
+}
+
+/* One pass over /proc/kallsyms for the symbol at or below b->want. */
+static int scan_kallsyms(int fd, struct ksym_best *b)
+{
+	char buf[65536];
+	size_t have = 0;
+	ssize_t got;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return -errno;
+	for (;;) {
+		char *line, *nl;
+
+		got = read(fd, buf + have, sizeof(buf) - have);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		have += got;
+		line = buf;
+		while ((nl = memchr(line, '\n', have - (line - buf)))) {
+			ksym_best_line(b, line, nl - line);
+			line = nl + 1;
+		}
+		/* a line longer than the buffer is no symbol of ours: skip it */
+		if (line == buf && have == sizeof(buf))
+			have = 0;
+		memmove(buf, line, have - (line - buf));
+		have -= line - buf;
+		if (!got) {
+			if (have)
+				ksym_best_line(b, buf, have);
+			return 0;
+		}
+	}
+}
+
+const char *dropnames__where(struct dropnames *n, uint64_t addr, char *buf, size_t len)
+{
+	struct ksym_best b;
+	const char *name;
+
+	if (!n || n->numbers || n->kallsyms_fd < 0 || !addr)
+		return ksym_format(NULL, addr, buf, len);
+	name = ksym_cache__get(n->cache, addr);
+	if (name)
+		return ksym_format(name, addr, buf, len);
+	ksym_best_init(&b, addr);
+	if (scan_kallsyms(n->kallsyms_fd, &b))
+		return ksym_format(NULL, addr, buf, len);
+	/* a full cache: no more scans (each reads all of kallsyms) */
+	if (ksym_cache__put(n->cache, &b))
+		return ksym_format(NULL, addr, buf, len);
+	return ksym_format(ksym_cache__get(n->cache, addr), addr, buf, len);
+}
+
+void dropnames__free(struct dropnames *n)
+{
+	if (!n)
+		return;
+	reasons__free(n->reasons);
+	ksym_cache__free(n->cache);
+	if (n->kallsyms_fd >= 0)
+		close(n->kallsyms_fd);
+	free(n);
+}

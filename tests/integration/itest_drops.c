@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Packet drops (skb:kfree_skb) in namespaces and veth pairs this test makes
+ * (198.18.0.1 client, 198.18.0.2 server), with nft rules inside them whose
+ * counters say exactly how many segments they dropped: `trace --drops`
+ * reports each one with the kernel's reason and location, this host's view
+ * of the 4-tuple, the segment kind and the direction; a UDP flood dropped
+ * the same way reports nothing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "harness.h"
+
+#define PORT 8766
+#define UDP_PORT 9999
+
+static char ns_c[32], ns_s[32];
+static int fd_c = -1, fd_s = -1, fd_home = -1;
+static uint32_t ino_c, ino_s;
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = system(cmd);
+	if (rc)
+		fprintf(stderr, "command failed (%d): %s\n", rc, cmd);
+	return rc;
+}
+
+static uint32_t ns_inode(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+/* nft rules (a multi-line table) into namespace ns */
+static void nft_in(const char *ns, const char *rules)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/tcpfsm-itest-drops-%d.nft", getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(rules, f);
+	fclose(f);
+	assert_int_equal(sh("ip netns exec %s nft -f %s", ns, path), 0);
+	unlink(path);
+}
+
+/* Two namespaces joined by a veth pair, each with nft rules (or none). */
+static void pair_up(const char *client_nft, const char *server_nft)
+{
+	char path[64];
+
+	snprintf(ns_c, sizeof(ns_c), "tcpfsm-dc-%d", getpid());
+	snprintf(ns_s, sizeof(ns_s), "tcpfsm-ds-%d", getpid());
+	assert_int_equal(sh("ip netns add %s && ip netns add %s", ns_c, ns_s), 0);
+	assert_int_equal(sh("ip link add tdc%d netns %s type veth peer name tds%d netns %s",
+			    getpid(), ns_c, getpid(), ns_s), 0);
+	assert_int_equal(sh("ip -n %s addr add 198.18.0.1/24 dev tdc%d && ip -n %s link set tdc%d up "
+			    "&& ip -n %s link set lo up",
+			    ns_c, getpid(), ns_c, getpid(), ns_c), 0);
+	assert_int_equal(sh("ip -n %s addr add 198.18.0.2/24 dev tds%d && ip -n %s link set tds%d up "
+			    "&& ip -n %s link set lo up",
+			    ns_s, getpid(), ns_s, getpid(), ns_s), 0);
+	if (client_nft)
+		nft_in(ns_c, client_nft);
+	if (server_nft)
+		nft_in(ns_s, server_nft);
+	snprintf(path, sizeof(path), "/run/netns/%s", ns_c);
+	fd_c = open(path, O_RDONLY);
+	ino_c = ns_inode(path);
+	snprintf(path, sizeof(path), "/run/netns/%s", ns_s);
+	fd_s = open(path, O_RDONLY);
+	ino_s = ns_inode(path);
+	assert_true(fd_c >= 0 && fd_s >= 0);
+}
+
+static int teardown(void **state)
+{
+	if (fd_c >= 0) {
+		close(fd_c);
+		close(fd_s);
+		fd_c = fd_s = -1;
+		setns(fd_home, CLONE_NEWNET);
+		sh("ip netns del %s; ip netns del %s", ns_c, ns_s);
+	}
+	return 0;
+}
+
+/* The packets the counter of table inet t's chain `chain` in ns counted. */
+static long nft_packets(const char *ns, const char *chain)
+{
+	char cmd[256], out[4096];
+	char *const argv[] = { "/bin/sh", "-c", cmd, NULL };
+	char *p;
+
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s nft list chain inet t %s", ns, chain);
+	assert_int_equal(run_capture(argv, out, sizeof(out), 0), 0);
+	p = strstr(out, "counter packets ");
+	assert_non_null(p);
+	return strtol(p + strlen("counter packets "), NULL, 10);
+}
+
+static int socket_in(int nsfd, int type)
+{
+	int fd;
+
+	assert_int_equal(setns(nsfd, CLONE_NEWNET), 0);
+	fd = socket(AF_INET, type, 0);
+	assert_int_equal(setns(fd_home, CLONE_NEWNET), 0);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static int server_in(int nsfd)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	int fd = socket_in(nsfd, SOCK_STREAM), one = 1;
+
+	inet_pton(AF_INET, "198.18.0.2", &a.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	return fd;
+}
+
+/* A non-blocking connect to the server from the client namespace; its
+ * local port in *port. */
+static int connect_client(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	socklen_t len = sizeof(a);
+	int fd = socket_in(fd_c, SOCK_STREAM);
+
+	inet_pton(AF_INET, "198.18.0.2", &a.sin_addr);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void start_drops(struct tracer *t, uint32_t ns, const char *const *more)
+{
+	const char *args[16] = { "--drops" };
+	int n = 1;
+
+	for (int i = 0; more && more[i]; i++)
+		args[n++] = more[i];
+	args[n] = NULL;
+	assert_int_equal(tracer_start(t, ns, args), 0);
+}
+
+static bool is_drop(json_object *o)
+{
+	return !strcmp(ev_str(o, "type"), "drop");
+}
+
+static size_t count_drops(const struct tracer *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n_events; i++)
+		n += is_drop(t->events[i]);
+	return n;
+}
+
+/* Every drop t saw is this one; their number is returned. */
+static size_t expect_drops(const struct tracer *t, const char *reason, const char *where,
+			   const char *segment, const char *direction, const char *saddr, int sport,
+			   const char *daddr, int dport, uint32_t netns)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n_events; i++) {
+		json_object *o = t->events[i];
+
+		if (!is_drop(o))
+			continue;
+		n++;
+		assert_string_equal(ev_str(o, "reason"), reason);
+		if (where)
+			assert_string_equal(ev_str(o, "where"), where);
+		assert_string_equal(ev_str(o, "segment"), segment);
+		assert_string_equal(ev_str(o, "direction"), direction);
+		assert_string_equal(ev_str(o, "family"), "ipv4");
+		assert_string_equal(ev_str(o, "saddr"), saddr);
+		assert_int_equal(ev_int(o, "sport"), sport);
+		assert_string_equal(ev_str(o, "daddr"), daddr);
+		assert_int_equal(ev_int(o, "dport"), dport);
+		assert_int_equal(ev_int(o, "netns"), netns);
+	}
+	return n;
+}
+
+static const char syn_drop_nft[] =
+	"table inet t {\n"
+	"	chain input {\n"
+	"		type filter hook input priority 0;\n"
+	"		tcp dport 8766 tcp flags & (syn|ack) == syn counter drop\n"
+	"	}\n"
+	"}\n";
+
+/*
+ * The server's firewall drops SYNs: one record per SYN, in the server's
+ * namespace, addressed as the server sees it; nothing in the client's,
+ * nothing for a filter that excludes it.
+ */
+static void test_syn_dropped_at_server(void **state)
+{
+	struct tracer srv = {}, cli = {}, other = {}, pid = {};
+	const char *other_args[] = { "--port", "8767", NULL };
+	const char *pid_args[] = { "--pid", "1", NULL };
+	uint16_t cport;
+	int lfd, cfd;
+	long packets;
+
+	pair_up(NULL, syn_drop_nft);
+	start_drops(&srv, ino_s, NULL);
+	start_drops(&cli, ino_c, NULL);
+	start_drops(&other, ino_s, other_args);
+	start_drops(&pid, ino_s, pid_args);
+	lfd = server_in(fd_s);
+	cfd = connect_client(&cport);
+	/* SYNs at 0 and 1 s */
+	msleep(1500);
+	close(cfd);
+	msleep(300);
+	assert_int_equal(tracer_stop(&srv), 0);
+	assert_int_equal(tracer_stop(&cli), 0);
+	assert_int_equal(tracer_stop(&other), 0);
+	assert_int_equal(tracer_stop(&pid), 0);
+	packets = nft_packets(ns_s, "input");
+	assert_true(packets >= 2);
+	assert_int_equal(expect_drops(&srv, "NETFILTER_DROP", "nft_do_chain", "syn", "in",
+				      "198.18.0.2", PORT, "198.18.0.1", cport, ino_s),
+			 packets);
+	assert_non_null(strstr(srv.err_text, "TCP drops, 0 lost"));
+	assert_int_equal(count_drops(&cli), 0);
+	assert_int_equal(count_drops(&other), 0);
+	assert_int_equal(count_drops(&pid), 0);
+	close(lfd);
+	tracer_free(&srv);
+	tracer_free(&cli);
+	tracer_free(&other);
+	tracer_free(&pid);
+}
+
+/* The client's own firewall drops its SYN on the way out: direction out,
+ * its own end first, in its namespace. */
+static void test_syn_dropped_going_out(void **state)
+{
+	static const char out_nft[] = "table inet t {\n"
+				      "	chain output {\n"
+				      "		type filter hook output priority 0;\n"
+				      "		tcp dport 8766 tcp flags & (syn|ack) == syn counter drop\n"
+				      "	}\n"
+				      "}\n";
+	struct tracer cli = {};
+	uint16_t cport;
+	int cfd;
+	long packets;
+
+	pair_up(out_nft, NULL);
+	start_drops(&cli, ino_c, NULL);
+	cfd = connect_client(&cport);
+	msleep(300);
+	close(cfd);
+	msleep(100);
+	assert_int_equal(tracer_stop(&cli), 0);
+	packets = nft_packets(ns_c, "output");
+	assert_true(packets >= 1);
+	assert_int_equal(expect_drops(&cli, "NETFILTER_DROP", "nft_do_chain", "syn", "out",
+				      "198.18.0.1", cport, "198.18.0.2", PORT, ino_c),
+			 packets);
+	tracer_free(&cli);
+}
+
+/*
+ * No listener: the server's kernel drops each SYN (NO_SOCKET) and answers
+ * with an RST, which the client's firewall drops (so the client keeps
+ * trying): both drops, each in its own namespace.
+ */
+static void test_no_listener_rst_dropped(void **state)
+{
+	static const char rst_nft[] = "table inet t {\n"
+				      "	chain input {\n"
+				      "		type filter hook input priority 0;\n"
+				      "		tcp sport 8766 tcp flags & rst == rst counter drop\n"
+				      "	}\n"
+				      "}\n";
+	struct tracer srv = {}, cli = {};
+	uint16_t cport;
+	int cfd;
+	long packets;
+
+	pair_up(rst_nft, NULL);
+	start_drops(&srv, ino_s, NULL);
+	start_drops(&cli, ino_c, NULL);
+	cfd = connect_client(&cport);
+	msleep(1500);
+	close(cfd);
+	msleep(300);
+	assert_int_equal(tracer_stop(&srv), 0);
+	assert_int_equal(tracer_stop(&cli), 0);
+	packets = nft_packets(ns_c, "input");
+	assert_true(packets >= 2);
+	/* each SYN that found no socket, and each RST it caused */
+	assert_int_equal(expect_drops(&srv, "NO_SOCKET", NULL, "syn", "in", "198.18.0.2", PORT,
+				      "198.18.0.1", cport, ino_s),
+			 packets);
+	assert_int_equal(expect_drops(&cli, "NETFILTER_DROP", "nft_do_chain", "rst", "in",
+				      "198.18.0.1", cport, "198.18.0.2", PORT, ino_c),
+			 packets);
+	tracer_free(&srv);
+	tracer_free(&cli);
+}
+
+/* 20000 UDP datagrams dropped by the server's firewall: not one record. */
+static void test_udp_flood(void **state)
+{
+	static const char udp_nft[] = "table inet t {\n"
+				      "	chain input {\n"
+				      "		type filter hook input priority 0;\n"
+				      "		udp dport 9999 counter drop\n"
+				      "	}\n"
+				      "}\n";
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(UDP_PORT) };
+	struct tracer srv = {};
+	const char *args[3] = { "--netns" };
+	char payload[64] = "", ino[16];
+	int fd;
+
+	pair_up(NULL, udp_nft);
+	snprintf(ino, sizeof(ino), "%u", ino_c);
+	args[1] = ino;
+	start_drops(&srv, ino_s, args);
+	fd = socket_in(fd_c, SOCK_DGRAM);
+	inet_pton(AF_INET, "198.18.0.2", &a.sin_addr);
+	for (int i = 0; i < 20000; i++)
+		assert_int_equal(sendto(fd, payload, sizeof(payload), 0, (struct sockaddr *)&a,
+					sizeof(a)),
+				 sizeof(payload));
+	close(fd);
+	msleep(200);
+	assert_int_equal(tracer_stop(&srv), 0);
+	/* they were dropped (and passed kfree_skb) while it traced */
+	assert_int_equal(nft_packets(ns_s, "input"), 20000);
+	assert_int_equal(count_drops(&srv), 0);
+	assert_non_null(strstr(srv.err_text, "0 TCP drops, 0 lost"));
+	tracer_free(&srv);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_syn_dropped_at_server, teardown),
+		cmocka_unit_test_teardown(test_syn_dropped_going_out, teardown),
+		cmocka_unit_test_teardown(test_no_listener_rst_dropped, teardown),
+		cmocka_unit_test_teardown(test_udp_flood, teardown),
+	};
+
+	fd_home = open("/proc/self/ns/net", O_RDONLY);
+	return cmocka_run_group_tests_name("itest_drops", tests, NULL, NULL);
+}
