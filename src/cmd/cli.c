@@ -627,6 +627,9 @@ static int check_combinations(struct parse_state *ps)
 	/* alerts and gauges need only sockets that stay in one state a
 	 * while; a --log of every connection needs them all */
 	cfg->lazy = cfg->cmd == CMD_WATCH || (cfg->cmd == CMD_SERVE && !cfg->log_path);
+	/* drops are evidence on connections and alerts: trace asks for them */
+	if (cfg->cmd != CMD_TRACE && cfg->cmd != CMD_HIST)
+		cfg->drops = true;
 	return 0;
 }
 

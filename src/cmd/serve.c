@@ -46,7 +46,7 @@ struct serve {
 static int s_alert(void *ctx, const struct alert *a)
 {
 	struct serve *s = ctx;
-	char json[2048];
+	char json[FORMAT_ALERT_MAX];
 	int n;
 
 	if (s->log) {

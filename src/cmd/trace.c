@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <stdlib.h>
 #include "pure/dropfmt.h"
 #include "pure/filter.h"
 #include "pure/format.h"
@@ -21,10 +20,6 @@ struct trace_ctx {
 	struct dropnames *names;	/* --drops */
 };
 
-/* A recording's CLOCK_REALTIME - CLOCK_BOOTTIME moves by a whole reboot
- * from another boot's; within one boot only by clock adjustments. */
-#define SAME_BOOT_SLACK_NS (2 * 1000000000LL)
-
 static int on_start(void *ctx, const struct source_info *info)
 {
 	struct trace_ctx *t = ctx;
@@ -33,9 +28,8 @@ static int on_start(void *ctx, const struct source_info *info)
 	t->fmt.boot_to_real_ns = info->boot_to_real_ns;
 	/* kernel addresses and reason numbers are this boot's: a recording
 	 * from another one gets numbers, not names that may be wrong */
-	if (t->names && t->cfg->replay &&
-	    llabs(info->boot_to_real_ns - source_boot_to_real()) > SAME_BOOT_SLACK_NS)
-		dropnames__numbers_only(t->names);
+	if (t->cfg->replay)
+		dropnames__for_recording(t->names, info->boot_to_real_ns);
 	if (!t->cfg->json) {
 		format_text_header(hdr, sizeof(hdr));
 		return output_write(&t->out, hdr, strlen(hdr));

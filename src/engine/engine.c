@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "engine/engine.h"
+#include "kernel/drops.h"
 #include "kernel/loader.h"
 #include "kernel/snapshot.h"
 #include "pure/schedule.h"
@@ -17,6 +18,7 @@ struct engine {
 	struct conntab *tab;
 	struct alert_engine *ae;
 	struct loader *ld;	/* live only */
+	struct dropnames *names;	/* the kernel's names for drops */
 	int err;		/* a front end's, from a callback: stops the run */
 	/* the sweeps: when each is due next (CLOCK_BOOTTIME, or the records'
 	 * clock in a replay) */
@@ -70,11 +72,14 @@ static void on_alert(void *ctx, struct alert *a)
 static void on_closed(void *ctx, const struct conn *c, const struct conn_end *end)
 {
 	struct engine *e = ctx;
+	struct conn_end named;
 	int err;
 
 	if (!e->ops.closed)
 		return;
-	err = e->ops.closed(e->ops.ctx, c, end);
+	named = *end;
+	drop_list_name(&named.drops, dropnames__name_item, e->names);
+	err = e->ops.closed(e->ops.ctx, c, &named);
 	if (err && !e->err)
 		e->err = err;
 }
@@ -96,6 +101,11 @@ struct engine *engine__new(const struct tcpfsm_config *cfg, const struct engine_
 		return NULL;
 	}
 	alert_engine__set_fd_lookup(e->ae, fd_of_inode);
+	/* before the source gives up privileges: kallsyms shows addresses
+	 * to its opener; without names, drops show numbers */
+	e->names = dropnames__new();
+	if (e->names)
+		alert_engine__set_drop_namer(e->ae, dropnames__name_item, e->names);
 	return e;
 }
 
@@ -105,6 +115,7 @@ void engine__free(struct engine *e)
 		return;
 	alert_engine__free(e->ae);
 	conntab__free(e->tab);
+	dropnames__free(e->names);
 	free(e);
 }
 
@@ -165,6 +176,8 @@ static int e_start(void *ctx, const struct source_info *info)
 
 	e->ld = info->loader;
 	e->lazy = e->ld && loader__lazy(e->ld);
+	if (e->cfg->replay)
+		dropnames__for_recording(e->names, info->boot_to_real_ns);
 	return e->ops.start ? e->ops.start(e->ops.ctx, info) : 0;
 }
 

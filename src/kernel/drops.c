@@ -2,16 +2,19 @@
 /* The drop tracker's BPF object, and the kernel's names for what it reports. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "pure/droptab.h"
 #include "pure/ksyms.h"
 #include "pure/reasons.h"
 #include "kernel/drops.h"
 #include "kernel/loader.h"
+#include "kernel/source.h"
 #include "sys/log.h"
 #include "drops.skel.h"
 
@@ -135,7 +138,8 @@ void drops__free(struct drops *d)
 }
 
 struct dropnames {
-	struct reasons *reasons;
+	struct reasons *reasons;	/* read at the first need */
+	bool reasons_read;
 	struct ksym_cache *cache;
 	int kallsyms_fd;
 	bool numbers;
@@ -171,7 +175,6 @@ cleanup:
 struct dropnames *dropnames__new(void)
 {
 	struct dropnames *n = calloc(1, sizeof(*n));
-	int err;
 
 	if (!n)
 		return NULL;
@@ -183,11 +186,6 @@ struct dropnames *dropnames__new(void)
 		errno = ENOMEM;
 		return NULL;
 	}
-	err = load_reasons(n->reasons);
-	if (err)
-		pr_debug("drop reasons are not named (the kernel's BTF has no enum skb_drop_reason: "
-			 "%s)",
-			 strerror(-err));
 	/* addresses show only to those who opened it privileged */
 	n->kallsyms_fd = open("/proc/kallsyms", O_RDONLY | O_CLOEXEC);
 	if (n->kallsyms_fd < 0)
@@ -200,14 +198,33 @@ void dropnames__numbers_only(struct dropnames *n)
 	n->numbers = true;
 }
 
-const char *dropnames__reason(const struct dropnames *n, uint32_t reason, char *buf, size_t len)
+/* The kernel's BTF, read once, at the first drop: a run without drops
+ * does not pay for it. */
+static struct reasons *reasons_of(struct dropnames *n)
 {
-	return reasons__format(n && !n->numbers ? n->reasons : NULL, reason, buf, len);
+	int err;
+
+	if (!n)
+		return NULL;
+	if (!n->reasons_read) {
+		n->reasons_read = true;
+		err = load_reasons(n->reasons);
+		if (err)
+			pr_warn("drop reasons are shown as numbers (no enum skb_drop_reason in the "
+				"kernel's BTF: %s)",
+				strerror(-err));
+	}
+	return n->reasons;
 }
 
-int64_t dropnames__reason_value(const struct dropnames *n, const char *name)
+const char *dropnames__reason(struct dropnames *n, uint32_t reason, char *buf, size_t len)
 {
-	return reasons__value(n ? n->reasons : NULL, name);
+	return reasons__format(n && !n->numbers ? reasons_of(n) : NULL, reason, buf, len);
+}
+
+int64_t dropnames__reason_value(struct dropnames *n, const char *name)
+{
+	return reasons__value(reasons_of(n), name);
 }
 
 /* One pass over /proc/kallsyms for the symbol at or below b->want. */
@@ -263,6 +280,30 @@ const char *dropnames__where(struct dropnames *n, uint64_t addr, char *buf, size
 	if (ksym_cache__put(n->cache, &b))
 		return ksym_format(NULL, addr, buf, len);
 	return ksym_format(ksym_cache__get(n->cache, addr), addr, buf, len);
+}
+
+void dropnames__name_item(void *ctx, struct drop_item *it)
+{
+	struct dropnames *n = ctx;
+	char buf[KSYM_NAME_MAX];
+	const char *s;
+
+	s = dropnames__reason(n, it->reason, buf, sizeof(buf));
+	snprintf(it->reason_name, sizeof(it->reason_name), "%s", s);
+	s = dropnames__where(n, it->location, buf, sizeof(buf));
+	snprintf(it->where, sizeof(it->where), "%s", s);
+}
+
+/* Within one boot CLOCK_REALTIME - CLOCK_BOOTTIME moves only by clock
+ * adjustments; a reboot moves it by at least the time the machine was down. */
+#define SAME_BOOT_SLACK_NS (2 * 1000000000LL)
+
+void dropnames__for_recording(struct dropnames *n, int64_t boot_to_real_ns)
+{
+	int64_t d = boot_to_real_ns - source_boot_to_real();
+
+	if (n && (d > SAME_BOOT_SLACK_NS || d < -SAME_BOOT_SLACK_NS))
+		dropnames__numbers_only(n);
 }
 
 void dropnames__free(struct dropnames *n)

@@ -48,10 +48,18 @@ struct dropnames;
 struct dropnames *dropnames__new(void);
 /* Numbers, not names, from now on (the records come from another boot). */
 void dropnames__numbers_only(struct dropnames *n);
-const char *dropnames__reason(const struct dropnames *n, uint32_t reason, char *buf, size_t len);
+const char *dropnames__reason(struct dropnames *n, uint32_t reason, char *buf, size_t len);
 const char *dropnames__where(struct dropnames *n, uint64_t addr, char *buf, size_t len);
+/* Names for a drop list's item (pure/droptab.h's drop_name_fn; ctx: the
+ * struct dropnames). */
+struct drop_item;
+void dropnames__name_item(void *ctx, struct drop_item *it);
+/* Replaying a recording whose CLOCK_REALTIME - CLOCK_BOOTTIME was
+ * boot_to_real_ns: from another boot (it moves by a whole reboot, within a
+ * boot only by clock adjustments), numbers only. */
+void dropnames__for_recording(struct dropnames *n, int64_t boot_to_real_ns);
 /* The running kernel's value of a reason name ("NETFILTER_DROP"), or -ENOENT. */
-int64_t dropnames__reason_value(const struct dropnames *n, const char *name);
+int64_t dropnames__reason_value(struct dropnames *n, const char *name);
 void dropnames__free(struct dropnames *n);
 
 #endif

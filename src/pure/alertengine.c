@@ -13,6 +13,8 @@ struct alert_engine {
 	alert_fn fn;
 	void *ctx;
 	fd_lookup_fn fd_lookup;
+	drop_name_fn drop_namer;
+	void *drop_namer_ctx;
 	struct halfopen_set half;
 	struct ratelimit rl;
 	uint64_t now_ns;
@@ -46,6 +48,12 @@ void alert_engine__free(struct alert_engine *ae)
 void alert_engine__set_fd_lookup(struct alert_engine *ae, fd_lookup_fn fn)
 {
 	ae->fd_lookup = fn;
+}
+
+void alert_engine__set_drop_namer(struct alert_engine *ae, drop_name_fn fn, void *ctx)
+{
+	ae->drop_namer = fn;
+	ae->drop_namer_ctx = ctx;
 }
 
 const struct alert_stats *alert_engine__stats(const struct alert_engine *ae)
@@ -137,6 +145,22 @@ static void find_peer(struct alert_engine *ae, const struct alert *a, struct ale
 
 /* --- reporting --- */
 
+/* The drops of a's segments since it entered its state: its own (in its
+ * namespace), then its peer's (on this host), named. */
+static void collect_drops(struct alert_engine *ae, struct alert *a)
+{
+	uint64_t since = a->age_at_least || a->age_ns > a->time_ns ? 0 : a->time_ns - a->age_ns;
+	struct droptab *dt = conntab__droptab(ae->tab);
+	struct drop_tuple t4 = { .family = a->family, .lport = a->sport, .rport = a->dport };
+
+	memset(&a->drops, 0, sizeof(a->drops));
+	memcpy(t4.laddr, a->saddr, 16);
+	memcpy(t4.raddr, a->daddr, 16);
+	droptab__collect(dt, &t4, a->netns, false, since, &a->drops);
+	droptab__collect(dt, &t4, a->netns, true, since, &a->drops);
+	drop_list_name(&a->drops, ae->drop_namer, ae->drop_namer_ctx);
+}
+
 /* Report a firing or resolved alert, or fold it into its group's summary. */
 static bool report(struct alert_engine *ae, struct alert *a, bool was_reported)
 {
@@ -158,6 +182,8 @@ static bool report(struct alert_engine *ae, struct alert *a, bool was_reported)
 		find_peer(ae, a, &peer);
 		alert_peer_words(words, sizeof(words), &peer);
 	}
+	if (ae->tab)
+		collect_drops(ae, a);
 	alert_diagnose(a, words);
 	ae->fn(ae->ctx, a);
 	return true;
@@ -337,9 +363,9 @@ static int apply(struct alert_engine *ae, struct conntab *tab, const struct tcpf
 
 	ae->tab = tab;
 	advance(ae, e->ts_ns);
-	/* (drop records reuse the state fields) */
+	/* the table keeps them by 4-tuple (they reuse the state fields) */
 	if (e->kind == TCPFSM_KIND_DROP)
-		return 0;
+		return conntab__apply(tab, e, emit_through, &through);
 	if (e->newstate == TCPFSM_NEW_SYN_RECV && e->kind != TCPFSM_KIND_TRANSITION) {
 		/* out of memory: it is found again by the next record or sweep */
 		halfopen_update(&ae->half, e);

@@ -34,6 +34,8 @@ struct alert_engine;
 struct alert_engine *alert_engine__new(const struct alert_cfg *cfg, alert_fn fn, void *ctx);
 void alert_engine__free(struct alert_engine *ae);
 void alert_engine__set_fd_lookup(struct alert_engine *ae, fd_lookup_fn fn);
+/* Who names the drops an alert carries (else reason_N and hex). */
+void alert_engine__set_drop_namer(struct alert_engine *ae, drop_name_fn fn, void *ctx);
 
 /*
  * Feed one record; the engine applies it to tab itself (so it sees the state

@@ -89,3 +89,65 @@ int format_drop_json(char *buf, size_t len, const struct tcpfsm_event *e,
 	sb_lit(&b, "}\n");
 	return b.pos;
 }
+
+static void json_time(struct sbuf *b, uint64_t boot_ns, const struct fmt_opts *o)
+{
+	sb_putc(b, '"');
+	sb_rfc3339(b, fmt_realtime(boot_ns, o->boot_to_real_ns));
+	sb_putc(b, '"');
+}
+
+void sb_drop_list_json(struct sbuf *b, const struct drop_list *l, const struct fmt_opts *o)
+{
+	sb_lit(b, "\"drops\":[");
+	for (uint32_t i = 0; i < l->n && i < DROP_LIST_MAX; i++) {
+		const struct drop_item *it = &l->item[i];
+
+		sb_puts(b, i ? ",{\"reason\":" : "{\"reason\":");
+		sb_json_string(b, it->reason_name, sizeof(it->reason_name));
+		sb_lit(b, ",\"where\":");
+		sb_json_string(b, it->where, sizeof(it->where));
+		sb_lit(b, ",\"segment\":\"");
+		sb_puts(b, drop_segment_name(it->segment));
+		sb_lit(b, "\",\"direction\":\"");
+		sb_puts(b, drop_direction_name(it->direction));
+		sb_puts(b, it->peer ? "\",\"side\":\"peer\",\"netns\":" :
+				      "\",\"side\":\"here\",\"netns\":");
+		sb_putu(b, it->netns);
+		sb_lit(b, ",\"count\":");
+		sb_putu(b, it->count);
+		sb_lit(b, ",\"first\":");
+		json_time(b, it->first_ns, o);
+		sb_lit(b, ",\"last\":");
+		json_time(b, it->last_ns, o);
+		sb_putc(b, '}');
+	}
+	sb_putc(b, ']');
+	if (l->more) {
+		sb_lit(b, ",\"drops_more\":");
+		sb_putu(b, l->more);
+	}
+}
+
+void sb_drop_list_text(struct sbuf *b, const struct drop_list *l)
+{
+	for (uint32_t i = 0; i < l->n && i < DROP_LIST_MAX; i++) {
+		const struct drop_item *it = &l->item[i];
+
+		if (i)
+			sb_lit(b, ", ");
+		sb_putu(b, it->count);
+		sb_putc(b, ' ');
+		sb_puts(b, drop_segment_name(it->segment));
+		sb_puts(b, it->peer ? " dropped at the peer (" : " dropped here (");
+		sb_puts(b, it->reason_name);
+		sb_lit(b, " at ");
+		sb_puts(b, it->where);
+		sb_putc(b, ')');
+	}
+	if (l->more) {
+		sb_lit(b, ", ");
+		sb_putu(b, l->more);
+		sb_lit(b, " more dropped");
+	}
+}

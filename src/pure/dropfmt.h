@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
+#include "pure/droptab.h"
 #include "pure/format.h"
 #include "tcpfsm.h"
 
@@ -28,5 +29,14 @@ int format_drop_text(char *buf, size_t len, const struct tcpfsm_event *e,
 		     const struct fmt_opts *o, const struct drop_names *n);
 int format_drop_json(char *buf, size_t len, const struct tcpfsm_event *e,
 		     const struct fmt_opts *o, const struct drop_names *n);
+
+/* A connection's or an alert's drops: `"drops":[{reason, where, segment,
+ * direction, side ("here" or "peer"), netns, count, first, last}, ...]`
+ * and, when some were not itemized, `,"drops_more":N` (no leading comma). */
+struct sbuf;
+void sb_drop_list_json(struct sbuf *b, const struct drop_list *l, const struct fmt_opts *o);
+/* The same in words: "3 syn dropped here (NETFILTER_DROP at nft_do_chain),
+ * ..." (nothing for an empty list). */
+void sb_drop_list_text(struct sbuf *b, const struct drop_list *l);
 
 #endif

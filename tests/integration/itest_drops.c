@@ -375,6 +375,208 @@ static void test_udp_flood(void **state)
 	tracer_free(&srv);
 }
 
+/* ---- drops as evidence: watch's alerts, history, a replay ---- */
+
+static void start_cmd(struct tracer *t, const char *cmd, const char *const *more)
+{
+	char n2[16];
+	const char *args[24] = { "--netns", n2 };
+	int n = 2;
+
+	snprintf(n2, sizeof(n2), "%u", ino_s);
+	for (int i = 0; more && more[i]; i++)
+		args[n++] = more[i];
+	args[n] = NULL;
+	assert_int_equal(tracer_start_cmd(t, cmd, ino_c, args), 0);
+}
+
+static const char *const watch_args[] = { "--sweep", "100ms", "--alert", "SYN_SENT=1s",
+					  "--alert", "SYN_RECV=1s", NULL };
+
+/* The first firing alert in state (half_open as said), or fail. */
+static json_object *firing(const struct tracer *t, const char *state, bool half_open)
+{
+	for (size_t i = 0; i < t->n_events; i++) {
+		json_object *o = t->events[i];
+
+		if (!strcmp(ev_str(o, "type"), "alert") && !strcmp(ev_str(o, "status"), "firing") &&
+		    !strcmp(ev_str(o, "state"), state) &&
+		    json_object_get_boolean(json_object_object_get(o, "half_open")) == half_open)
+			return o;
+	}
+	fail_msg("no firing %s alert", state);
+	return NULL;
+}
+
+/* Its drops item i: side, segment, reason, where, namespace; its count. */
+static int64_t drop_item(json_object *a, size_t i, const char *side, const char *segment,
+			 const char *reason, const char *where, uint32_t netns)
+{
+	json_object *drops = json_object_object_get(a, "drops"), *d;
+
+	assert_non_null(drops);
+	assert_true(i < json_object_array_length(drops));
+	d = json_object_array_get_idx(drops, i);
+	assert_string_equal(ev_str(d, "side"), side);
+	assert_string_equal(ev_str(d, "segment"), segment);
+	assert_string_equal(ev_str(d, "reason"), reason);
+	if (where)
+		assert_string_equal(ev_str(d, "where"), where);
+	assert_int_equal(ev_int(d, "netns"), netns);
+	assert_non_null(ev_str(d, "first"));
+	assert_non_null(ev_str(d, "last"));
+	return ev_int(d, "count");
+}
+
+static void expect_diagnosis(json_object *a, const char *needle)
+{
+	const char *d = ev_str(a, "diagnosis");
+
+	if (!d || !strstr(d, needle))
+		fail_msg("diagnosis \"%s\" lacks \"%s\"", d ? d : "(none)", needle);
+}
+
+/*
+ * The server's firewall drops our SYNs: watch (lazy: drops reach it all
+ * the same) names the drop on the server's side in the client's alert;
+ * a recording of the same gives the same alert when replayed.
+ */
+static void test_watch_syn_dropped_at_peer(void **state)
+{
+	struct tracer w = {}, rec = {};
+	char path[64];
+	const char *rec_args[] = { "-w", path, NULL };
+	json_object *a;
+	uint16_t cport;
+	int lfd, cfd;
+	int64_t n;
+
+	snprintf(path, sizeof(path), "/tmp/tcpfsm-itest-drops-%d.tfr", getpid());
+	pair_up(NULL, syn_drop_nft);
+	start_cmd(&w, "watch", watch_args);
+	start_cmd(&rec, "record", rec_args);
+	lfd = server_in(fd_s);
+	cfd = connect_client(&cport);
+	assert_int_equal(tracer_wait_output(&w, "\"verdict\":\"syn_dropped_at_peer\"", 8000), 0);
+	close(cfd);
+	msleep(200);
+	assert_int_equal(tracer_stop(&w), 0);
+	assert_int_equal(tracer_stop(&rec), 0);
+	a = firing(&w, "SYN_SENT", false);
+	assert_int_equal(ev_int(a, "sport"), cport);
+	assert_string_equal(ev_str(a, "verdict"), "syn_dropped_at_peer");
+	expect_diagnosis(a, "our SYNs are dropped at the peer (network namespace");
+	expect_diagnosis(a, "by netfilter (NETFILTER_DROP in nft_do_chain, ");
+	n = drop_item(a, 0, "peer", "syn", "NETFILTER_DROP", "nft_do_chain", ino_s);
+	assert_true(n >= 1 && n <= nft_packets(ns_s, "input"));
+
+	/* the recording holds the drops: the replay decides alike, and names
+	 * them as live (same boot) */
+	{
+		char *const argv[] = { (char *)tcpfsm_path(), "watch", "--json", "-r", path,
+				       "--sweep", "100ms", "--alert", "SYN_SENT=1s", NULL };
+		static char out[65536];
+
+		assert_int_equal(run_capture(argv, out, sizeof(out), 0), 0);
+		if (!strstr(out, "\"verdict\":\"syn_dropped_at_peer\",\"drops\":[{\"reason\":"
+				 "\"NETFILTER_DROP\",\"where\":\"nft_do_chain\",\"segment\":\"syn\""))
+			fail_msg("replay: %s", out);
+	}
+	unlink(path);
+	close(lfd);
+	tracer_free(&w);
+	tracer_free(&rec);
+}
+
+/*
+ * The client's firewall drops SYN/ACKs: its own alert says so
+ * (synack_dropped_here), the server's half-open one names the client's
+ * drop; the client's history holds exactly the SYN/ACKs its firewall
+ * dropped while it lived.
+ */
+static void test_synack_dropped_at_client(void **state)
+{
+	static const char synack_nft[] =
+		"table inet t {\n"
+		"	chain input {\n"
+		"		type filter hook input priority 0;\n"
+		"		tcp sport 8766 tcp flags & (syn|ack) == syn|ack counter drop\n"
+		"	}\n"
+		"}\n";
+	struct tracer w = {}, h = {};
+	json_object *a, *conn = NULL;
+	uint16_t cport;
+	int lfd, cfd;
+	long packets;
+
+	pair_up(synack_nft, NULL);
+	start_cmd(&w, "watch", watch_args);
+	start_cmd(&h, "history", NULL);
+	lfd = server_in(fd_s);
+	cfd = connect_client(&cport);
+	assert_int_equal(tracer_wait_output(&w, "\"verdict\":\"synack_dropped_at_peer\"", 8000),
+			 0);
+	assert_int_equal(tracer_wait_output(&w, "\"verdict\":\"synack_dropped_here\"", 8000), 0);
+	/* no more SYN/ACKs once the listener (and its request) is gone */
+	close(lfd);
+	msleep(300);
+	packets = nft_packets(ns_c, "input");
+	close(cfd);
+	msleep(300);
+	assert_int_equal(tracer_stop(&w), 0);
+	assert_int_equal(tracer_stop(&h), 0);
+
+	a = firing(&w, "SYN_SENT", false);
+	assert_string_equal(ev_str(a, "verdict"), "synack_dropped_here");
+	expect_diagnosis(a, "the SYN/ACKs are dropped on this host by netfilter (NETFILTER_DROP in "
+			    "nft_do_chain, ");
+	drop_item(a, 0, "here", "synack", "NETFILTER_DROP", "nft_do_chain", ino_c);
+	a = firing(&w, "SYN_RECV", true);
+	assert_string_equal(ev_str(a, "verdict"), "synack_dropped_at_peer");
+	expect_diagnosis(a, "the SYN/ACKs are dropped at the client (network namespace");
+
+	for (size_t i = 0; i < h.n_events; i++)
+		if (!strcmp(ev_str(h.events[i], "type"), "connection") &&
+		    ev_int(h.events[i], "sport") == cport)
+			conn = h.events[i];
+	assert_non_null(conn);
+	assert_int_equal(drop_item(conn, 0, "here", "synack", "NETFILTER_DROP", "nft_do_chain",
+				   ino_c),
+			 packets);
+	assert_int_equal(json_object_array_length(json_object_object_get(conn, "drops")), 1);
+	tracer_free(&w);
+	tracer_free(&h);
+}
+
+/* No listener, and the client's firewall drops the RSTs: no_listener, the
+ * server's NO_SOCKET named. */
+static void test_watch_no_listener(void **state)
+{
+	static const char rst_nft[] = "table inet t {\n"
+				      "	chain input {\n"
+				      "		type filter hook input priority 0;\n"
+				      "		tcp sport 8766 tcp flags & rst == rst counter drop\n"
+				      "	}\n"
+				      "}\n";
+	struct tracer w = {};
+	json_object *a;
+	uint16_t cport;
+	int cfd;
+
+	pair_up(rst_nft, NULL);
+	start_cmd(&w, "watch", watch_args);
+	cfd = connect_client(&cport);
+	assert_int_equal(tracer_wait_output(&w, "\"verdict\":\"no_listener\"", 8000), 0);
+	close(cfd);
+	assert_int_equal(tracer_stop(&w), 0);
+	a = firing(&w, "SYN_SENT", false);
+	expect_diagnosis(a, "nothing listens on 198.18.0.2:8766: the peer's kernel drops our SYNs "
+			    "(NO_SOCKET in ");
+	expect_diagnosis(a, "and the RSTs it answers with are dropped on this host by netfilter "
+			    "(NETFILTER_DROP in nft_do_chain, ");
+	tracer_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +584,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_syn_dropped_going_out, teardown),
 		cmocka_unit_test_teardown(test_no_listener_rst_dropped, teardown),
 		cmocka_unit_test_teardown(test_udp_flood, teardown),
+		cmocka_unit_test_teardown(test_watch_syn_dropped_at_peer, teardown),
+		cmocka_unit_test_teardown(test_synack_dropped_at_client, teardown),
+		cmocka_unit_test_teardown(test_watch_no_listener, teardown),
 	};
 
 	fd_home = open("/proc/self/ns/net", O_RDONLY);
