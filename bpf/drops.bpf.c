@@ -223,3 +223,56 @@ int drop_tp(struct trace_event_raw_kfree_skb *ctx)
 		       BPF_CORE_READ(skb, protocol), (__u64)ctx->location, reason,
 		       TCPFSM_F_TRACEPOINT);
 }
+
+/*
+ * Listeners and what they dropped: every LISTEN socket of the iterator's
+ * network namespace (userspace runs it in each) as a record that never
+ * leaves userspace's listener sweep (kernel/drops.c decodes it):
+ * kind TCPFSM_KIND_SNAPSHOT, state LISTEN, identity, cookie, ino (its owner
+ * is found through /proc), old_duration_ns = sk_drops (tcp_listendrop()
+ * counts every SYN or handshake-completing ACK refused for a full accept
+ * queue there, as ListenOverflows/ListenDrops count them, whether or not
+ * the skb passes kfree_skb), syn_retrans = sk_ack_backlog (clamped),
+ * cgroup_id = sk_max_ack_backlog.
+ */
+SEC("iter/tcp")
+int listeners(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tcpfsm_event e = {};
+	struct tcp_sock *tp;
+	struct sock *sk;
+	__u32 backlog;
+
+	if (!skc || skc->skc_state != TCPFSM_LISTEN)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	sk = &tp->inet_conn.icsk_inet.sk;
+	e.family = skc->skc_family;
+	e.netns = skc->skc_net.net->ns.inum;
+	e.sport = skc->skc_num;
+	if (e.family == TCPFSM_AF_INET)
+		__builtin_memcpy(e.saddr, &skc->skc_rcv_saddr, 4);
+	else
+		BPF_CORE_READ_INTO(&e.saddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
+	if ((filter.family && e.family != filter.family && e.family != TCPFSM_AF_INET6) ||
+	    !tcpfsm_netns_pass(&filter, e.netns) || !tcpfsm_ports_pass(&filter, e.sport, 0))
+		return 0;
+	if (filter.cgroup_id &&
+	    BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id) != filter.cgroup_id)
+		return 0;
+	e.kind = TCPFSM_KIND_SNAPSHOT;
+	e.oldstate = e.newstate = TCPFSM_LISTEN;
+	e.ts_ns = bpf_ktime_get_boot_ns();
+	e.cookie = bpf_get_socket_cookie(skc);
+	e.old_duration_ns = (__u32)BPF_CORE_READ(sk, sk_drops.counter);
+	backlog = sk->sk_ack_backlog;
+	e.syn_retrans = backlog > 0xffff ? 0xffff : backlog;
+	e.cgroup_id = sk->sk_max_ack_backlog;
+	if (sk->sk_socket)
+		e.ino = BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	bpf_seq_write(ctx->meta->seq, &e, sizeof(e));
+	return 0;
+}

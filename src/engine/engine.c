@@ -19,6 +19,8 @@ struct engine {
 	struct alert_engine *ae;
 	struct loader *ld;	/* live only */
 	struct dropnames *names;	/* the kernel's names for drops */
+	struct drops *drops;	/* live, when drops are tracked */
+	uint64_t next_listen;	/* the next listener sweep */
 	int err;		/* a front end's, from a callback: stops the run */
 	/* the sweeps: when each is due next (CLOCK_BOOTTIME, or the records'
 	 * clock in a replay) */
@@ -163,6 +165,42 @@ static void iter_sweep(struct engine *e, bool track, bool requests)
 		loader__sweep_states(e->ld, e->states);
 }
 
+/* Listener sweeps: SYNs refused for a full queue show only in the
+ * listener's own counter, read by them; an alert fires at the sweep after. */
+#define LISTEN_SWEEP_NS 1000000000ULL
+
+static int listener_seen(void *ctx, const struct listener_info *li)
+{
+	struct engine *e = ctx;
+
+	/* too many listeners: the rest go unseen, nothing else is lost */
+	alert_engine__listener(e->ae, li, clock_ns(CLOCK_BOOTTIME));
+	return 0;
+}
+
+/* The listeners and what they dropped (kernel/drops.h), for the alert
+ * engine's listener alerts. */
+static void listener_sweep(struct engine *e)
+{
+	int err;
+
+	alert_engine__listeners_begin(e->ae);
+	err = drops__listeners(e->drops, e->cfg, listener_seen, e);
+	if (err == -ENOTRECOVERABLE) {
+		if (!e->err)
+			e->err = err;
+		return;
+	}
+	if (err == -EOPNOTSUPP) {
+		e->drops = NULL; /* no iterator: no more sweeps */
+		return;
+	}
+	if (err)
+		pr_warn("listener sweep: %s", strerror(-err));
+	else
+		alert_engine__listeners_end(e->ae, clock_ns(CLOCK_BOOTTIME));
+}
+
 /* The age check: alerts for sockets past their threshold at now. */
 static void sweep(struct engine *e, uint64_t now)
 {
@@ -175,7 +213,14 @@ static int e_start(void *ctx, const struct source_info *info)
 	struct engine *e = ctx;
 
 	e->ld = info->loader;
+	e->drops = info->drops;
 	e->lazy = e->ld && loader__lazy(e->ld);
+	/* the listeners that exist before we say we trace: what their
+	 * counters hold is from before us; any listener after is new */
+	if (e->drops && e->ld) {
+		listener_sweep(e);
+		e->next_listen = clock_ns(CLOCK_BOOTTIME) + LISTEN_SWEEP_NS;
+	}
 	if (e->cfg->replay)
 		dropnames__for_recording(e->names, info->boot_to_real_ns);
 	return e->ops.start ? e->ops.start(e->ops.ctx, info) : 0;
@@ -221,6 +266,10 @@ static int e_tick(void *ctx, uint64_t now)
 	}
 	if (requests)
 		e->next_req_sweep = now + SCHED_REQUEST_SWEEP_NS;
+	if (e->drops && e->ld && now >= e->next_listen) {
+		listener_sweep(e);
+		e->next_listen = now + LISTEN_SWEEP_NS;
+	}
 	if (e->ld && now >= e->next_sweep) {
 		sweep(e, now);
 		e->next_sweep = now + e->cfg->sweep_ns;
@@ -271,6 +320,7 @@ int engine__run(struct engine *e, struct source_result *res)
 	int err = source_run(e->cfg, &sink, res);
 
 	e->ld = NULL; /* freed by the source */
+	e->drops = NULL;
 	return err;
 }
 

@@ -11,9 +11,11 @@
 #include <bpf/libbpf.h>
 #include "pure/droptab.h"
 #include "pure/ksyms.h"
+#include "pure/listendrops.h"
 #include "pure/reasons.h"
 #include "kernel/drops.h"
 #include "kernel/loader.h"
+#include "kernel/snapshot.h"
 #include "kernel/source.h"
 #include "sys/log.h"
 #include "drops.skel.h"
@@ -22,7 +24,9 @@ struct drops {
 	struct drops_bpf *skel;
 	struct bpf_link *link;
 	struct bpf_program *prog;
+	struct bpf_link *iter;	/* the listener sweep's, once asked for */
 	bool tracepoint;
+	bool listeners;		/* its iterator loaded */
 };
 
 static bool tracefs_has_kfree_skb(void)
@@ -47,9 +51,10 @@ static int reuse_rings(struct drops_bpf *skel, const struct loader *ld)
 	return bpf_map__reuse_fd(skel->maps.cpu_events, fd);
 }
 
-/* Open, load and attach one attach path's program. 0 or -errno. */
+/* Open, load and attach one attach path's program (and, with listeners,
+ * the listener iterator). 0 or -errno. */
 static int load_path(struct drops *d, const struct tcpfsm_config *cfg, const struct loader *ld,
-		     bool tracepoint)
+		     bool tracepoint, bool listeners)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = cfg->btf_path);
 	struct drops_bpf *skel;
@@ -63,6 +68,7 @@ static int load_path(struct drops *d, const struct tcpfsm_config *cfg, const str
 	d->prog = tracepoint ? skel->progs.drop_tp : skel->progs.drop_btf;
 	bpf_program__set_autoload(skel->progs.drop_btf, !tracepoint);
 	bpf_program__set_autoload(skel->progs.drop_tp, tracepoint);
+	bpf_program__set_autoload(skel->progs.listeners, listeners);
 	err = reuse_rings(skel, ld);
 	if (!err)
 		err = drops_bpf__load(skel);
@@ -77,6 +83,7 @@ static int load_path(struct drops *d, const struct tcpfsm_config *cfg, const str
 		return err;
 	}
 	d->tracepoint = tracepoint;
+	d->listeners = listeners;
 	return 0;
 }
 
@@ -90,14 +97,21 @@ struct drops *drops__new(const struct tcpfsm_config *cfg, struct loader *ld)
 	if (!d)
 		return NULL;
 	if (btf) {
-		err = load_path(d, cfg, ld, false);
+		/* the listener iterator needs what iter/tcp needs (the loader's
+		 * tp_btf path has it), and sockets older than us as well */
+		err = load_path(d, cfg, ld, false, true);
+		if (err) {
+			pr_debug("drops: the listener iterator does not load here (%s)",
+				 strerror(-err));
+			err = load_path(d, cfg, ld, false, false);
+		}
 		if (err)
 			pr_debug("drops: tp_btf/kfree_skb does not load here (%s)%s", strerror(-err),
 				 tracefs_has_kfree_skb() ? ": the classic tracepoint then" : "");
 	}
 	/* the loader mounted tracefs (privately) if it attached that way */
 	if (err && tracefs_has_kfree_skb())
-		err = load_path(d, cfg, ld, true);
+		err = load_path(d, cfg, ld, true, false);
 	if (err) {
 		pr_warn("packet drops are not tracked (skb:kfree_skb: %s)%s", strerror(-err),
 			log_verbose ? "" : " (-v shows libbpf's log)");
@@ -128,10 +142,62 @@ void drops__stats(const struct drops *d, struct drops_stats *st)
 		st->missed = info.recursion_misses;
 }
 
+struct listeners_walk {
+	int (*fn)(void *ctx, const struct listener_info *li);
+	void *ctx;
+};
+
+/* A listener record (bpf/drops.bpf.c: listeners) as what it says. */
+static int listener_record(void *ctx, const struct tcpfsm_event *e)
+{
+	struct listeners_walk *w = ctx;
+	struct listener_info li = {
+		.cookie = e->cookie,
+		.sk_drops = e->old_duration_ns,
+		.netns = e->netns,
+		.ino = e->ino,
+		.pid = e->pid,
+		.backlog = e->syn_retrans,
+		.max_backlog = (uint32_t)e->cgroup_id,
+		.port = e->sport,
+		.family = e->family,
+		.owner = e->flags & TCPFSM_F_OWNER,
+	};
+
+	memcpy(li.addr, e->saddr, sizeof(li.addr));
+	memcpy(li.comm, e->comm, sizeof(li.comm));
+	return w->fn(w->ctx, &li);
+}
+
+int drops__listeners(struct drops *d, const struct tcpfsm_config *cfg,
+		     int (*fn)(void *ctx, const struct listener_info *li), void *ctx)
+{
+	struct listeners_walk w = { fn, ctx };
+	struct snapshot_stats st;
+
+	if (!d || !d->listeners)
+		return -EOPNOTSUPP;
+	if (!d->iter) {
+		d->iter = bpf_program__attach_iter(d->skel->progs.listeners, NULL);
+		if (!d->iter) {
+			int err = -errno;
+
+			pr_warn("no listener sweeps (their iterator does not attach: %s): SYNs a "
+				"listener refuses for a full queue go unseen",
+				strerror(-err));
+			d->listeners = false;
+			return err;
+		}
+	}
+	return snapshot_sweep(bpf_link__fd(d->iter), cfg->kf.netns, cfg->kf.n_netns,
+			      listener_record, &w, &st);
+}
+
 void drops__free(struct drops *d)
 {
 	if (!d)
 		return;
+	bpf_link__destroy(d->iter);
 	bpf_link__destroy(d->link);
 	drops_bpf__destroy(d->skel);
 	free(d);

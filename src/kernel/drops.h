@@ -34,6 +34,15 @@ struct drops_stats {
 };
 
 void drops__stats(const struct drops *d, struct drops_stats *st);
+/*
+ * The listener sweep: every listening socket of every namespace (or those
+ * of cfg's --netns), the drops it counted itself (sk_drops), its accept
+ * queue and owner, to fn. 0, -EOPNOTSUPP (no iterator here: tp_btf only),
+ * -ENOTRECOVERABLE (stranded in another namespace: stop) or -errno.
+ */
+struct listener_info;
+int drops__listeners(struct drops *d, const struct tcpfsm_config *cfg,
+		     int (*fn)(void *ctx, const struct listener_info *li), void *ctx);
 void drops__free(struct drops *d);
 
 /*

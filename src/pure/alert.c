@@ -65,7 +65,11 @@ int format_alert_text(char *buf, size_t len, const struct alert *a, const struct
 		sb_printf(&b, "pid %u %s ", a->pid, alert_comm(comm, a->comm));
 	else
 		sb_printf(&b, "pid - ");
-	sb_printf(&b, "%s -> %s: %s\n", l, r, a->diagnosis);
+	/* a listener's alert is about SYNs from anywhere */
+	if (a->state == TCPFSM_LISTEN)
+		sb_printf(&b, "%s: %s\n", l, a->diagnosis);
+	else
+		sb_printf(&b, "%s -> %s: %s\n", l, r, a->diagnosis);
 	return b.pos;
 }
 
@@ -114,6 +118,8 @@ int format_alert_json(char *buf, size_t len, const struct alert *a, const struct
 		sb_putc(&b, ',');
 		sb_drop_list_json(&b, &a->drops, o);
 	}
+	if (a->state == TCPFSM_LISTEN && !a->aggregate)
+		sb_printf(&b, ",\"backlog\":%u,\"max_backlog\":%u", a->backlog, a->max_backlog);
 	sb_lit(&b, "}\n");
 	return b.pos;
 }

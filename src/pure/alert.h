@@ -73,6 +73,13 @@ struct alert {
 	 * namespace) and, on this host, its peer's; named */
 	struct drop_list drops;
 	enum alert_verdict verdict;	/* pure/diagnosis.h decides it */
+	/* a listener's alert (state LISTEN: SYNs dropped before any socket
+	 * exists for them): its accept queue and bound, where the SYNs came
+	 * from (src_family 0: unknown; src_multi: from several addresses) */
+	uint32_t backlog, max_backlog;
+	uint8_t src_family;
+	bool src_multi;
+	uint8_t src[16];
 };
 
 /* A state's name, "UNKNOWN" for a number that is none. */

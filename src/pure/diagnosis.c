@@ -3,6 +3,7 @@
 #include <string.h>
 #include "pure/diagnosis.h"
 #include "pure/dropfmt.h"
+#include "pure/listendrops.h"
 #include "pure/duration.h"
 #include "pure/sbuf.h"
 
@@ -92,6 +93,12 @@ static enum alert_verdict decide(const struct alert *a)
 		return VERDICT_UNKNOWN;
 	}
 	switch (a->state) {
+	case TCPFSM_LISTEN:
+		/* SYNs dropped before any socket exists: here, the listener's */
+		it = drop_of(a, false, TCPFSM_SEG_SYN);
+		if (it && listen_queue_full(it))
+			return VERDICT_LISTEN_OVERFLOW;
+		return it ? VERDICT_SYN_DROPPED_HERE : VERDICT_UNKNOWN;
 	case TCPFSM_SYN_SENT:
 		if (drop_of(a, false, TCPFSM_SEG_SYN))
 			return VERDICT_SYN_DROPPED_HERE;
@@ -131,6 +138,13 @@ static void drop_cause(struct sbuf *b, const struct drop_item *it)
 		sb_printf(b, "%u times)", it->count);
 }
 
+/* Verdicts from the peer's drops of our SYNs: they reached it. */
+static bool peer_decided(enum alert_verdict v)
+{
+	return v == VERDICT_SYN_DROPPED_AT_PEER || v == VERDICT_NO_LISTENER ||
+	       v == VERDICT_LISTEN_OVERFLOW;
+}
+
 /* The drops behind a stuck connect, as the verdict has it; false: none. */
 static bool syn_sent_drops(struct sbuf *b, const struct alert *a)
 {
@@ -153,8 +167,12 @@ static bool syn_sent_drops(struct sbuf *b, const struct alert *a)
 		}
 		return true;
 	case VERDICT_LISTEN_OVERFLOW:
-		sb_puts(b, ": the peer's listen queue is full, it drops our SYNs");
-		drop_cause(b, peer_syn_drop(a));
+		/* (a listener's own count: the SYNs of every client) */
+		it = peer_syn_drop(a);
+		sb_puts(b, !strcmp(it->where, LISTEN_OVERFLOW_WHERE) ?
+				   ": the peer's listen queue is full, it refuses SYNs" :
+				   ": the peer's listen queue is full, it drops our SYNs");
+		drop_cause(b, it);
 		return true;
 	case VERDICT_SYN_DROPPED_AT_PEER:
 		it = peer_syn_drop(a);
@@ -191,6 +209,65 @@ void alert_diagnose(struct alert *a, const char *peer)
 	alert_diagnose_words(a, peer);
 }
 
+/* "SYNs to :8080" (any address) or "SYNs to 198.18.0.2:8080" */
+static void listener_words(struct sbuf *b, const struct alert *a)
+{
+	static const uint8_t any[16];
+	char ep[64];
+
+	if (!memcmp(a->saddr, any, 16))
+		sb_printf(b, "SYNs to :%u", a->sport);
+	else {
+		format_endpoint(ep, sizeof(ep), a->family, a->saddr, a->sport);
+		sb_printf(b, "SYNs to %s", ep);
+	}
+}
+
+/*
+ * A listener's alert: "SYNs to :8080 are dropped here: accept queue full
+ * (TCP_LISTEN_OVERFLOW, 192 in 2.00s, backlog 1): process 1234 (java) does
+ * not accept() fast enough", or "... by netfilter (NETFILTER_DROP in
+ * nft_do_chain): 3 from 198.18.0.1 in 2.00s".
+ */
+static void diagnose_listener(struct sbuf *b, const struct alert *a, const char *age,
+			      const char *owner)
+{
+	const struct drop_item *it = drop_of(a, false, TCPFSM_SEG_SYN);
+	uint64_t total = drop_list_total(&a->drops);
+	char src[64];
+
+	listener_words(b, a);
+	if (a->status == ALERT_RESOLVED) {
+		sb_printf(b, ": %llu dropped in %s", (unsigned long long)total, age);
+		if (a->resolution)
+			sb_printf(b, "; %s", a->resolution);
+		return;
+	}
+	if (!it) {
+		sb_puts(b, " are dropped here");
+		return;
+	}
+	if (listen_queue_full(it)) {
+		sb_printf(b, " are dropped here: %s queue full (%s, %u in %s, backlog %u): %s does not "
+			     "accept() fast enough",
+			  reason_is(it, "TCP_REQQFULLDROP") ? "SYN" : "accept", it->reason_name,
+			  it->count, age, a->max_backlog, owner);
+	} else {
+		sb_puts(b, " are dropped here");
+		sb_puts(b, reason_is(it, "NETFILTER_DROP") ? " by netfilter (" : " (");
+		sb_printf(b, "%s in %s): %u", it->reason_name, it->where, it->count);
+		if (a->src_family && !a->src_multi) {
+			format_addr(src, sizeof(src), a->src_family, a->src);
+			sb_printf(b, " from %s", src);
+		} else if (a->src_multi) {
+			sb_puts(b, " from several addresses");
+		}
+		sb_printf(b, " in %s", age);
+	}
+	if (total > it->count)
+		sb_printf(b, "; %llu more of other kinds", (unsigned long long)(total - it->count));
+}
+
 void alert_diagnose_words(struct alert *a, const char *peer)
 {
 	char age[32], owner[64] = "the owner", comm[TCPFSM_COMM_LEN];
@@ -201,6 +278,12 @@ void alert_diagnose_words(struct alert *a, const char *peer)
 	duration_format(age, sizeof(age), a->age_ns);
 	if (a->owner)
 		snprintf(owner, sizeof(owner), "process %u (%s)", a->pid, alert_comm(comm, a->comm));
+	if (a->state == TCPFSM_LISTEN) {
+		if (!a->owner)
+			snprintf(owner, sizeof(owner), "its owner");
+		diagnose_listener(&b, a, age, owner);
+		return;
+	}
 	if (a->status == ALERT_RESOLVED) {
 		sb_printf(&b, "left %s after %s%s",
 			  a->half_open ? "half-open" : alert_state_name(a->state), at_least, age);
@@ -246,7 +329,9 @@ void alert_diagnose_words(struct alert *a, const char *peer)
 			sb_printf(&b, ", ICMP errors: a router or the peer rejects the SYN");
 		else if (!told)
 			sb_printf(&b, ", no answer: the SYN or the SYN/ACK is being dropped on the way");
-		if (peer && *peer)
+		/* what the peer's socket shows, unless its drops tell more: the
+		 * SYN arrived there */
+		if (peer && *peer && !peer_decided(a->verdict))
 			sb_printf(&b, "; %s", peer);
 		other_drops(&b, a, told);
 		return;
@@ -299,7 +384,7 @@ void alert_diagnose_aggregate(struct alert *a, uint32_t rate)
 	if (a->state == TCPFSM_SYN_SENT) {
 		format_endpoint(ep, sizeof(ep), a->family, a->daddr, a->dport);
 		sb_printf(&b, " toward %s", ep);
-	} else if (a->half_open) {
+	} else if (a->half_open || a->state == TCPFSM_LISTEN) {
 		sb_printf(&b, " on port %u", a->sport);
 	} else if (a->owner) {
 		sb_printf(&b, " of process %u (%s)", a->pid, alert_comm(comm, a->comm));

@@ -227,7 +227,6 @@ void droptab__collect(const struct droptab *t, const struct drop_tuple *t4, uint
 		it->segment = k->segment;
 		it->direction = k->direction;
 		it->peer = peer;
-		drop_list_name(l, NULL, NULL);
 	}
 }
 
@@ -245,11 +244,15 @@ static void default_names(struct drop_item *it)
 
 void drop_list_name(struct drop_list *l, drop_name_fn fn, void *ctx)
 {
-	for (uint32_t i = 0; i < l->n; i++) {
+	for (uint32_t i = 0; i < l->n && i < DROP_LIST_MAX; i++) {
+		struct drop_item *it = &l->item[i];
+
+		if (it->reason_name[0])
+			continue; /* named already */
 		if (fn)
-			fn(ctx, &l->item[i]);
-		else if (!l->item[i].reason_name[0])
-			default_names(&l->item[i]);
+			fn(ctx, it);
+		else
+			default_names(it);
 	}
 }
 

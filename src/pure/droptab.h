@@ -49,8 +49,8 @@ struct drop_list {
 	struct drop_item item[DROP_LIST_MAX];
 };
 
-/* Names for the items of a list, from whoever knows the kernel's; NULL:
- * reason_N and hex addresses. */
+/* Names for the items of a list not named yet (collected items are not),
+ * from whoever knows the kernel's; NULL: reason_N and hex addresses. */
 typedef void (*drop_name_fn)(void *ctx, struct drop_item *it);
 void drop_list_name(struct drop_list *l, drop_name_fn fn, void *ctx);
 /* Total drops in the list, items and more. */

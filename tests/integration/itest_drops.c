@@ -340,41 +340,6 @@ static void test_no_listener_rst_dropped(void **state)
 	tracer_free(&cli);
 }
 
-/* 20000 UDP datagrams dropped by the server's firewall: not one record. */
-static void test_udp_flood(void **state)
-{
-	static const char udp_nft[] = "table inet t {\n"
-				      "	chain input {\n"
-				      "		type filter hook input priority 0;\n"
-				      "		udp dport 9999 counter drop\n"
-				      "	}\n"
-				      "}\n";
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(UDP_PORT) };
-	struct tracer srv = {};
-	const char *args[3] = { "--netns" };
-	char payload[64] = "", ino[16];
-	int fd;
-
-	pair_up(NULL, udp_nft);
-	snprintf(ino, sizeof(ino), "%u", ino_c);
-	args[1] = ino;
-	start_drops(&srv, ino_s, args);
-	fd = socket_in(fd_c, SOCK_DGRAM);
-	inet_pton(AF_INET, "198.18.0.2", &a.sin_addr);
-	for (int i = 0; i < 20000; i++)
-		assert_int_equal(sendto(fd, payload, sizeof(payload), 0, (struct sockaddr *)&a,
-					sizeof(a)),
-				 sizeof(payload));
-	close(fd);
-	msleep(200);
-	assert_int_equal(tracer_stop(&srv), 0);
-	/* they were dropped (and passed kfree_skb) while it traced */
-	assert_int_equal(nft_packets(ns_s, "input"), 20000);
-	assert_int_equal(count_drops(&srv), 0);
-	assert_non_null(strstr(srv.err_text, "0 TCP drops, 0 lost"));
-	tracer_free(&srv);
-}
-
 /* ---- drops as evidence: watch's alerts, history, a replay ---- */
 
 static void start_cmd(struct tracer *t, const char *cmd, const char *const *more)
@@ -458,6 +423,8 @@ static void test_watch_syn_dropped_at_peer(void **state)
 	lfd = server_in(fd_s);
 	cfd = connect_client(&cport);
 	assert_int_equal(tracer_wait_output(&w, "\"verdict\":\"syn_dropped_at_peer\"", 8000), 0);
+	/* a while longer: the replay's sweeps come every 100 ms of its clock */
+	msleep(500);
 	close(cfd);
 	msleep(200);
 	assert_int_equal(tracer_stop(&w), 0);
@@ -469,6 +436,17 @@ static void test_watch_syn_dropped_at_peer(void **state)
 	expect_diagnosis(a, "by netfilter (NETFILTER_DROP in nft_do_chain, ");
 	n = drop_item(a, 0, "peer", "syn", "NETFILTER_DROP", "nft_do_chain", ino_s);
 	assert_true(n >= 1 && n <= nft_packets(ns_s, "input"));
+	/* the server's side: its listener's SYNs are dropped before any
+	 * socket exists for them */
+	a = firing(&w, "LISTEN", false);
+	assert_string_equal(ev_str(a, "verdict"), "syn_dropped_here");
+	assert_int_equal(ev_int(a, "pid"), getpid());
+	assert_int_equal(ev_int(a, "sport"), PORT);
+	assert_int_equal(ev_int(a, "netns"), ino_s);
+	expect_diagnosis(a, "SYNs to 198.18.0.2:8766 are dropped here by netfilter (NETFILTER_DROP in "
+			    "nft_do_chain): ");
+	expect_diagnosis(a, " from 198.18.0.1 in ");
+	drop_item(a, 0, "here", "syn", "NETFILTER_DROP", "nft_do_chain", ino_s);
 
 	/* the recording holds the drops: the replay decides alike, and names
 	 * them as live (same boot) */
@@ -577,6 +555,141 @@ static void test_watch_no_listener(void **state)
 	tracer_free(&w);
 }
 
+/* 20000 UDP datagrams dropped by the server's firewall: not one record. */
+static void test_udp_flood(void **state)
+{
+	static const char udp_nft[] = "table inet t {\n"
+				      "	chain input {\n"
+				      "		type filter hook input priority 0;\n"
+				      "		udp dport 9999 counter drop\n"
+				      "	}\n"
+				      "}\n";
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(UDP_PORT) };
+	struct tracer srv = {}, w = {};
+	const char *args[3] = { "--netns" };
+	char payload[64] = "", ino[16];
+	int fd;
+
+	pair_up(NULL, udp_nft);
+	snprintf(ino, sizeof(ino), "%u", ino_c);
+	args[1] = ino;
+	start_drops(&srv, ino_s, args);
+	start_cmd(&w, "watch", watch_args);
+	fd = socket_in(fd_c, SOCK_DGRAM);
+	inet_pton(AF_INET, "198.18.0.2", &a.sin_addr);
+	for (int i = 0; i < 20000; i++)
+		assert_int_equal(sendto(fd, payload, sizeof(payload), 0, (struct sockaddr *)&a,
+					sizeof(a)),
+				 sizeof(payload));
+	close(fd);
+	msleep(200);
+	assert_int_equal(tracer_stop(&srv), 0);
+	/* they were dropped (and passed kfree_skb) while it traced */
+	assert_int_equal(nft_packets(ns_s, "input"), 20000);
+	assert_int_equal(count_drops(&srv), 0);
+	assert_non_null(strstr(srv.err_text, "0 TCP drops, 0 lost"));
+	/* and no alert */
+	msleep(1200);
+	assert_int_equal(tracer_stop(&w), 0);
+	assert_int_equal(w.n_events, 0);
+	assert_non_null(strstr(w.err_text, "0 TCP drops, 0 lost"));
+	tracer_free(&srv);
+	tracer_free(&w);
+}
+
+/* The namespace's count of the netstat field name (TcpExt). */
+static long netstat(const char *ns, const char *name)
+{
+	char cmd[256], out[8192], *hdr, *vals, *h, *v, *hs = NULL, *vs = NULL;
+	char *const argv[] = { "/bin/sh", "-c", cmd, NULL };
+
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s grep TcpExt: /proc/net/netstat", ns);
+	assert_int_equal(run_capture(argv, out, sizeof(out), 0), 0);
+	hdr = out;
+	vals = strchr(out, '\n');
+	assert_non_null(vals);
+	*vals++ = 0;
+	for (h = strtok_r(hdr, " ", &hs), v = strtok_r(vals, " \n", &vs); h && v;
+	     h = strtok_r(NULL, " ", &hs), v = strtok_r(NULL, " \n", &vs))
+		if (!strcmp(h, name))
+			return strtol(v, NULL, 10);
+	fail_msg("no %s in netstat", name);
+	return -1;
+}
+
+/*
+ * A listener with backlog 1 that never accepts, and 50 clients: the kernel
+ * refuses most of their SYNs (and handshake ACKs) for the full accept queue
+ * and counts each on the listener, most without passing kfree_skb. The
+ * listener alert says so (listen_overflow, owner, backlog) and resolves,
+ * when the listener closes, with exactly the namespace's ListenOverflows;
+ * the clients' alerts name the peer's overflow.
+ */
+static void test_listen_overflow(void **state)
+{
+	const char *args[] = { "--sweep", "100ms", "--alert", "SYN_SENT=2s", NULL };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct tracer w = {};
+	json_object *f, *r = NULL, *c;
+	int lfd, one = 1, cfd[50];
+	long overflows;
+
+	pair_up(NULL, NULL);
+	/* each client gives up after its second SYN */
+	assert_int_equal(sh("ip netns exec %s sysctl -qw net.ipv4.tcp_syn_retries=1", ns_c), 0);
+	start_cmd(&w, "watch", args);
+	lfd = socket_in(fd_s, SOCK_STREAM);
+	inet_pton(AF_INET, "198.18.0.2", &a.sin_addr);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	for (int i = 0; i < 50; i++) {
+		uint16_t port;
+
+		cfd[i] = connect_client(&port);
+	}
+	assert_int_equal(tracer_wait_output(&w, "\"verdict\":\"listen_overflow\"", 8000), 0);
+	/* the clients give up within 3 s (SYNs at 0 and 1 s) */
+	msleep(4000);
+	overflows = netstat(ns_s, "ListenOverflows");
+	close(lfd);
+	assert_int_equal(tracer_wait_output(&w, "the listener closed", 5000), 0);
+	for (int i = 0; i < 50; i++)
+		close(cfd[i]);
+	assert_int_equal(tracer_stop(&w), 0);
+
+	assert_true(overflows > 0);
+	/* nothing else counts on a listener here */
+	assert_int_equal(netstat(ns_s, "ListenDrops"), overflows);
+	f = firing(&w, "LISTEN", false);
+	assert_string_equal(ev_str(f, "verdict"), "listen_overflow");
+	assert_int_equal(ev_int(f, "pid"), getpid());
+	assert_int_equal(ev_int(f, "max_backlog"), 1);
+	expect_diagnosis(f, "SYNs to 198.18.0.2:8766 are dropped here: accept queue full "
+			    "(TCP_LISTEN_OVERFLOW, ");
+	expect_diagnosis(f, ", backlog 1): process ");
+	expect_diagnosis(f, ") does not accept() fast enough");
+	for (size_t i = 0; i < w.n_events; i++) {
+		json_object *o = w.events[i];
+
+		if (!strcmp(ev_str(o, "type"), "alert") && !strcmp(ev_str(o, "state"), "LISTEN") &&
+		    !strcmp(ev_str(o, "status"), "resolved"))
+			r = o;
+	}
+	assert_non_null(r);
+	expect_diagnosis(r, "the listener closed");
+	/* exact */
+	assert_int_equal(drop_item(r, 0, "here", "syn", "TCP_LISTEN_OVERFLOW", "tcp_listendrop",
+				   ino_s),
+			 overflows);
+	/* a client that alerted knows why */
+	c = firing(&w, "SYN_SENT", false);
+	assert_string_equal(ev_str(c, "verdict"), "listen_overflow");
+	expect_diagnosis(c, "the peer's listen queue is full, it refuses SYNs (TCP_LISTEN_OVERFLOW "
+			    "in tcp_listendrop, ");
+	tracer_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -587,6 +700,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_watch_syn_dropped_at_peer, teardown),
 		cmocka_unit_test_teardown(test_synack_dropped_at_client, teardown),
 		cmocka_unit_test_teardown(test_watch_no_listener, teardown),
+		cmocka_unit_test_teardown(test_listen_overflow, teardown),
 	};
 
 	fd_home = open("/proc/self/ns/net", O_RDONLY);

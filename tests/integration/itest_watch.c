@@ -234,7 +234,6 @@ static void test_syn_dropped_at_server(void **state)
 	assert_true(ev_int(f, "age_ns") >= 2000000000LL);
 	/* the drop tracker names the drop at the server (itest_drops has more) */
 	expect_text(f, "our SYNs are dropped at the peer");
-	expect_text(f, "the peer only LISTENs: the SYN never arrived");
 	r = alert(&t, "resolved", "SYN_SENT", false);
 	assert_non_null(r);
 	assert_string_equal(ev_str(r, "to"), "CLOSE");

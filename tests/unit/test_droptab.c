@@ -80,7 +80,9 @@ static void test_own_and_peer(void **unused)
 	assert_true(l.item[0].first_ns == 11 * SEC);
 	assert_true(l.item[0].last_ns == 13 * SEC);
 	assert_true(l.item[0].location == 0xffffffff81000000ULL + 12);
-	/* unnamed: reason_N and hex */
+	/* not named yet; without a namer: reason_N and hex */
+	assert_string_equal(l.item[0].reason_name, "");
+	drop_list_name(&l, NULL, NULL);
 	assert_string_equal(l.item[0].reason_name, "reason_12");
 	assert_string_equal(l.item[0].where, "0xffffffff8100000c");
 	/* the peer's view: the reversed 4-tuple, any namespace */
@@ -217,8 +219,12 @@ static void test_names(void **unused)
 	assert_string_equal(l.item[0].reason_name, "R5");
 	assert_string_equal(l.item[1].where, "fn");
 	assert_int_equal(drop_list_total(&l), 9);
-	/* without a namer, named items keep their names */
+	/* named items keep their names */
 	drop_list_name(&l, NULL, NULL);
+	assert_string_equal(l.item[0].reason_name, "R5");
+	l.item[1].reason_name[0] = 0;
+	drop_list_name(&l, namer, &calls);
+	assert_int_equal(calls, 3);
 	assert_string_equal(l.item[0].reason_name, "R5");
 }
 

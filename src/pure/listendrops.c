@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pure/listendrops.h"
+#include "pure/otab.h"
+
+struct listendrops {
+	struct otab t;		/* struct listener by (netns, port) */
+	struct listen_total totals[LISTEN_TOTALS_MAX];
+	size_t ntotals;
+	bool swept;		/* a sweep ended: listeners new to us are new */
+};
+
+struct listendrops *listendrops__new(void)
+{
+	struct listendrops *t = calloc(1, sizeof(*t));
+
+	if (t)
+		otab_init(&t->t, sizeof(struct listener));
+	return t;
+}
+
+void listendrops__free(struct listendrops *t)
+{
+	if (!t)
+		return;
+	otab_free(&t->t);
+	free(t);
+}
+
+static uint64_t key_of(uint32_t netns, uint16_t port)
+{
+	uint64_t k = ((uint64_t)netns << 16 | port) * 0x9e3779b97f4a7c15ULL;
+
+	return k ? k : 1;
+}
+
+/* The listener of (netns, port), if known (a hash shared by two is the
+ * first's). */
+static struct listener *find(const struct listendrops *t, uint32_t netns, uint16_t port)
+{
+	struct listener *l = otab_get(&t->t, key_of(netns, port));
+
+	return l && l->info.netns == netns && l->info.port == port ? l : NULL;
+}
+
+/* Count n under reason in the totals; a reason beyond the bound counts
+ * under the last one, "OTHER". */
+static void total_add(struct listendrops *t, const char *reason, uint64_t n)
+{
+	size_t i;
+
+	for (i = 0; i < t->ntotals; i++)
+		if (!strcmp(t->totals[i].reason, reason))
+			break;
+	if (i == t->ntotals) {
+		if (t->ntotals == LISTEN_TOTALS_MAX)
+			i = LISTEN_TOTALS_MAX - 1;
+		else
+			t->ntotals++;
+		if (i == LISTEN_TOTALS_MAX - 1)
+			reason = "OTHER";
+		snprintf(t->totals[i].reason, sizeof(t->totals[i].reason), "%s", reason);
+	}
+	t->totals[i].count += n;
+}
+
+/* n drops of one kind (named in it) between first and ts join l's episode. */
+static void episode_add(struct listener *l, const struct drop_item *it, uint32_t n, uint64_t first,
+			uint64_t ts)
+{
+	struct drop_list *d = &l->drops;
+	uint32_t i;
+
+	if (!l->start_ns)
+		l->start_ns = first;
+	if (ts > l->last_ns)
+		l->last_ns = ts;
+	for (i = 0; i < d->n; i++)
+		if (!strcmp(d->item[i].reason_name, it->reason_name) &&
+		    !strcmp(d->item[i].where, it->where))
+			break;
+	if (i == d->n) {
+		if (d->n == DROP_LIST_MAX) {
+			d->more += n;
+			return;
+		}
+		d->item[d->n] = *it;
+		d->item[d->n].count = 0;
+		d->item[d->n].first_ns = first;
+		d->n++;
+	}
+	d->item[i].count += n;
+	d->item[i].last_ns = ts;
+}
+
+void listendrops__begin(struct listendrops *t)
+{
+	struct listener *l;
+	uint32_t pos = 0;
+
+	while ((l = otab_next(&t->t, &pos)))
+		l->present = false;
+}
+
+int listendrops__seen(struct listendrops *t, const struct listener_info *li, uint64_t now_ns)
+{
+	uint64_t key = key_of(li->netns, li->port);
+	struct listener *l = otab_get(&t->t, key);
+	uint32_t delta;
+
+	if (l && (l->info.netns != li->netns || l->info.port != li->port))
+		return 0; /* the hash's first holder keeps it */
+	if (!l) {
+		if (otab_count(&t->t) >= LISTEN_MAX)
+			return -ENOSPC;
+		l = otab_put(&t->t, key);
+		if (!l)
+			return -ENOMEM;
+	}
+	/*
+	 * A listener we have not seen (or another socket on the port: closed,
+	 * listening again): one that existed at the first sweep has counted
+	 * since before us, its counter is a baseline; one made since, since
+	 * the last sweep, counted everything from 0 in our time.
+	 */
+	if (!l->counting || l->info.cookie != li->cookie) {
+		l->counting = t->swept;
+		l->info.sk_drops = 0;
+	}
+	/* (the counter is 32 bits in the kernel: a difference mod 2^32) */
+	delta = (uint32_t)li->sk_drops - (uint32_t)l->info.sk_drops;
+	if (l->counting && delta) {
+		struct drop_item it = {
+			.segment = TCPFSM_SEG_SYN,
+			.direction = TCPFSM_DROP_IN,
+			.netns = li->netns,
+			.reason_name = LISTEN_OVERFLOW_REASON,
+			.where = LISTEN_OVERFLOW_WHERE,
+		};
+
+		/* they happened since the sweep before */
+		episode_add(l, &it, delta, l->seen_ns && l->seen_ns < now_ns ? l->seen_ns : now_ns,
+			    now_ns);
+		total_add(t, LISTEN_OVERFLOW_REASON, delta);
+	}
+	l->seen_ns = now_ns;
+	/* an owner found once is kept if a later sweep finds none */
+	if (!li->owner && l->info.owner) {
+		struct listener_info keep = *li;
+
+		keep.owner = true;
+		keep.pid = l->info.pid;
+		memcpy(keep.comm, l->info.comm, sizeof(keep.comm));
+		l->info = keep;
+	} else {
+		l->info = *li;
+	}
+	l->present = true;
+	l->counting = true;
+	return 0;
+}
+
+struct gone_ctx {
+	void (*gone)(void *ctx, struct listener *l);
+	void *ctx;
+};
+
+static bool absent(void *ctx, const void *entry)
+{
+	return !((const struct listener *)entry)->present;
+}
+
+static void on_gone(void *ctx, void *entry)
+{
+	struct gone_ctx *g = ctx;
+
+	if (g->gone)
+		g->gone(g->ctx, entry);
+}
+
+void listendrops__end(struct listendrops *t, void (*gone)(void *ctx, struct listener *l),
+		      void *ctx)
+{
+	struct gone_ctx g = { gone, ctx };
+
+	/* out of memory: they go at the next sweep's end */
+	otab_prune(&t->t, absent, on_gone, &g);
+	t->swept = true;
+}
+
+static bool counted_on_listener(const char *reason)
+{
+	return !strcmp(reason, LISTEN_OVERFLOW_REASON) || !strcmp(reason, "TCP_REQQFULLDROP");
+}
+
+bool listendrops__drop(struct listendrops *t, const struct tcpfsm_event *e,
+		       const struct drop_item *it)
+{
+	struct listener *l;
+	size_t alen = e->family == TCPFSM_AF_INET ? 4 : 16;
+
+	if (e->kind != TCPFSM_KIND_DROP || e->oldstate != TCPFSM_DROP_IN ||
+	    e->evidence != TCPFSM_SEG_SYN)
+		return false;
+	l = find(t, e->netns, e->sport);
+	if (!l || counted_on_listener(it->reason_name) || !strcmp(it->reason_name, "NOT_SPECIFIED"))
+		return false;
+	episode_add(l, it, 1, e->ts_ns, e->ts_ns);
+	total_add(t, it->reason_name, 1);
+	/* where they come from: one address, or several */
+	if (!l->src_family) {
+		l->src_family = e->family;
+		memset(l->src, 0, sizeof(l->src));
+		memcpy(l->src, e->daddr, alen);
+	} else if (l->src_family != e->family || memcmp(l->src, e->daddr, alen)) {
+		l->src_multi = true;
+	}
+	return true;
+}
+
+struct listener *listendrops__next(struct listendrops *t, uint32_t *pos)
+{
+	return otab_next(&t->t, pos);
+}
+
+const struct listener *listendrops__dropping(const struct listendrops *t, uint8_t family,
+					     const uint8_t *addr, uint16_t port)
+{
+	static const uint8_t any[16];
+	const struct listener *l;
+	uint32_t pos = 0;
+
+	while ((l = otab_next(&t->t, &pos))) {
+		const struct listener_info *li = &l->info;
+
+		if (!l->start_ns || li->port != port)
+			continue;
+		/* an IPv6 listener on any address takes IPv4 too */
+		if (!memcmp(li->addr, any, 16) && (li->family == family || li->family == TCPFSM_AF_INET6))
+			return l;
+		if (li->family == family && !memcmp(li->addr, addr, family == TCPFSM_AF_INET ? 4 : 16))
+			return l;
+	}
+	return NULL;
+}
+
+void listendrops__quiet(struct listener *l)
+{
+	l->start_ns = l->last_ns = 0;
+	memset(&l->drops, 0, sizeof(l->drops));
+	l->src_family = 0;
+	l->src_multi = false;
+	l->alert_flags = 0;
+}
+
+uint32_t listendrops__count(const struct listendrops *t)
+{
+	return otab_count(&t->t);
+}
+
+size_t listendrops__totals(const struct listendrops *t, const struct listen_total **out)
+{
+	*out = t->totals;
+	return t->ntotals;
+}
