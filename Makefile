@@ -184,6 +184,12 @@ $(OUTPUT)/storm: tests/bench/storm.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -Wall -D_GNU_SOURCE $< -lpthread -o $@
 
+# make bench's drop case: a UDP flood dropped by nft (the drop tracker's
+# cost on a host that drops non-TCP packets).
+$(OUTPUT)/udpflood: tests/bench/udpflood.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -Wall -D_GNU_SOURCE $< -o $@
+
 # The floor for make bench: bpf/floor.bpf.c (a tp_btf counter, not part of
 # tcpfsm) and its loader.
 $(OUTPUT)/floor.bpf.o: bpf/floor.bpf.c $(VMLINUX) | $(OUTPUT)
@@ -200,7 +206,7 @@ $(OUTPUT)/floor: tests/bench/floor.c $(OUTPUT)/floor.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -Wall -D_GNU_SOURCE -I$(OUTPUT) $< -lbpf -lelf -lz -o $@
 
-bench: deps $(APP) $(OUTPUT)/storm $(OUTPUT)/floor
+bench: deps $(APP) $(OUTPUT)/storm $(OUTPUT)/floor $(OUTPUT)/udpflood
 	$(Q)command -v tcpstates >/dev/null && command -v bpftrace >/dev/null || \
 		apt-get install -y -qq libbpf-tools bpftrace
 	$(Q)./tests/bench/bench.sh

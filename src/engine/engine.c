@@ -9,8 +9,20 @@
 #include "kernel/drops.h"
 #include "kernel/loader.h"
 #include "kernel/snapshot.h"
+#include "pure/dropfmt.h"
 #include "pure/schedule.h"
 #include "sys/log.h"
+
+/* TCP drops by (reason, segment kind) for tcpfsm_drops_total: bounded by
+ * the kernel's reasons; beyond DROP_COUNTS_MAX pairs, "OTHER". */
+#define DROP_COUNTS_MAX ENGINE_DROP_COUNTS_MAX
+
+struct drop_count {
+	uint32_t reason;
+	uint8_t segment;
+	uint64_t count;
+	char name[40];
+};
 
 struct engine {
 	const struct tcpfsm_config *cfg;
@@ -21,6 +33,8 @@ struct engine {
 	struct dropnames *names;	/* the kernel's names for drops */
 	struct drops *drops;	/* live, when drops are tracked */
 	uint64_t next_listen;	/* the next listener sweep */
+	struct drop_count dcounts[DROP_COUNTS_MAX];
+	size_t ndcounts;
 	int err;		/* a front end's, from a callback: stops the run */
 	/* the sweeps: when each is due next (CLOCK_BOOTTIME, or the records'
 	 * clock in a replay) */
@@ -226,10 +240,38 @@ static int e_start(void *ctx, const struct source_info *info)
 	return e->ops.start ? e->ops.start(e->ops.ctx, info) : 0;
 }
 
+/* One more drop of its (reason, segment). */
+static void count_drop(struct engine *e, const struct tcpfsm_event *ev)
+{
+	struct drop_count *d;
+	char buf[40];
+	size_t i;
+
+	for (i = 0; i < e->ndcounts; i++)
+		if (e->dcounts[i].reason == ev->ino && e->dcounts[i].segment == ev->evidence)
+			break;
+	if (i == e->ndcounts) {
+		if (e->ndcounts == DROP_COUNTS_MAX)
+			i = DROP_COUNTS_MAX - 1; /* the last one: "OTHER" */
+		else
+			e->ndcounts++;
+		d = &e->dcounts[i];
+		d->reason = ev->ino;
+		d->segment = ev->evidence;
+		snprintf(d->name, sizeof(d->name), "%s",
+			 i == DROP_COUNTS_MAX - 1 ? "OTHER" :
+						    dropnames__reason(e->names, ev->ino, buf, sizeof(buf)));
+	}
+	e->dcounts[i].count++;
+}
+
 static int e_record(void *ctx, const struct tcpfsm_event *ev)
 {
 	struct engine *e = ctx;
 	int err;
+
+	if (ev->kind == TCPFSM_KIND_DROP)
+		count_drop(e, ev);
 
 	/* replay: run the sweeps the live run would have run, on its clock */
 	if (!e->ld && e->cfg->replay && ev->kind == TCPFSM_KIND_TRANSITION) {
@@ -366,6 +408,32 @@ void engine__states(const struct engine *e, uint32_t counts[TCPFSM_STATE_MAX])
 	conntab__count_states(e->tab, counts);
 	/* half-open requests are connections in SYN_RECV too */
 	counts[TCPFSM_SYN_RECV] += alert_engine__stats(e->ae)->half_open;
+}
+
+size_t engine__drop_counts(const struct engine *e, struct prom_count *out, size_t max)
+{
+	size_t n = e->ndcounts < max ? e->ndcounts : max;
+
+	for (size_t i = 0; i < n; i++) {
+		out[i].reason = e->dcounts[i].name;
+		out[i].segment = drop_segment_name(e->dcounts[i].segment);
+		out[i].count = e->dcounts[i].count;
+	}
+	return n;
+}
+
+size_t engine__listen_drop_counts(const struct engine *e, struct prom_count *out, size_t max)
+{
+	const struct listen_total *t;
+	size_t n = alert_engine__listen_totals(e->ae, &t);
+
+	n = n < max ? n : max;
+	for (size_t i = 0; i < n; i++) {
+		out[i].reason = t[i].reason;
+		out[i].segment = NULL;
+		out[i].count = t[i].count;
+	}
+	return n;
 }
 
 uint64_t engine__last_track_ns(const struct engine *e)

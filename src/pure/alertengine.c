@@ -333,8 +333,8 @@ static void listener_drop(struct alert_engine *ae, const struct tcpfsm_event *e)
 	struct drop_list one = { .n = 1 };
 	struct drop_item *it = &one.item[0];
 
-	if (e->oldstate != TCPFSM_DROP_IN || e->evidence != TCPFSM_SEG_SYN ||
-	    !listendrops__count(ae->listeners))
+	/* (a listener not swept yet takes it at the sweep that finds it) */
+	if (e->oldstate != TCPFSM_DROP_IN || e->evidence != TCPFSM_SEG_SYN)
 		return;
 	it->location = e->old_duration_ns;
 	it->reason = e->ino;

@@ -6,8 +6,26 @@
 #include "pure/listendrops.h"
 #include "pure/otab.h"
 
+/*
+ * SYN drops to a port whose listener no sweep has seen yet (it listens
+ * since less than a sweep): kept a while for the sweep that finds it.
+ */
+#define PENDING_MAX 256
+#define PENDING_NS (3ULL * 1000000000ULL)
+
+struct pending {
+	uint64_t ts_ns;		/* 0: a free slot */
+	uint32_t netns;
+	uint16_t port;
+	uint8_t family;
+	uint8_t src[16];
+	struct drop_item it;
+};
+
 struct listendrops {
 	struct otab t;		/* struct listener by (netns, port) */
+	struct pending pending[PENDING_MAX];
+	uint32_t next_pending, npending;
 	struct listen_total totals[LISTEN_TOTALS_MAX];
 	size_t ntotals;
 	bool swept;		/* a sweep ended: listeners new to us are new */
@@ -96,6 +114,39 @@ static void episode_add(struct listener *l, const struct drop_item *it, uint32_t
 	d->item[i].last_ns = ts;
 }
 
+/* A SYN from src dropped at ts: one more of l's (named in it). */
+static void count_drop(struct listendrops *t, struct listener *l, const struct drop_item *it,
+		       uint64_t ts, uint8_t family, const uint8_t *src)
+{
+	size_t alen = family == TCPFSM_AF_INET ? 4 : 16;
+
+	episode_add(l, it, 1, ts, ts);
+	total_add(t, it->reason_name, 1);
+	/* where they come from: one address, or several */
+	if (!l->src_family) {
+		l->src_family = family;
+		memset(l->src, 0, sizeof(l->src));
+		memcpy(l->src, src, alen);
+	} else if (l->src_family != family || memcmp(l->src, src, alen)) {
+		l->src_multi = true;
+	}
+}
+
+/* A listener seen for the first time takes the drops that waited for it. */
+static void take_pending(struct listendrops *t, struct listener *l, uint64_t now_ns)
+{
+	for (uint32_t i = 0; t->npending && i < PENDING_MAX; i++) {
+		struct pending *p = &t->pending[i];
+
+		if (!p->ts_ns || p->netns != l->info.netns || p->port != l->info.port)
+			continue;
+		if (p->ts_ns + PENDING_NS >= now_ns)
+			count_drop(t, l, &p->it, p->ts_ns, p->family, p->src);
+		p->ts_ns = 0;
+		t->npending--;
+	}
+}
+
 void listendrops__begin(struct listendrops *t)
 {
 	struct listener *l;
@@ -119,6 +170,9 @@ int listendrops__seen(struct listendrops *t, const struct listener_info *li, uin
 		l = otab_put(&t->t, key);
 		if (!l)
 			return -ENOMEM;
+		l->info.netns = li->netns;
+		l->info.port = li->port;
+		take_pending(t, l, now_ns);
 	}
 	/*
 	 * A listener we have not seen (or another socket on the port: closed,
@@ -199,26 +253,31 @@ static bool counted_on_listener(const char *reason)
 bool listendrops__drop(struct listendrops *t, const struct tcpfsm_event *e,
 		       const struct drop_item *it)
 {
+	struct pending *p;
 	struct listener *l;
-	size_t alen = e->family == TCPFSM_AF_INET ? 4 : 16;
 
 	if (e->kind != TCPFSM_KIND_DROP || e->oldstate != TCPFSM_DROP_IN ||
-	    e->evidence != TCPFSM_SEG_SYN)
+	    e->evidence != TCPFSM_SEG_SYN || counted_on_listener(it->reason_name) ||
+	    !strcmp(it->reason_name, "NOT_SPECIFIED"))
 		return false;
 	l = find(t, e->netns, e->sport);
-	if (!l || counted_on_listener(it->reason_name) || !strcmp(it->reason_name, "NOT_SPECIFIED"))
-		return false;
-	episode_add(l, it, 1, e->ts_ns, e->ts_ns);
-	total_add(t, it->reason_name, 1);
-	/* where they come from: one address, or several */
-	if (!l->src_family) {
-		l->src_family = e->family;
-		memset(l->src, 0, sizeof(l->src));
-		memcpy(l->src, e->daddr, alen);
-	} else if (l->src_family != e->family || memcmp(l->src, e->daddr, alen)) {
-		l->src_multi = true;
+	if (l) {
+		count_drop(t, l, it, e->ts_ns, e->family, e->daddr);
+		return true;
 	}
-	return true;
+	/* maybe a listener the next sweep finds (the oldest waiting one
+	 * makes room) */
+	p = &t->pending[t->next_pending];
+	t->next_pending = (t->next_pending + 1) % PENDING_MAX;
+	if (!p->ts_ns)
+		t->npending++;
+	p->ts_ns = e->ts_ns ? e->ts_ns : 1;
+	p->netns = e->netns;
+	p->port = e->sport;
+	p->family = e->family;
+	memcpy(p->src, e->daddr, sizeof(p->src));
+	p->it = *it;
+	return false;
 }
 
 struct listener *listendrops__next(struct listendrops *t, uint32_t *pos)

@@ -76,10 +76,12 @@ void listendrops__end(struct listendrops *t, void (*gone)(void *ctx, struct list
 		      void *ctx);
 /*
  * A drop record of a SYN coming in (it is, named: its reason and where in
- * it): counted for the listener of its namespace and local port, if one is
- * known, unless the kernel counts it on the listener already
- * (LISTEN_OVERFLOW_REASON, TCP_REQQFULLDROP) or it is a retransmitted SYN
- * of a request the listener holds (NOT_SPECIFIED). Returns whether counted.
+ * it): counted for the listener of its namespace and local port, unless the
+ * kernel counts it on the listener already (LISTEN_OVERFLOW_REASON,
+ * TCP_REQQFULLDROP) or it is a retransmitted SYN of a request the listener
+ * holds (NOT_SPECIFIED). A listener no sweep has seen yet (listening for
+ * less than a sweep) takes it when the next sweep finds it, within 3 s.
+ * Returns whether counted now.
  */
 bool listendrops__drop(struct listendrops *t, const struct tcpfsm_event *e,
 		       const struct drop_item *it);

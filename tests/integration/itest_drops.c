@@ -340,7 +340,8 @@ static void test_no_listener_rst_dropped(void **state)
 	tracer_free(&cli);
 }
 
-/* ---- drops as evidence: watch's alerts, history, a replay ---- */
+/* ---- drops as evidence: watch's alerts, history, a replay, metrics ---- */
+
 
 static void start_cmd(struct tracer *t, const char *cmd, const char *const *more)
 {
@@ -353,6 +354,41 @@ static void start_cmd(struct tracer *t, const char *cmd, const char *const *more
 		args[n++] = more[i];
 	args[n] = NULL;
 	assert_int_equal(tracer_start_cmd(t, cmd, ino_c, args), 0);
+}
+
+/* serve's address: one per test, so that one failing leaves the next a port */
+static const char *metrics_at(void)
+{
+	static char at[32];
+
+	snprintf(at, sizeof(at), "127.0.0.1:%d", 19800 + (int)(random() % 100));
+	return at;
+}
+
+static const char *metrics_addr;
+
+/* The value of the sample `series` (name and labels, exactly) in serve's
+ * /metrics, -1 if absent. */
+static long long metric(const char *series)
+{
+	static char out[1 << 17];
+	char url[64];
+	char *const argv[] = { "/usr/bin/curl", "-s", url, NULL };
+	char want[256], *p;
+
+	snprintf(url, sizeof(url), "http://%s/metrics", metrics_addr);
+	assert_int_equal(run_capture(argv, out, sizeof(out), 0), 0);
+	snprintf(want, sizeof(want), "\n%s ", series);
+	p = strstr(out, want);
+	return p ? strtoll(p + strlen(want), NULL, 10) : -1;
+}
+
+static void start_serve(struct tracer *t)
+{
+	const char *args[] = { "--listen", NULL, "--sweep", "100ms", NULL };
+
+	metrics_addr = args[1] = metrics_at();
+	start_cmd(t, "serve", args);
 }
 
 static const char *const watch_args[] = { "--sweep", "100ms", "--alert", "SYN_SENT=1s",
@@ -408,7 +444,7 @@ static void expect_diagnosis(json_object *a, const char *needle)
  */
 static void test_watch_syn_dropped_at_peer(void **state)
 {
-	struct tracer w = {}, rec = {};
+	struct tracer w = {}, rec = {}, srv = {};
 	char path[64];
 	const char *rec_args[] = { "-w", path, NULL };
 	json_object *a;
@@ -420,13 +456,20 @@ static void test_watch_syn_dropped_at_peer(void **state)
 	pair_up(NULL, syn_drop_nft);
 	start_cmd(&w, "watch", watch_args);
 	start_cmd(&rec, "record", rec_args);
+	start_serve(&srv);
 	lfd = server_in(fd_s);
 	cfd = connect_client(&cport);
 	assert_int_equal(tracer_wait_output(&w, "\"verdict\":\"syn_dropped_at_peer\"", 8000), 0);
 	/* a while longer: the replay's sweeps come every 100 ms of its clock */
 	msleep(500);
 	close(cfd);
-	msleep(200);
+	msleep(300);
+	/* /metrics counts exactly the SYNs the firewall dropped */
+	assert_int_equal(metric("tcpfsm_drops_total{reason=\"NETFILTER_DROP\",segment=\"syn\"}"),
+			 nft_packets(ns_s, "input"));
+	assert_int_equal(metric("tcpfsm_listen_drops_total{reason=\"NETFILTER_DROP\"}"),
+			 nft_packets(ns_s, "input"));
+	assert_int_equal(tracer_stop(&srv), 0);
 	assert_int_equal(tracer_stop(&w), 0);
 	assert_int_equal(tracer_stop(&rec), 0);
 	a = firing(&w, "SYN_SENT", false);
@@ -464,6 +507,7 @@ static void test_watch_syn_dropped_at_peer(void **state)
 	close(lfd);
 	tracer_free(&w);
 	tracer_free(&rec);
+	tracer_free(&srv);
 }
 
 /*
@@ -629,7 +673,7 @@ static void test_listen_overflow(void **state)
 {
 	const char *args[] = { "--sweep", "100ms", "--alert", "SYN_SENT=2s", NULL };
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
-	struct tracer w = {};
+	struct tracer w = {}, srv = {};
 	json_object *f, *r = NULL, *c;
 	int lfd, one = 1, cfd[50];
 	long overflows;
@@ -638,6 +682,7 @@ static void test_listen_overflow(void **state)
 	/* each client gives up after its second SYN */
 	assert_int_equal(sh("ip netns exec %s sysctl -qw net.ipv4.tcp_syn_retries=1", ns_c), 0);
 	start_cmd(&w, "watch", args);
+	start_serve(&srv);
 	lfd = socket_in(fd_s, SOCK_STREAM);
 	inet_pton(AF_INET, "198.18.0.2", &a.sin_addr);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -652,6 +697,13 @@ static void test_listen_overflow(void **state)
 	/* the clients give up within 3 s (SYNs at 0 and 1 s) */
 	msleep(4000);
 	overflows = netstat(ns_s, "ListenOverflows");
+	/* serve's metric counts the same, once its next sweep ran */
+	msleep(1200);
+	assert_int_equal(netstat(ns_s, "ListenOverflows"), overflows);
+	assert_int_equal(metric("tcpfsm_listen_drops_total{reason=\"TCP_LISTEN_OVERFLOW\"}"),
+			 overflows);
+	assert_true(metric("tcpfsm_alerts_total{state=\"LISTEN\"}") >= 1);
+	assert_int_equal(tracer_stop(&srv), 0);
 	close(lfd);
 	assert_int_equal(tracer_wait_output(&w, "the listener closed", 5000), 0);
 	for (int i = 0; i < 50; i++)
@@ -688,6 +740,7 @@ static void test_listen_overflow(void **state)
 	expect_diagnosis(c, "the peer's listen queue is full, it refuses SYNs (TCP_LISTEN_OVERFLOW "
 			    "in tcp_listendrop, ");
 	tracer_free(&w);
+	tracer_free(&srv);
 }
 
 int main(void)
@@ -703,6 +756,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_listen_overflow, teardown),
 	};
 
+	srandom(getpid());
 	fd_home = open("/proc/self/ns/net", O_RDONLY);
 	return cmocka_run_group_tests_name("itest_drops", tests, NULL, NULL);
 }

@@ -177,11 +177,16 @@ static void test_drop_records_and_gone(void **unused)
 	const struct listen_total *tot;
 	struct listener *l;
 
-	/* a drop for a port nobody listens on is nobody's */
-	e = syn_drop(SEC, 8080, 1);
+	/* a drop for a port no sweep has seen a listener on waits for one:
+	 * taken by the sweep that finds it within 3 s, else not */
+	e = syn_drop(SEC / 2, 8080, 1);
+	assert_false(listendrops__drop(t, &e, &it));
+	e = syn_drop(SEC / 2, 9999, 1);
 	assert_false(listendrops__drop(t, &e, &it));
 	sweep_one(t, java(0), SEC);
-	assert_true(listendrops__drop(t, &e, &it));
+	l = only(t);
+	assert_int_equal(l->drops.item[0].count, 1);
+	assert_true(l->drops.item[0].first_ns == SEC / 2);
 	e = syn_drop(2 * SEC, 8080, 1);
 	assert_true(listendrops__drop(t, &e, &it));
 	l = only(t);
@@ -221,6 +226,15 @@ static void test_drop_records_and_gone(void **unused)
 	listendrops__end(t, on_gone, NULL);
 	assert_int_equal(gone_calls, 1);
 	assert_int_equal(listendrops__count(t), 0);
+	/* port 9999 gets a listener 4 s after its drop: too late */
+	{
+		struct listener_info li = java(0);
+
+		li.port = 9999;
+		sweep_one(t, li, SEC / 2 + 4 * SEC);
+		assert_int_equal(only(t)->drops.n, 0);
+		assert_int_equal(listendrops__totals(t, &tot), 1);
+	}
 	listendrops__free(t);
 	listendrops__free(NULL);
 }
