@@ -129,7 +129,8 @@ enum {
  *   oldstate         TCPFSM_DROP_IN or TCPFSM_DROP_OUT
  *   newstate         the segment's TCP flags byte (FIN 0x01 ... CWR 0x80)
  *   evidence         the segment kind, TCPFSM_SEG_*
- *   syn_retrans      the segment's payload bytes (clamped to 65535)
+ *   syn_retrans      the segment's payload bytes (clamped to 65535; 1 when
+ *                    the IP header's length is 0, a GSO packet's: unknown)
  *   cookie, pid, cgroup_id, comm: 0 (a drop has no owner); flags: 0, or
  *   TCPFSM_F_TRACEPOINT from the classic tracepoint
  */

@@ -89,8 +89,10 @@ int cmd_trace(const struct tcpfsm_config *cfg)
 	output_init(&t.out);
 	/* before source_run gives up privileges: kallsyms shows addresses
 	 * only to those who open it privileged */
-	if (cfg->drops && !(t.names = dropnames__new()))
+	if (cfg->drops && !(t.names = dropnames__new())) {
+		pr_err("out of memory");
 		return 1;
+	}
 	err = source_run(cfg, &sink, &res);
 	output_flush(&t.out);
 	dropnames__free(t.names);

@@ -229,12 +229,7 @@ static int e_start(void *ctx, const struct source_info *info)
 	e->ld = info->loader;
 	e->drops = info->drops;
 	e->lazy = e->ld && loader__lazy(e->ld);
-	/* the listeners that exist before we say we trace: what their
-	 * counters hold is from before us; any listener after is new */
-	if (e->drops && e->ld) {
-		listener_sweep(e);
-		e->next_listen = clock_ns(CLOCK_BOOTTIME) + LISTEN_SWEEP_NS;
-	}
+
 	if (e->cfg->replay)
 		dropnames__for_recording(e->names, info->boot_to_real_ns);
 	return e->ops.start ? e->ops.start(e->ops.ctx, info) : 0;

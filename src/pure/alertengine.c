@@ -508,6 +508,10 @@ static int apply(struct alert_engine *ae, struct conntab *tab, const struct tcpf
 
 	ae->tab = tab;
 	advance(ae, e->ts_ns);
+	/* a listener older than us: its drop counter holds older drops */
+	if (e->kind == TCPFSM_KIND_SNAPSHOT && e->newstate == TCPFSM_LISTEN &&
+	    (e->flags & TCPFSM_F_PREEXISTING))
+		listendrops__existing(ae->listeners, e->cookie);
 	/* the table keeps them by 4-tuple (they reuse the state fields) */
 	if (e->kind == TCPFSM_KIND_DROP) {
 		listener_drop(ae, e);

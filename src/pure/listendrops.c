@@ -28,16 +28,27 @@ struct listendrops {
 	uint32_t next_pending, npending;
 	struct listen_total totals[LISTEN_TOTALS_MAX];
 	size_t ntotals;
-	bool swept;		/* a sweep ended: listeners new to us are new */
+	struct otab existing;	/* cookies of listeners older than us */
+};
+
+struct cookie_ent {
+	uint64_t key;		/* the listener's cookie */
 };
 
 struct listendrops *listendrops__new(void)
 {
 	struct listendrops *t = calloc(1, sizeof(*t));
 
-	if (t)
+	if (t) {
 		otab_init(&t->t, sizeof(struct listener));
+		otab_init(&t->existing, sizeof(struct cookie_ent));
+	}
 	return t;
+}
+
+int listendrops__existing(struct listendrops *t, uint64_t cookie)
+{
+	return !cookie || otab_put(&t->existing, cookie) ? 0 : -ENOMEM;
 }
 
 void listendrops__free(struct listendrops *t)
@@ -45,6 +56,7 @@ void listendrops__free(struct listendrops *t)
 	if (!t)
 		return;
 	otab_free(&t->t);
+	otab_free(&t->existing);
 	free(t);
 }
 
@@ -176,13 +188,17 @@ int listendrops__seen(struct listendrops *t, const struct listener_info *li, uin
 	}
 	/*
 	 * A listener we have not seen (or another socket on the port: closed,
-	 * listening again): one that existed at the first sweep has counted
-	 * since before us, its counter is a baseline; one made since, since
-	 * the last sweep, counted everything from 0 in our time.
+	 * listening again): one older than us (the startup snapshot's) has
+	 * counted since before us, its counter is a baseline; one made since
+	 * counted everything from 0 in our time.
 	 */
 	if (!l->counting || l->info.cookie != li->cookie) {
-		l->counting = t->swept;
+		struct cookie_ent *old = otab_get(&t->existing, li->cookie);
+
+		l->counting = !old;
 		l->info.sk_drops = 0;
+		if (old)
+			otab_del(&t->existing, old);
 	}
 	/* (the counter is 32 bits in the kernel: a difference mod 2^32) */
 	delta = (uint32_t)li->sk_drops - (uint32_t)l->info.sk_drops;
@@ -242,7 +258,6 @@ void listendrops__end(struct listendrops *t, void (*gone)(void *ctx, struct list
 
 	/* out of memory: they go at the next sweep's end */
 	otab_prune(&t->t, absent, on_gone, &g);
-	t->swept = true;
 }
 
 static bool counted_on_listener(const char *reason)

@@ -65,6 +65,9 @@ struct listendrops;
 
 struct listendrops *listendrops__new(void);
 void listendrops__free(struct listendrops *t);
+/* A listener older than us (the startup snapshot saw it): what its
+ * counter holds when a sweep first sees it is from before us. 0 or -ENOMEM. */
+int listendrops__existing(struct listendrops *t, uint64_t cookie);
 /* A sweep begins: listeners it does not see again are gone at its end. */
 void listendrops__begin(struct listendrops *t);
 /* One listener of the sweep at now_ns: the drops its counter gained since

@@ -98,7 +98,9 @@ static void test_baselines(void **unused)
 	struct listener_info li;
 	struct listener *l;
 
-	/* the first sweep: what the counter holds is from before us */
+	/* older than us (the startup snapshot saw it): what the counter holds
+	 * at the first sweep is from before us */
+	assert_int_equal(listendrops__existing(t, 77), 0);
 	sweep_one(t, java(500), 1 * SEC);
 	l = only(t);
 	assert_int_equal(l->start_ns, 0);
@@ -128,7 +130,8 @@ static void test_baselines(void **unused)
 	listendrops__free(t);
 }
 
-/* A listener made after the first sweep counted from 0 in our time. */
+/* A listener the startup snapshot did not see was made since: counted
+ * from 0 in our time, first sweep or not. */
 static void test_new_listener(void **unused)
 {
 	struct listendrops *t = listendrops__new();
@@ -312,6 +315,17 @@ static void fx_free(struct fx *f)
 	conntab__free(f->tab);
 }
 
+/* The startup snapshot's record of a listener older than us (with flags:
+ * a lazy-tracking seed has none, and is no such thing). */
+static void seed_listener(struct fx *f, uint64_t cookie, uint8_t flags)
+{
+	struct tcpfsm_event e = client_event(cookie, 99 * SEC, LISTEN, LISTEN);
+
+	e.kind = TCPFSM_KIND_SNAPSHOT;
+	e.flags = flags;
+	assert_int_equal(alert_engine__apply(f->ae, f->tab, &e, NULL, NULL), 0);
+}
+
 static void listeners(struct fx *f, struct listener_info li, uint64_t now, bool present)
 {
 	alert_engine__listeners_begin(f->ae);
@@ -332,6 +346,7 @@ static void test_overflow_alert(void **unused)
 	setenv("TZ", "UTC", 1);
 	tzset();
 	fx_init(&f, 0);
+	seed_listener(&f, 77, TCPFSM_F_PREEXISTING | TCPFSM_F_OWNER);
 	listeners(&f, java(500), 100 * SEC, true);
 	alert_engine__sweep(f.ae, f.tab, 100 * SEC);
 	assert_int_equal(f.got.n, 0);
@@ -479,10 +494,34 @@ static void test_client_of_overflowing_listener(void **unused)
 	fx_free(&f);
 }
 
+/* Only the startup snapshot's listeners are older than us. */
+static void test_seeds_and_baselines(void **unused)
+{
+	struct listener_info li = java(300);
+	struct fx f;
+
+	fx_init(&f, 0);
+	/* a lazy-tracking seed: a socket tracked from now, not an old one */
+	seed_listener(&f, 77, TCPFSM_F_OWNER);
+	listeners(&f, li, 100 * SEC, true);
+	alert_engine__sweep(f.ae, f.tab, 100 * SEC);
+	assert_int_equal(f.got.n, 1);
+	assert_int_equal(f.got.v[0].drops.item[0].count, 300);
+	fx_free(&f);
+
+	fx_init(&f, 0);
+	seed_listener(&f, 77, TCPFSM_F_PREEXISTING);
+	listeners(&f, li, 100 * SEC, true);
+	alert_engine__sweep(f.ae, f.tab, 100 * SEC);
+	assert_int_equal(f.got.n, 0);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_baselines),
+		cmocka_unit_test(test_seeds_and_baselines),
 		cmocka_unit_test(test_new_listener),
 		cmocka_unit_test(test_drop_records_and_gone),
 		cmocka_unit_test(test_totals_bound),
