@@ -90,13 +90,25 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name tcpfsm_bpf > $@
 
+# The drop tracker: its own object, sharing the main one's rings.
+$(OUTPUT)/drops.bpf.o: bpf/drops.bpf.c include/tcpfsm.h $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(INCLUDES) \
+		$(CLANG_BPF_SYS_INCLUDES) -Wall -Wno-unused-function -MMD -MP -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUTPUT)/drops.skel.h: $(OUTPUT)/drops.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name drops_bpf > $@
+
 $(OUTPUT)/obj/%.o: src/%.c | $(OUTPUT)/obj
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -c $< -o $@
 
-# Only the loader and its kernel probes include the skeleton.
+# Only the loader, its kernel probes and the drop tracker include a skeleton.
 $(OUTPUT)/obj/kernel/loader.o $(OUTPUT)/obj/kernel/probe.o: $(SKEL)
+$(OUTPUT)/obj/kernel/drops.o: $(OUTPUT)/drops.skel.h
 
 $(APP): $(APP_OBJS)
 	$(call msg,BINARY,$@)
@@ -172,6 +184,12 @@ $(OUTPUT)/storm: tests/bench/storm.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -Wall -D_GNU_SOURCE $< -lpthread -o $@
 
+# make bench's drop case: a UDP flood dropped by nft (the drop tracker's
+# cost on a host that drops non-TCP packets).
+$(OUTPUT)/udpflood: tests/bench/udpflood.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -Wall -D_GNU_SOURCE $< -o $@
+
 # The floor for make bench: bpf/floor.bpf.c (a tp_btf counter, not part of
 # tcpfsm) and its loader.
 $(OUTPUT)/floor.bpf.o: bpf/floor.bpf.c $(VMLINUX) | $(OUTPUT)
@@ -188,7 +206,7 @@ $(OUTPUT)/floor: tests/bench/floor.c $(OUTPUT)/floor.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -Wall -D_GNU_SOURCE -I$(OUTPUT) $< -lbpf -lelf -lz -o $@
 
-bench: deps $(APP) $(OUTPUT)/storm $(OUTPUT)/floor
+bench: deps $(APP) $(OUTPUT)/storm $(OUTPUT)/floor $(OUTPUT)/udpflood
 	$(Q)command -v tcpstates >/dev/null && command -v bpftrace >/dev/null || \
 		apt-get install -y -qq libbpf-tools bpftrace
 	$(Q)./tests/bench/bench.sh

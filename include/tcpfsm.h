@@ -107,8 +107,64 @@ enum {
 	 * SYN/ACK retransmits, old_duration_ns = age since the first SYN/ACK,
 	 * owner = the listener's) */
 	TCPFSM_KIND_EVIDENCE = 2,
-	TCPFSM_KIND_MAX = 3,
+	/* a TCP segment the kernel dropped (skb:kfree_skb), see below */
+	TCPFSM_KIND_DROP = 3,
+	TCPFSM_KIND_MAX = 4,
 };
+
+/*
+ * A drop record (TCPFSM_KIND_DROP) reuses the event's fields:
+ *   ts_ns            when it was dropped
+ *   netns            the network namespace it was dropped in
+ *   family, saddr, sport, daddr, dport
+ *                    this namespace's view, as a socket's: saddr:sport is
+ *                    the local end, the segment's destination when it came
+ *                    in (TCPFSM_DROP_IN), its source when it was going out
+ *                    (TCPFSM_DROP_OUT)
+ *   old_duration_ns  the kernel address that dropped it (kfree_skb's
+ *                    location), 0 when unknown
+ *   ino              the drop reason: the running kernel's enum
+ *                    skb_drop_reason value (its numbers differ between
+ *                    kernels: name them from that kernel's BTF)
+ *   oldstate         TCPFSM_DROP_IN or TCPFSM_DROP_OUT
+ *   newstate         the segment's TCP flags byte (FIN 0x01 ... CWR 0x80)
+ *   evidence         the segment kind, TCPFSM_SEG_*
+ *   syn_retrans      the segment's payload bytes (clamped to 65535; 1 when
+ *                    the IP header's length is 0, a GSO packet's: unknown)
+ *   cookie, pid, cgroup_id, comm: 0 (a drop has no owner); flags: 0, or
+ *   TCPFSM_F_TRACEPOINT from the classic tracepoint
+ */
+enum {
+	TCPFSM_DROP_IN = 1,	/* arrived on an interface of the namespace */
+	TCPFSM_DROP_OUT = 2,	/* made in the namespace, on its way out */
+};
+
+enum tcpfsm_seg {
+	TCPFSM_SEG_SYN = 1,
+	TCPFSM_SEG_SYNACK = 2,
+	TCPFSM_SEG_ACK = 3,	/* no payload, none of the others */
+	TCPFSM_SEG_FIN = 4,
+	TCPFSM_SEG_RST = 5,
+	TCPFSM_SEG_DATA = 6,	/* payload, no SYN/FIN/RST */
+	TCPFSM_SEG_MAX = 7,
+};
+
+#define TCPFSM_TCP_FIN 0x01
+#define TCPFSM_TCP_SYN 0x02
+#define TCPFSM_TCP_RST 0x04
+#define TCPFSM_TCP_ACK 0x10
+
+/* The segment kind of a TCP flags byte and payload length: both sides. */
+static inline __u8 tcpfsm_seg_kind(__u8 flags, __u32 payload)
+{
+	if (flags & TCPFSM_TCP_RST)
+		return TCPFSM_SEG_RST;
+	if (flags & TCPFSM_TCP_SYN)
+		return flags & TCPFSM_TCP_ACK ? TCPFSM_SEG_SYNACK : TCPFSM_SEG_SYN;
+	if (flags & TCPFSM_TCP_FIN)
+		return TCPFSM_SEG_FIN;
+	return payload ? TCPFSM_SEG_DATA : TCPFSM_SEG_ACK;
+}
 
 /* evidence bits */
 enum {

@@ -63,6 +63,7 @@ enum {
 	OPT_BUCKETS,
 	OPT_BATCH,
 	OPT_PARTIAL,
+	OPT_DROPS,
 };
 
 /* the commands an option applies to: a bit per enum tcpfsm_cmd */
@@ -109,6 +110,9 @@ static const struct cli_option table[] = {
 	{ { "duration", 'd', "DURATION", 0, "Exit after DURATION (e.g. 10, 250ms, 5m)", G_GENERAL },
 	  C_ALL, OPT_F_LIVE },
 	{ { "verbose", 'v', NULL, 0, "Debug messages, including libbpf's", G_GENERAL }, C_ALL },
+	{ { "drops", OPT_DROPS, NULL, 0,
+	    "Also the TCP segments the kernel drops: reason, where, segment kind", G_GENERAL },
+	  C(TRACE) },
 
 	{ { NULL, 0, NULL, 0, "Recordings:", G_FILES }, C_REPLAY | C(RECORD) },
 	{ { "replay", 'r', "FILE", 0,
@@ -623,6 +627,9 @@ static int check_combinations(struct parse_state *ps)
 	/* alerts and gauges need only sockets that stay in one state a
 	 * while; a --log of every connection needs them all */
 	cfg->lazy = cfg->cmd == CMD_WATCH || (cfg->cmd == CMD_SERVE && !cfg->log_path);
+	/* drops are evidence on connections and alerts: trace asks for them */
+	if (cfg->cmd != CMD_TRACE && cfg->cmd != CMD_HIST)
+		cfg->drops = true;
 	return 0;
 }
 
@@ -757,6 +764,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (!*arg)
 			FAIL(ps, "empty --replay path");
 		cfg->replay = arg;
+		break;
+	case OPT_DROPS:
+		cfg->drops = true;
 		break;
 	case OPT_PARTIAL:
 		cfg->partial = true;

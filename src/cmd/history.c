@@ -8,6 +8,7 @@
 #include "cmd/history.h"
 #include "sys/log.h"
 #include "sys/output.h"
+#include "kernel/drops.h"
 #include "kernel/source.h"
 
 struct hist_ctx {
@@ -17,6 +18,7 @@ struct hist_ctx {
 	struct conntab *tab;
 	int err;
 	uint64_t shown;
+	struct dropnames *names;
 };
 
 /* Connection-level filters: owner, lifetime, states on the path. */
@@ -56,14 +58,17 @@ static void emit(void *ctx, const struct conn *c, const struct conn_end *end)
 {
 	struct hist_ctx *h = ctx;
 	char buf[FORMAT_CONN_MAX];
+	struct conn_end named;
 	int n;
 
 	if (h->err || !conn_selected(h->cfg, c, end))
 		return;
+	named = *end;
+	drop_list_name(&named.drops, dropnames__name_item, h->names);
 	if (h->cfg->json)
-		n = format_conn_json(buf, sizeof(buf), c, end, &h->fmt);
+		n = format_conn_json(buf, sizeof(buf), c, &named, &h->fmt);
 	else
-		n = format_conn_text(buf, sizeof(buf), c, end, &h->fmt);
+		n = format_conn_text(buf, sizeof(buf), c, &named, &h->fmt);
 	if (n >= (int)sizeof(buf))
 		n = sizeof(buf) - 1;
 	h->err = output_write(&h->out, buf, n);
@@ -72,7 +77,11 @@ static void emit(void *ctx, const struct conn *c, const struct conn_end *end)
 
 static int hist_start(void *ctx, const struct source_info *info)
 {
-	((struct hist_ctx *)ctx)->fmt.boot_to_real_ns = info->boot_to_real_ns;
+	struct hist_ctx *h = ctx;
+
+	h->fmt.boot_to_real_ns = info->boot_to_real_ns;
+	if (h->cfg->replay)
+		dropnames__for_recording(h->names, info->boot_to_real_ns);
 	return 0;
 }
 
@@ -111,8 +120,11 @@ int cmd_history(const struct tcpfsm_config *cfg)
 		return 1;
 	}
 	output_init(&h.out);
+	/* (while privileged: kallsyms shows addresses to its opener) */
+	h.names = dropnames__new();
 	err = source_run(cfg, &sink, &res);
 	output_flush(&h.out);
+	dropnames__free(h.names);
 	if (err == -EPIPE) {
 		conntab__free(h.tab);
 		return 0;

@@ -47,7 +47,7 @@ struct serve {
 static int s_alert(void *ctx, const struct alert *a)
 {
 	struct serve *s = ctx;
-	char json[2048];
+	char json[FORMAT_ALERT_MAX];
 	int n;
 
 	if (s->log) {
@@ -133,6 +133,7 @@ static void metrics(struct serve *s, struct http_reply *r)
 	struct loader *ld = engine__loader(s->engine);
 	uint64_t stats[TCPFSM_STAT_MAX] = {};
 	uint32_t conns[TCPFSM_STATE_MAX];
+	struct prom_count drops[ENGINE_DROP_COUNTS_MAX], listen[LISTEN_TOTALS_MAX];
 	struct prom_input in = {
 		.hists = &s->hs,
 		.connections = conns,
@@ -152,6 +153,10 @@ static void metrics(struct serve *s, struct http_reply *r)
 		return;
 	}
 	in.events_total = stats[TCPFSM_STAT_EVENTS];
+	in.drops = drops;
+	in.ndrops = engine__drop_counts(s->engine, drops, ENGINE_DROP_COUNTS_MAX);
+	in.listen_drops = listen;
+	in.nlisten_drops = engine__listen_drop_counts(s->engine, listen, LISTEN_TOTALS_MAX);
 	in.events_lost = source_lost(s->cfg, stats[TCPFSM_STAT_LOST], loader__missed(ld));
 	engine__states(s->engine, conns);
 	for (;;) {

@@ -4,12 +4,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine/engine.h"
+#include "kernel/drops.h"
 #include "kernel/loader.h"
 #include "kernel/snapshot.h"
+#include "pure/dropfmt.h"
 #include "pure/schedule.h"
 #include "sys/clock.h"
 #include "sys/log.h"
 #include "sys/procfd.h"
+
+/* TCP drops by (reason, segment kind) for tcpfsm_drops_total: bounded by
+ * the kernel's reasons; beyond DROP_COUNTS_MAX pairs, "OTHER". */
+#define DROP_COUNTS_MAX ENGINE_DROP_COUNTS_MAX
+
+struct drop_count {
+	uint32_t reason;
+	uint8_t segment;
+	uint64_t count;
+	char name[40];
+};
 
 struct engine {
 	const struct tcpfsm_config *cfg;
@@ -17,6 +30,11 @@ struct engine {
 	struct conntab *tab;
 	struct alert_engine *ae;
 	struct loader *ld;	/* live only */
+	struct dropnames *names;	/* the kernel's names for drops */
+	struct drops *drops;	/* live, when drops are tracked */
+	uint64_t next_listen;	/* the next listener sweep */
+	struct drop_count dcounts[DROP_COUNTS_MAX];
+	size_t ndcounts;
 	int err;		/* a front end's, from a callback: stops the run */
 	/* the sweeps: when each is due next (CLOCK_BOOTTIME, or the records'
 	 * clock in a replay) */
@@ -40,11 +58,14 @@ static void on_alert(void *ctx, struct alert *a)
 static void on_closed(void *ctx, const struct conn *c, const struct conn_end *end)
 {
 	struct engine *e = ctx;
+	struct conn_end named;
 	int err;
 
 	if (!e->ops.closed)
 		return;
-	err = e->ops.closed(e->ops.ctx, c, end);
+	named = *end;
+	drop_list_name(&named.drops, dropnames__name_item, e->names);
+	err = e->ops.closed(e->ops.ctx, c, &named);
 	if (err && !e->err)
 		e->err = err;
 }
@@ -66,6 +87,11 @@ struct engine *engine__new(const struct tcpfsm_config *cfg, const struct engine_
 		return NULL;
 	}
 	alert_engine__set_fd_lookup(e->ae, procfd_fd_of);
+	/* before the source gives up privileges: kallsyms shows addresses
+	 * to its opener; without names, drops show numbers */
+	e->names = dropnames__new();
+	if (e->names)
+		alert_engine__set_drop_namer(e->ae, dropnames__name_item, e->names);
 	return e;
 }
 
@@ -75,6 +101,7 @@ void engine__free(struct engine *e)
 		return;
 	alert_engine__free(e->ae);
 	conntab__free(e->tab);
+	dropnames__free(e->names);
 	free(e);
 }
 
@@ -122,6 +149,42 @@ static void iter_sweep(struct engine *e, bool track, bool requests)
 		loader__sweep_states(e->ld, e->states);
 }
 
+/* Listener sweeps: SYNs refused for a full queue show only in the
+ * listener's own counter, read by them; an alert fires at the sweep after. */
+#define LISTEN_SWEEP_NS 1000000000ULL
+
+static int listener_seen(void *ctx, const struct listener_info *li)
+{
+	struct engine *e = ctx;
+
+	/* too many listeners: the rest go unseen, nothing else is lost */
+	alert_engine__listener(e->ae, li, clock_ns(CLOCK_BOOTTIME));
+	return 0;
+}
+
+/* The listeners and what they dropped (kernel/drops.h), for the alert
+ * engine's listener alerts. */
+static void listener_sweep(struct engine *e)
+{
+	int err;
+
+	alert_engine__listeners_begin(e->ae);
+	err = drops__listeners(e->drops, e->cfg, listener_seen, e);
+	if (err == -ENOTRECOVERABLE) {
+		if (!e->err)
+			e->err = err;
+		return;
+	}
+	if (err == -EOPNOTSUPP) {
+		e->drops = NULL; /* no iterator: no more sweeps */
+		return;
+	}
+	if (err)
+		pr_warn("listener sweep: %s", strerror(-err));
+	else
+		alert_engine__listeners_end(e->ae, clock_ns(CLOCK_BOOTTIME));
+}
+
 /* The age check: alerts for sockets past their threshold at now. */
 static void sweep(struct engine *e, uint64_t now)
 {
@@ -134,14 +197,46 @@ static int e_start(void *ctx, const struct source_info *info)
 	struct engine *e = ctx;
 
 	e->ld = info->loader;
+	e->drops = info->drops;
 	e->lazy = e->ld && loader__lazy(e->ld);
+
+	if (e->cfg->replay)
+		dropnames__for_recording(e->names, info->boot_to_real_ns);
 	return e->ops.start ? e->ops.start(e->ops.ctx, info) : 0;
+}
+
+/* One more drop of its (reason, segment). */
+static void count_drop(struct engine *e, const struct tcpfsm_event *ev)
+{
+	struct drop_count *d;
+	char buf[40];
+	size_t i;
+
+	for (i = 0; i < e->ndcounts; i++)
+		if (e->dcounts[i].reason == ev->ino && e->dcounts[i].segment == ev->evidence)
+			break;
+	if (i == e->ndcounts) {
+		if (e->ndcounts == DROP_COUNTS_MAX)
+			i = DROP_COUNTS_MAX - 1; /* the last one: "OTHER" */
+		else
+			e->ndcounts++;
+		d = &e->dcounts[i];
+		d->reason = ev->ino;
+		d->segment = ev->evidence;
+		snprintf(d->name, sizeof(d->name), "%s",
+			 i == DROP_COUNTS_MAX - 1 ? "OTHER" :
+						    dropnames__reason(e->names, ev->ino, buf, sizeof(buf)));
+	}
+	e->dcounts[i].count++;
 }
 
 static int e_record(void *ctx, const struct tcpfsm_event *ev)
 {
 	struct engine *e = ctx;
 	int err;
+
+	if (ev->kind == TCPFSM_KIND_DROP)
+		count_drop(e, ev);
 
 	/* replay: run the sweeps the live run would have run, on its clock */
 	if (!e->ld && e->cfg->replay && ev->kind == TCPFSM_KIND_TRANSITION) {
@@ -178,6 +273,10 @@ static int e_tick(void *ctx, uint64_t now)
 	}
 	if (requests)
 		e->next_req_sweep = now + SCHED_REQUEST_SWEEP_NS;
+	if (e->drops && e->ld && now >= e->next_listen) {
+		listener_sweep(e);
+		e->next_listen = now + LISTEN_SWEEP_NS;
+	}
 	if (e->ld && now >= e->next_sweep) {
 		sweep(e, now);
 		e->next_sweep = now + e->cfg->sweep_ns;
@@ -228,6 +327,7 @@ int engine__run(struct engine *e, struct source_result *res)
 	int err = source_run(e->cfg, &sink, res);
 
 	e->ld = NULL; /* freed by the source */
+	e->drops = NULL;
 	return err;
 }
 
@@ -273,6 +373,32 @@ void engine__states(const struct engine *e, uint32_t counts[TCPFSM_STATE_MAX])
 	conntab__count_states(e->tab, counts);
 	/* half-open requests are connections in SYN_RECV too */
 	counts[TCPFSM_SYN_RECV] += alert_engine__stats(e->ae)->half_open;
+}
+
+size_t engine__drop_counts(const struct engine *e, struct prom_count *out, size_t max)
+{
+	size_t n = e->ndcounts < max ? e->ndcounts : max;
+
+	for (size_t i = 0; i < n; i++) {
+		out[i].reason = e->dcounts[i].name;
+		out[i].segment = drop_segment_name(e->dcounts[i].segment);
+		out[i].count = e->dcounts[i].count;
+	}
+	return n;
+}
+
+size_t engine__listen_drop_counts(const struct engine *e, struct prom_count *out, size_t max)
+{
+	const struct listen_total *t;
+	size_t n = alert_engine__listen_totals(e->ae, &t);
+
+	n = n < max ? n : max;
+	for (size_t i = 0; i < n; i++) {
+		out[i].reason = t[i].reason;
+		out[i].segment = NULL;
+		out[i].count = t[i].count;
+	}
+	return n;
 }
 
 uint64_t engine__last_track_ns(const struct engine *e)

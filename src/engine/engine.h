@@ -7,6 +7,7 @@
 #include "pure/alert.h"
 #include "pure/alertengine.h"
 #include "pure/conntab.h"
+#include "pure/prom.h"
 #include "kernel/source.h"
 #include "sys/config.h"
 
@@ -69,6 +70,12 @@ bool engine__lazy(const struct engine *e);
  * table's connections plus the half-open requests (SYN_RECV).
  */
 void engine__states(const struct engine *e, uint32_t counts[TCPFSM_STATE_MAX]);
+/* TCP drops seen so far by (reason, segment kind), and SYNs dropped before
+ * any socket by reason, as metric samples (valid until the next record);
+ * at most max. */
+#define ENGINE_DROP_COUNTS_MAX 256
+size_t engine__drop_counts(const struct engine *e, struct prom_count *out, size_t max);
+size_t engine__listen_drop_counts(const struct engine *e, struct prom_count *out, size_t max);
 /* CLOCK_BOOTTIME of the last tracking sweep, 0 before the first. */
 uint64_t engine__last_track_ns(const struct engine *e);
 

@@ -58,7 +58,7 @@ void notify__set_clock(struct notify *n, int64_t boot_to_real_ns)
 
 int notify__alert(struct notify *n, const struct alert *a)
 {
-	char text[1024], json[2048];
+	char text[1024], json[FORMAT_ALERT_MAX];
 	int tn = 0, jn = 0, err = 0;
 
 	if (n->syslog || (n->out && !n->cfg->json))

@@ -624,6 +624,13 @@ uint64_t loader__missed(const struct loader *ld)
 	return m > covered ? m - covered : 0;
 }
 
+int loader__map_fd(const struct loader *ld, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(ld->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
 const char *loader__mode(const struct loader *ld)
 {
 	return ld->mode == ATTACH_TRACEPOINT ? "tracepoint" : "tp_btf";

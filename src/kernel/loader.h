@@ -40,6 +40,9 @@ int loader__read_hists(const struct loader *ld, struct hist_set *out);
  * after loader__detach.
  */
 uint64_t loader__missed(const struct loader *ld);
+/* The fd of the main object's map `name` (another object shares it through
+ * bpf_map__reuse_fd: the rings), or -ENOENT. */
+int loader__map_fd(const struct loader *ld, const char *name);
 /* "tp_btf" or "tracepoint" */
 const char *loader__mode(const struct loader *ld);
 /* Link fd of the iter/tcp snapshot program (tp_btf mode only), or -errno. */

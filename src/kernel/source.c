@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include "pure/filter.h"
+#include "kernel/drops.h"
 #include "kernel/loader.h"
 #include "sys/log.h"
 #include "kernel/loop.h"
@@ -32,6 +33,8 @@ static int live_record(void *ctx, const struct tcpfsm_event *e)
 	l->res->records++;
 	if (e->kind == TCPFSM_KIND_EVIDENCE)
 		l->res->evidence++;
+	else if (e->kind == TCPFSM_KIND_DROP)
+		l->res->drops++;
 	return l->sink->on_record(l->sink->ctx, e);
 }
 
@@ -137,7 +140,11 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 	if (!ld)
 		return -errno;
 	info.loader = ld;
+	/* (a warning if it cannot load: transitions go on without drops) */
+	if (cfg->drops)
+		info.drops = drops__new(cfg, ld);
 	if (sink->on_start && (err = sink->on_start(sink->ctx, &info))) {
+		drops__free(info.drops);
 		loader__free(ld);
 		return err;
 	}
@@ -157,6 +164,7 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 		} else {
 			err = snapshot_run(fd, cfg->kf.netns, cfg->kf.n_netns, live_seed, &l, &st);
 			if (err) {
+				drops__free(info.drops);
 				loader__free(ld);
 				return err;
 			}
@@ -175,15 +183,24 @@ static int run_live(const struct tcpfsm_config *cfg, const struct sink *sink,
 	res->missed = loader__missed(ld);
 	res->lazy = loader__lazy(ld);
 	res->kernel_events = stats[TCPFSM_STAT_EVENTS];
+	if (info.drops) {
+		struct drops_stats ds;
+
+		drops__stats(info.drops, &ds);
+		res->drops_tracked = true;
+		res->drops_lost = ds.lost;
+		res->drops_missed = ds.missed;
+	}
+	drops__free(info.drops);
 	loader__free(ld);
 	/* with filters, misses are reported apart (source_lost) */
 	res->missed_unattributed = kernel_filtered(&cfg->kf);
 	res->lost = source_lost(cfg, stats[TCPFSM_STAT_LOST], res->missed);
 	res->lost_known = true;
 	if (!err && !cfg->aggregate_only && !res->lazy &&
-	    res->records - res->seeds - res->evidence != stats[TCPFSM_STAT_EVENTS])
+	    res->records - res->seeds - res->evidence - res->drops != stats[TCPFSM_STAT_EVENTS])
 		pr_warn("received %llu events but the kernel sent %llu",
-			(unsigned long long)(res->records - res->seeds - res->evidence),
+			(unsigned long long)(res->records - res->seeds - res->evidence - res->drops),
 			(unsigned long long)stats[TCPFSM_STAT_EVENTS]);
 	return err;
 }
@@ -225,6 +242,8 @@ static int run_replay(const struct tcpfsm_config *cfg, const struct sink *sink,
 			res->seeds++;
 		else if (e.kind == TCPFSM_KIND_EVIDENCE)
 			res->evidence++;
+		else if (e.kind == TCPFSM_KIND_DROP)
+			res->drops++;
 		ret = sink->on_record(sink->ctx, &e);
 		if (ret)
 			break;
@@ -275,7 +294,7 @@ static const char *plural(uint64_t n)
 
 void source_report(const struct tcpfsm_config *cfg, const struct source_result *res)
 {
-	unsigned long long events = res->records - res->seeds - res->evidence;
+	unsigned long long events = res->records - res->seeds - res->evidence - res->drops;
 	unsigned long long lost = res->lost, kernel = res->kernel_events, ring;
 
 	if (cfg->replay) {
@@ -302,6 +321,11 @@ void source_report(const struct tcpfsm_config *cfg, const struct source_result *
 			kernel, plural(kernel), lost, events);
 	else
 		pr_info("%llu event%s, %llu lost", events, plural(events), lost);
+	if (res->drops_tracked)
+		pr_info("%llu TCP drop%s, %llu lost (ring buffer full), %llu missed (the drop program "
+			"was busy on that CPU)",
+			(unsigned long long)res->drops, plural(res->drops),
+			(unsigned long long)res->drops_lost, (unsigned long long)res->drops_missed);
 	ring = res->lost - (res->missed_unattributed ? 0 : res->missed);
 	if (ring)
 		pr_warn("%llu event%s lost (ring buffer full): try a larger --ringbuf-size; "

@@ -12,6 +12,7 @@ struct source_info {
 	int64_t boot_to_real_ns; /* to turn record times into wall-clock */
 	uint64_t start_boot_ns;	 /* when tracing (or the recording) began */
 	struct loader *loader;	/* live only: for reading the kernel's maps */
+	struct drops *drops;	/* live with cfg->drops, when it loaded */
 };
 
 struct sink {
@@ -41,6 +42,10 @@ struct source_result {
 	uint64_t records;	/* records delivered */
 	uint64_t seeds;		/* of those, snapshot seeds */
 	uint64_t evidence;	/* of those, evidence records (not transitions) */
+	uint64_t drops;		/* of those, drop records */
+	/* live, drops tracked: the kernel's counts (kernel/drops.h) */
+	bool drops_tracked;
+	uint64_t drops_lost, drops_missed;
 	uint64_t lost;		/* events the kernel could not deliver (incl. missed,
 				 * unless missed_unattributed) */
 	uint64_t missed;	/* transitions never seen: our program was busy */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <time.h>
 #include "pure/alert.h"
+#include "pure/dropfmt.h"
 #include "pure/sbuf.h"
 #include "pure/state.h"
 
@@ -9,6 +10,26 @@ const char *alert_state_name(int s)
 	const char *n = state_name(s);
 
 	return n ? n : "UNKNOWN";
+}
+
+static const char *const verdict_names[VERDICT_MAX] = {
+	[VERDICT_UNKNOWN] = "unknown",
+	[VERDICT_SYN_DROPPED_HERE] = "syn_dropped_here",
+	[VERDICT_SYN_DROPPED_AT_PEER] = "syn_dropped_at_peer",
+	[VERDICT_SYN_LOST_ON_PATH] = "syn_lost_on_path",
+	[VERDICT_SYNACK_DROPPED_HERE] = "synack_dropped_here",
+	[VERDICT_SYNACK_DROPPED_AT_PEER] = "synack_dropped_at_peer",
+	[VERDICT_SYNACK_LOST_ON_PATH] = "synack_lost_on_path",
+	[VERDICT_LISTEN_OVERFLOW] = "listen_overflow",
+	[VERDICT_NO_LISTENER] = "no_listener",
+	[VERDICT_ICMP_REJECT] = "icmp_reject",
+	[VERDICT_APP_NOT_CLOSING] = "app_not_closing",
+	[VERDICT_PEER_NOT_CLOSING] = "peer_not_closing",
+};
+
+const char *alert_verdict_name(int v)
+{
+	return v > 0 && v < VERDICT_MAX ? verdict_names[v] : "unknown";
 }
 
 int format_alert_text(char *buf, size_t len, const struct alert *a, const struct fmt_opts *o)
@@ -34,7 +55,11 @@ int format_alert_text(char *buf, size_t len, const struct alert *a, const struct
 		sb_printf(&b, "pid %u %s ", a->pid, comm_printable(comm, sizeof(comm), a->comm));
 	else
 		sb_printf(&b, "pid - ");
-	sb_printf(&b, "%s -> %s: %s\n", l, r, a->diagnosis);
+	/* a listener's alert is about SYNs from anywhere */
+	if (a->state == TCPFSM_LISTEN)
+		sb_printf(&b, "%s: %s\n", l, a->diagnosis);
+	else
+		sb_printf(&b, "%s -> %s: %s\n", l, r, a->diagnosis);
 	return b.pos;
 }
 
@@ -68,6 +93,14 @@ int format_alert_json(char *buf, size_t len, const struct alert *a, const struct
 	else if (a->status == ALERT_RESOLVED && !a->aggregate)
 		sb_printf(&b, "\"to\":null,");
 	format_json_string(diag, sizeof(diag), a->diagnosis, sizeof(a->diagnosis));
-	sb_printf(&b, "\"diagnosis\":%s}\n", diag);
+	sb_printf(&b, "\"diagnosis\":%s", diag);
+	sb_printf(&b, ",\"verdict\":\"%s\"", alert_verdict_name(a->verdict));
+	if (a->drops.n || a->drops.more) {
+		sb_putc(&b, ',');
+		sb_drop_list_json(&b, &a->drops, o);
+	}
+	if (a->state == TCPFSM_LISTEN && !a->aggregate)
+		sb_printf(&b, ",\"backlog\":%u,\"max_backlog\":%u", a->backlog, a->max_backlog);
+	sb_lit(&b, "}\n");
 	return b.pos;
 }

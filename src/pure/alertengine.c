@@ -13,7 +13,10 @@ struct alert_engine {
 	alert_fn fn;
 	void *ctx;
 	fd_lookup_fn fd_lookup;
+	drop_name_fn drop_namer;
+	void *drop_namer_ctx;
 	struct halfopen_set half;
+	struct listendrops *listeners;
 	struct ratelimit rl;
 	uint64_t now_ns;
 	struct alert_stats st;
@@ -31,6 +34,11 @@ struct alert_engine *alert_engine__new(const struct alert_cfg *cfg, alert_fn fn,
 	ae->ctx = ctx;
 	halfopen_init(&ae->half);
 	ratelimit_init(&ae->rl, cfg->rate);
+	ae->listeners = listendrops__new();
+	if (!ae->listeners) {
+		alert_engine__free(ae);
+		return NULL;
+	}
 	return ae;
 }
 
@@ -40,12 +48,19 @@ void alert_engine__free(struct alert_engine *ae)
 		return;
 	halfopen_free(&ae->half);
 	ratelimit_free(&ae->rl);
+	listendrops__free(ae->listeners);
 	free(ae);
 }
 
 void alert_engine__set_fd_lookup(struct alert_engine *ae, fd_lookup_fn fn)
 {
 	ae->fd_lookup = fn;
+}
+
+void alert_engine__set_drop_namer(struct alert_engine *ae, drop_name_fn fn, void *ctx)
+{
+	ae->drop_namer = fn;
+	ae->drop_namer_ctx = ctx;
 }
 
 const struct alert_stats *alert_engine__stats(const struct alert_engine *ae)
@@ -137,6 +152,46 @@ static void find_peer(struct alert_engine *ae, const struct alert *a, struct ale
 
 /* --- reporting --- */
 
+/*
+ * A connect whose server on this host counts SYNs refused for a full queue
+ * (the SYNs are consumed, not dropped: no record of ours): the listener's
+ * count, as the peer's drops. They are the listener's, not only ours.
+ */
+static void peer_listener_drops(struct alert_engine *ae, struct alert *a)
+{
+	const struct listener *l = listendrops__dropping(ae->listeners, a->family, a->daddr,
+							 a->dport);
+
+	if (!l || a->drops.n >= DROP_LIST_MAX)
+		return;
+	for (uint32_t i = 0; i < l->drops.n; i++) {
+		const struct drop_item *it = &l->drops.item[i];
+
+		if (strcmp(it->where, LISTEN_OVERFLOW_WHERE) || a->drops.n >= DROP_LIST_MAX)
+			continue;
+		a->drops.item[a->drops.n] = *it;
+		a->drops.item[a->drops.n++].peer = true;
+	}
+}
+
+/* The drops of a's segments since it entered its state: its own (in its
+ * namespace), then its peer's (on this host), named. */
+static void collect_drops(struct alert_engine *ae, struct alert *a)
+{
+	uint64_t since = a->age_at_least || a->age_ns > a->time_ns ? 0 : a->time_ns - a->age_ns;
+	struct droptab *dt = conntab__droptab(ae->tab);
+	struct drop_tuple t4 = { .family = a->family, .lport = a->sport, .rport = a->dport };
+
+	memset(&a->drops, 0, sizeof(a->drops));
+	memcpy(t4.laddr, a->saddr, 16);
+	memcpy(t4.raddr, a->daddr, 16);
+	droptab__collect(dt, &t4, a->netns, false, since, &a->drops);
+	droptab__collect(dt, &t4, a->netns, true, since, &a->drops);
+	drop_list_name(&a->drops, ae->drop_namer, ae->drop_namer_ctx);
+	if (a->state == TCPFSM_SYN_SENT)
+		peer_listener_drops(ae, a);
+}
+
 /* Report a firing or resolved alert, or fold it into its group's summary. */
 static bool report(struct alert_engine *ae, struct alert *a, bool was_reported)
 {
@@ -158,6 +213,9 @@ static bool report(struct alert_engine *ae, struct alert *a, bool was_reported)
 		find_peer(ae, a, &peer);
 		alert_peer_words(words, sizeof(words), &peer);
 	}
+	/* (a listener's come with it) */
+	if (ae->tab && a->state != TCPFSM_LISTEN)
+		collect_drops(ae, a);
 	alert_diagnose(a, words);
 	ae->fn(ae->ctx, a);
 	return true;
@@ -233,6 +291,119 @@ static void resolve(struct alert_engine *ae, struct alert *a, uint8_t flags)
 	if (ae->st.firing[a->state])
 		ae->st.firing[a->state]--;
 	report(ae, a, flags & AF_REPORTED);
+}
+
+/* --- listeners --- */
+
+static void from_listener(struct alert *a, const struct listener *l, uint64_t now)
+{
+	const struct listener_info *li = &l->info;
+
+	memset(a, 0, sizeof(*a));
+	a->state = TCPFSM_LISTEN;
+	a->time_ns = now;
+	a->age_ns = now > l->start_ns ? now - l->start_ns : 0;
+	a->cookie = li->cookie;
+	a->pid = li->pid;
+	a->netns = li->netns;
+	a->ino = li->ino;
+	a->fd = -1;
+	a->owner = li->owner;
+	memcpy(a->comm, li->comm, sizeof(a->comm));
+	a->family = li->family;
+	memcpy(a->saddr, li->addr, 16);
+	a->sport = li->port;
+	a->drops = l->drops;
+	a->backlog = li->backlog;
+	a->max_backlog = li->max_backlog;
+	a->src_family = l->src_family;
+	a->src_multi = l->src_multi;
+	memcpy(a->src, l->src, 16);
+	/* the remote end, when it is one address of the listener's family */
+	if (l->src_family == li->family && !l->src_multi)
+		memcpy(a->daddr, l->src, 16);
+}
+
+/* An incoming SYN dropped: its listener's, if it has one. */
+static void listener_drop(struct alert_engine *ae, const struct tcpfsm_event *e)
+{
+	struct drop_list one = { .n = 1 };
+	struct drop_item *it = &one.item[0];
+
+	/* (a listener not swept yet takes it at the sweep that finds it) */
+	if (e->oldstate != TCPFSM_DROP_IN || e->evidence != TCPFSM_SEG_SYN)
+		return;
+	it->location = e->old_duration_ns;
+	it->reason = e->ino;
+	it->netns = e->netns;
+	it->segment = e->evidence;
+	it->direction = e->oldstate;
+	drop_list_name(&one, ae->drop_namer, ae->drop_namer_ctx);
+	listendrops__drop(ae->listeners, e, it);
+}
+
+static void listener_resolve(struct alert_engine *ae, struct listener *l, uint64_t now,
+			     const char *why)
+{
+	struct alert a;
+
+	if (l->alert_flags) {
+		from_listener(&a, l, now);
+		a.resolution = why;
+		resolve(ae, &a, l->alert_flags);
+	}
+	listendrops__quiet(l);
+}
+
+static void listener_gone(void *ctx, struct listener *l)
+{
+	struct alert_engine *ae = ctx;
+
+	listener_resolve(ae, l, ae->now_ns, "the listener closed");
+}
+
+void alert_engine__listeners_begin(struct alert_engine *ae)
+{
+	listendrops__begin(ae->listeners);
+}
+
+int alert_engine__listener(struct alert_engine *ae, const struct listener_info *li,
+			   uint64_t now_ns)
+{
+	advance(ae, now_ns);
+	return listendrops__seen(ae->listeners, li, now_ns);
+}
+
+void alert_engine__listeners_end(struct alert_engine *ae, uint64_t now_ns)
+{
+	advance(ae, now_ns);
+	listendrops__end(ae->listeners, listener_gone, ae);
+	sync_stats(ae);
+}
+
+size_t alert_engine__listen_totals(const struct alert_engine *ae, const struct listen_total **out)
+{
+	return listendrops__totals(ae->listeners, out);
+}
+
+/* Fire for an episode of drops, resolve one that has gone quiet. */
+static void sweep_listeners(struct alert_engine *ae, uint64_t now)
+{
+	struct listener *l;
+	uint32_t pos = 0;
+
+	while ((l = listendrops__next(ae->listeners, &pos))) {
+		struct alert a;
+
+		if (!l->start_ns)
+			continue;
+		if (!l->alert_flags) {
+			from_listener(&a, l, now);
+			fire(ae, &a, &l->alert_flags);
+		} else if (now >= l->last_ns + LISTEN_QUIET_NS) {
+			listener_resolve(ae, l, now, "no SYN dropped for 10s");
+		}
+	}
 }
 
 /* --- half-open requests --- */
@@ -334,6 +505,15 @@ static int apply(struct alert_engine *ae, struct conntab *tab, const struct tcpf
 
 	ae->tab = tab;
 	advance(ae, e->ts_ns);
+	/* a listener older than us: its drop counter holds older drops */
+	if (e->kind == TCPFSM_KIND_SNAPSHOT && e->newstate == TCPFSM_LISTEN &&
+	    (e->flags & TCPFSM_F_PREEXISTING))
+		listendrops__existing(ae->listeners, e->cookie);
+	/* the table keeps them by 4-tuple (they reuse the state fields) */
+	if (e->kind == TCPFSM_KIND_DROP) {
+		listener_drop(ae, e);
+		return conntab__apply(tab, e, emit_through, &through);
+	}
 	if (e->newstate == TCPFSM_NEW_SYN_RECV && e->kind != TCPFSM_KIND_TRANSITION) {
 		/* out of memory: it is found again by the next record or sweep */
 		halfopen_update(&ae->half, e);
@@ -431,6 +611,7 @@ void alert_engine__sweep(struct alert_engine *ae, struct conntab *tab, uint64_t 
 		from_half(&a, h, now_ns);
 		fire(ae, &a, &h->alert_flags);
 	}
+	sweep_listeners(ae, now_ns);
 	ratelimit_flush(&ae->rl, ae->now_ns, report_summary, ae);
 	sync_stats(ae);
 }

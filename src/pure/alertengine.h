@@ -7,6 +7,7 @@
 #include "pure/alert.h"
 #include "pure/alertcfg.h"
 #include "pure/conntab.h"
+#include "pure/listendrops.h"
 
 /*
  * The alert engine: decides when a connection has been in a state too long
@@ -34,6 +35,8 @@ struct alert_engine;
 struct alert_engine *alert_engine__new(const struct alert_cfg *cfg, alert_fn fn, void *ctx);
 void alert_engine__free(struct alert_engine *ae);
 void alert_engine__set_fd_lookup(struct alert_engine *ae, fd_lookup_fn fn);
+/* Who names the drops an alert carries (else reason_N and hex). */
+void alert_engine__set_drop_namer(struct alert_engine *ae, drop_name_fn fn, void *ctx);
 
 /*
  * Feed one record; the engine applies it to tab itself (so it sees the state
@@ -51,5 +54,21 @@ void alert_engine__sweep(struct alert_engine *ae, struct conntab *tab, uint64_t 
 void alert_engine__requests_begin(struct alert_engine *ae);
 void alert_engine__requests_end(struct alert_engine *ae, uint64_t now_ns);
 const struct alert_stats *alert_engine__stats(const struct alert_engine *ae);
+
+/*
+ * Listener alerts: SYNs dropped before any socket exists for them (a
+ * firewall, a full accept or SYN queue), by listening port, rate-limited
+ * like the others (a group per namespace and port). A listener sweep tells
+ * the engine the listeners and their drop counters (begin, one call each,
+ * end: those not seen are gone); drop records of incoming SYNs come with
+ * alert_engine__apply. An alert fires at the next sweep after a drop and
+ * resolves after LISTEN_QUIET_NS without one, or when the listener goes.
+ */
+void alert_engine__listeners_begin(struct alert_engine *ae);
+int alert_engine__listener(struct alert_engine *ae, const struct listener_info *li,
+			   uint64_t now_ns);
+void alert_engine__listeners_end(struct alert_engine *ae, uint64_t now_ns);
+/* SYN drops counted for listeners so far, by reason (metrics). */
+size_t alert_engine__listen_totals(const struct alert_engine *ae, const struct listen_total **out);
 
 #endif

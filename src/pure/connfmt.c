@@ -4,6 +4,7 @@
 #include <string.h>
 #include "pure/duration.h"
 #include "pure/connfmt.h"
+#include "pure/dropfmt.h"
 #include "pure/sbuf.h"
 #include "pure/state.h"
 
@@ -118,6 +119,10 @@ int format_conn_text(char *buf, size_t len, const struct conn *c, const struct c
 	}
 	if (!(c->flags & CONN_COMPLETE))
 		sb_lit(&b, ", began before tracing");
+	if (end->drops.n || end->drops.more) {
+		sb_lit(&b, ", ");
+		sb_drop_list_text(&b, &end->drops);
+	}
 	sb_lit(&b, ")\n");
 	return b.pos;
 }
@@ -183,6 +188,11 @@ int format_conn_json(char *buf, size_t len, const struct conn *c, const struct c
 	}
 	sb_lit(&b, ",\"cgroup_id\":");
 	sb_putu(&b, c->cgroup_id);
+	/* the drops of its segments, when there were any */
+	if (end->drops.n || end->drops.more) {
+		sb_putc(&b, ',');
+		sb_drop_list_json(&b, &end->drops, o);
+	}
 	sb_lit(&b, "}\n");
 	return b.pos;
 }

@@ -30,6 +30,7 @@ struct conntab {
 	struct list tw;		/* timewait entries, newest first */
 	uint64_t now_ns;
 	struct conntab_stats st;
+	struct droptab *drops;
 };
 
 static inline struct conn *at(const struct conntab *t, uint32_t i)
@@ -110,7 +111,9 @@ struct conntab *conntab__new(uint32_t max_live)
 	t->free_head = NIL;
 	t->lru.head = t->lru.tail = NIL;
 	t->tw.head = t->tw.tail = NIL;
-	if (rehash(t, 1024)) {
+	t->drops = droptab__new(DROPTAB_MAX_FLOWS);
+	if (!t->drops || rehash(t, 1024)) {
+		droptab__free(t->drops);
 		free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -126,7 +129,51 @@ void conntab__free(struct conntab *t)
 		free(t->chunks[i]);
 	free(t->chunks);
 	free(t->buckets);
+	droptab__free(t->drops);
 	free(t);
+}
+
+void conn_tuple(const struct conn *c, struct drop_tuple *t4)
+{
+	t4->family = c->family;
+	t4->lport = c->sport;
+	t4->rport = c->dport;
+	memcpy(t4->laddr, c->saddr, 16);
+	memcpy(t4->raddr, c->daddr, 16);
+}
+
+/* When c was first known to exist (0: unknown). */
+static uint64_t conn_since(const struct conn *c)
+{
+	for (int i = 0; i < c->npath; i++)
+		if (c->enter_ns[i])
+			return c->enter_ns[i];
+	return 0;
+}
+
+void conntab__drops(const struct conntab *t, const struct conn *c, bool peer, uint64_t since_ns,
+		    struct drop_list *l)
+{
+	struct drop_tuple t4;
+
+	conn_tuple(c, &t4);
+	droptab__collect(t->drops, &t4, c->netns, peer, since_ns, l);
+}
+
+struct droptab *conntab__droptab(const struct conntab *t)
+{
+	return t->drops;
+}
+
+/* The drops of an ending connection's segments, for its history (they
+ * stay in the table until they expire: an alert's resolution, after this,
+ * tells them too). */
+static void end_drops(struct conntab *t, const struct conn *c, struct conn_end *end)
+{
+	struct drop_tuple t4;
+
+	conn_tuple(c, &t4);
+	droptab__collect(t->drops, &t4, c->netns, false, conn_since(c), &end->drops);
 }
 
 static uint32_t find(const struct conntab *t, uint64_t cookie)
@@ -194,6 +241,7 @@ static void evict_one(struct conntab *t, conn_emit_fn emit, void *ctx)
 	if (emit) {
 		struct conn_end end = { .end_ns = t->now_ns, .reason = END_EVICTED };
 
+		end_drops(t, at(t, i), &end);
 		emit(ctx, at(t, i), &end);
 	}
 	remove_entry(t, &t->lru, i);
@@ -433,6 +481,9 @@ int conntab__apply(struct conntab *t, const struct tcpfsm_event *e, conn_emit_fn
 	struct conn *c;
 	int err;
 
+	/* kept by 4-tuple, tracked connection or not (yet) */
+	if (e->kind == TCPFSM_KIND_DROP)
+		return droptab__add(t->drops, e);
 	if (!record_valid(e))
 		return -EINVAL;
 	if (e->ts_ns > t->now_ns)
@@ -510,6 +561,7 @@ int conntab__apply(struct conntab *t, const struct tcpfsm_event *e, conn_emit_fn
 		c->state = end.timewait ? TCPFSM_TIME_WAIT : TCPFSM_CLOSE;
 		path_push(c, c->state, e->ts_ns);
 		t->st.closed++;
+		end_drops(t, c, &end);
 		if (emit)
 			emit(ctx, c, &end);
 		if (end.timewait) {
@@ -528,6 +580,7 @@ void conntab__expire(struct conntab *t, uint64_t now_ns)
 {
 	if (now_ns > t->now_ns)
 		t->now_ns = now_ns;
+	droptab__expire(t->drops, t->now_ns);
 	while (t->tw.tail != NIL) {
 		struct conn *c = at(t, t->tw.tail);
 

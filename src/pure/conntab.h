@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
+#include "pure/droptab.h"
 #include "tcpfsm.h"
 
 /*
@@ -65,6 +66,9 @@ struct conn_end {
 	uint64_t end_ns;	/* time of the last transition */
 	enum end_reason reason;
 	bool timewait;		/* its path ends in TIME_WAIT (not CLOSE) */
+	/* its own segments dropped in its namespace while it lived (drop
+	 * records: pure/droptab.h), named reason_N and hex */
+	struct drop_list drops;
 };
 
 typedef void (*conn_emit_fn)(void *ctx, const struct conn *c, const struct conn_end *end);
@@ -106,6 +110,20 @@ void conntab__count_states(const struct conntab *t, uint32_t counts[TCPFSM_STATE
 /* Bytes held by the table (entries, index, bookkeeping). */
 size_t conntab__memory(const struct conntab *t);
 const struct conntab_stats *conntab__stats(const struct conntab *t);
+
+/*
+ * Drop records (TCPFSM_KIND_DROP) go to the table's droptab, whether or not
+ * their connection is tracked (yet): a connection finds its drops there
+ * when it ends (struct conn_end) and when it alerts.
+ */
+/* c's 4-tuple as its namespace sees it. */
+void conn_tuple(const struct conn *c, struct drop_tuple *t4);
+/* Drops of c's segments (peer false: in its namespace) or of its peer's
+ * (peer true: the reversed 4-tuple, any namespace) since since_ns, appended
+ * to l. */
+void conntab__drops(const struct conntab *t, const struct conn *c, bool peer, uint64_t since_ns,
+		    struct drop_list *l);
+struct droptab *conntab__droptab(const struct conntab *t);
 
 /* "normal", "reset_received", ... (JSON) and "normal close", ... (text). */
 const char *end_reason_name(enum end_reason r);

@@ -31,9 +31,12 @@ struct alert_peer {
 /* The clause about the peer ("" when unknown), for alert_diagnose. */
 void alert_peer_words(char *buf, size_t len, const struct alert_peer *p);
 
-/* Write a->diagnosis for a (not aggregate) alert. peer: the clause about
- * the other end, NULL or "" when unknown. */
+/* Write a->verdict and a->diagnosis for a (not aggregate) alert, from its
+ * state, evidence and drops (named: a->drops). peer: the clause about the
+ * other end, NULL or "" when unknown. */
 void alert_diagnose(struct alert *a, const char *peer);
+/* Only the words, for the verdict already in a->verdict. */
+void alert_diagnose_words(struct alert *a, const char *peer);
 
 /* Write a->diagnosis for an aggregate: "N more STATE firing alerts toward
  * ADDR:PORT (rate limit: R per group per minute)". */

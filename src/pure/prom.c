@@ -196,6 +196,24 @@ int prom_format(char *buf, size_t len, const struct prom_input *in)
 		      "with no filter set, the kernel skipped tcpfsm's program.\n"
 		      "# TYPE tcpfsm_events_lost_total counter\ntcpfsm_events_lost_total %llu\n",
 		  (unsigned long long)in->events_lost);
+	sb_printf(&b, "# HELP tcpfsm_drops_total TCP segments the kernel dropped, by drop reason "
+		      "(its enum skb_drop_reason) and segment kind.\n"
+		      "# TYPE tcpfsm_drops_total counter\n");
+	for (i = 0; i < in->ndrops; i++) {
+		sb_printf(&b, "tcpfsm_drops_total{reason=\"");
+		sb_escape(&b, in->drops[i].reason);
+		sb_printf(&b, "\",segment=\"");
+		sb_escape(&b, in->drops[i].segment ? in->drops[i].segment : "");
+		sb_printf(&b, "\"} %llu\n", (unsigned long long)in->drops[i].count);
+	}
+	sb_printf(&b, "# HELP tcpfsm_listen_drops_total SYNs dropped before any socket existed for "
+		      "them, by reason (TCP_LISTEN_OVERFLOW: counted by the listeners themselves).\n"
+		      "# TYPE tcpfsm_listen_drops_total counter\n");
+	for (i = 0; i < in->nlisten_drops; i++) {
+		sb_printf(&b, "tcpfsm_listen_drops_total{reason=\"");
+		sb_escape(&b, in->listen_drops[i].reason);
+		sb_printf(&b, "\"} %llu\n", (unsigned long long)in->listen_drops[i].count);
+	}
 	/* escaped straight into the output: a scratch buffer would cut a long
 	 * value, possibly inside an escape (a dangling \ eats the quote) */
 	sb_printf(&b, "# HELP tcpfsm_build_info tcpfsm's version and how it attached.\n"

@@ -13,6 +13,13 @@
 
 #define PROM_MAX_BUCKETS 32
 
+/* A counter sample by reason (and segment kind, for drops). */
+struct prom_count {
+	const char *reason;
+	const char *segment;	/* NULL: no segment label */
+	uint64_t count;
+};
+
 struct prom_input {
 	const struct hist_set *hists;		/* kernel totals: histograms, transitions */
 	const uint32_t *connections;		/* [TCPFSM_STATE_MAX] sockets, last count */
@@ -22,6 +29,13 @@ struct prom_input {
 	const uint64_t *buckets_ns;		/* exported le bounds, increasing */
 	size_t nbuckets;
 	const char *version, *mode;
+	/* tcpfsm_drops_total{reason,segment}: TCP drops seen (bounded: the
+	 * kernel's reasons by six kinds of segment); NULL: none tracked */
+	const struct prom_count *drops;
+	size_t ndrops;
+	/* tcpfsm_listen_drops_total{reason}: SYNs dropped before any socket */
+	const struct prom_count *listen_drops;
+	size_t nlisten_drops;
 };
 
 /* snprintf-style. */

@@ -51,7 +51,7 @@ static uint64_t group_key(const struct alert *a)
 		n += 16;
 		memcpy(buf + n, &a->dport, 2);
 		n += 2;
-	} else if (a->half_open) {
+	} else if (a->half_open || a->state == TCPFSM_LISTEN) {
 		memcpy(buf + n, &a->netns, 4);
 		n += 4;
 		memcpy(buf + n, &a->sport, 2);

@@ -9,7 +9,8 @@
 
 /*
  * The alert rate limit: alerts come in groups — a connect's by (state,
- * remote endpoint), a half-open request's by (namespace, listening port),
+ * remote endpoint), a half-open request's or a listener's by (namespace,
+ * listening port),
  * any other by (state, owner process) — and each group may report `rate`
  * firing alerts a minute (a token bucket). An alert beyond that is folded
  * into its group's next summary line, and so is its resolution later. Pure.

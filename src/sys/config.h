@@ -47,6 +47,7 @@ struct tcpfsm_config {
 	bool cumulative;	/* hist -i: totals so far, not the interval's */
 	int by;			/* hist --by: enum tcpfsm_by */
 	uint32_t by_limit;	/* hist --by-limit */
+	bool drops;		/* trace --drops (and internal): TCP drop records */
 	bool aggregate_only;	/* internal: the kernel sends no events */
 	bool lazy;		/* internal: watch, serve without --log: the kernel
 				 * sends a socket's events once it is tracked */

@@ -27,10 +27,28 @@ struct record_writer {
 	bool is_stdout;
 };
 
+/* A drop record's own fields (tcpfsm.h: TCPFSM_KIND_DROP). */
+static const char *drop_check(const struct tcpfsm_event *e)
+{
+	if (e->oldstate != TCPFSM_DROP_IN && e->oldstate != TCPFSM_DROP_OUT)
+		return "drop record with an unknown direction";
+	if (!e->evidence || e->evidence >= TCPFSM_SEG_MAX)
+		return "drop record with an unknown segment kind";
+	if (e->family != TCPFSM_AF_INET && e->family != TCPFSM_AF_INET6)
+		return "unknown address family";
+	if (e->flags & ~TCPFSM_F_TRACEPOINT)
+		return "drop record with socket flags";
+	if (e->cookie || e->pid || e->cgroup_id || e->comm[0])
+		return "drop record with an owner";
+	return NULL;
+}
+
 const char *record_check(const struct tcpfsm_event *e)
 {
 	if (e->kind >= TCPFSM_KIND_MAX)
 		return "unknown record kind";
+	if (e->kind == TCPFSM_KIND_DROP)
+		return drop_check(e);
 	if (e->oldstate == 0 || e->oldstate >= TCPFSM_STATE_MAX || e->newstate == 0 ||
 	    e->newstate >= TCPFSM_STATE_MAX)
 		return "state out of range";

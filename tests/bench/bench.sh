@@ -338,6 +338,15 @@ stall_expected=$((conns * 10 + 2))
 stall="expected $stall_expected events, received $EVENTS, ring-lost $RING"
 log "stall: $conns connections at 10000/s, 1 s SIGSTOP: $stall"
 
+# 7 (run here, reported last). A flood of dropped UDP: what the drop tracker
+# costs on a host that drops many non-TCP packets (tests/bench/dropcost.sh).
+declare -A DROPC
+while read -r _ key rest; do
+	DROPC[$key]=$rest
+done < <(ROUNDS=$ROUNDS SECS=$SECS TCPFSM="$TCPFSM" UDPFLOOD="$PWD/build/udpflood" \
+	./tests/bench/dropcost.sh 2>>"$LOG" | grep '^dropcost: ')
+log "drops: UDP flood dropped by nft, serve vs none ${DROPC[ratio_median]:-?} (${DROPC[ratios]:-}), hist vs none ${DROPC[hist_ratio_median]:-?}, serve - hist ${DROPC[serve_minus_hist_ns_median]:-?} ns per drop; drop program ${DROPC[ns_per_drop]:-?}; ${DROPC[trace_records]:-?} TCP records"
+
 # 6. Userspace memory per live connection: history with held connections.
 HOLD=${HOLD:-100000}
 procs=$(( (HOLD + 8999) / 9000 ))
@@ -423,6 +432,7 @@ LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "- 1 s consumer stall (SIGSTOP/SIGCONT) of \`trace --json\` at 10,000 connections/s: $stall."
 	echo "- Memory: $held connections held open ($((2 * held)) tracked sockets): \`history\` RSS $rss0 → $rss1 KiB, $per_sock bytes per tracked socket ($per_conn per connection)."
 	echo "- serve tracks lazily: its count is the kernel's (after the filters); only sockets that stay a while in one state reach userspace, so its CPU per event is near zero. \`hist\` aggregates in the kernel and sends nothing."
+	echo "- **Drops**: a UDP flood (\`build/udpflood\`, one sender) between two namespaces, dropped by an nft input rule (every packet passes \`skb:kfree_skb\`), $ROUNDS rounds of $SECS s: packets dropped per second with \`serve\` (drops tracked) over no tracer, median ${DROPC[ratio_median]:-?} (${DROPC[ratios]:-}; no tracer ${DROPC[base_rates]:-}/s); with \`hist\` (the same state and softirq programs, no drop program) ${DROPC[hist_ratio_median]:-?}: what drop tracking adds per dropped packet, serve − hist, median ${DROPC[serve_minus_hist_ns_median]:-?} ns (${DROPC[serve_minus_hist_ns]:-}). The drop program itself (\`kernel.bpf_stats_enabled\`, its clock reads included): ${DROPC[ns_per_drop]:-?}. \`trace --drops\` during a flood: ${DROPC[trace_records]:-?} records."
 	echo "- Per-run figures: \`build/bench/bench.log\`."
 } > "$RES"
 cat "$RES"

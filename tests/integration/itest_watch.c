@@ -232,8 +232,8 @@ static void test_syn_dropped_at_server(void **state)
 	assert_string_equal(ev_str(f, "daddr"), "198.18.0.2");
 	assert_true(ev_int(f, "syn_retransmits") >= 1);
 	assert_true(ev_int(f, "age_ns") >= 2000000000LL);
-	expect_text(f, "no answer: the SYN or the SYN/ACK is being dropped on the way");
-	expect_text(f, "the peer only LISTENs: the SYN never arrived");
+	/* the drop tracker names the drop at the server (itest_drops has more) */
+	expect_text(f, "our SYNs are dropped at the peer");
 	r = alert(&t, "resolved", "SYN_SENT", false);
 	assert_non_null(r);
 	assert_string_equal(ev_str(r, "to"), "CLOSE");

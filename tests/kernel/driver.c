@@ -1297,6 +1297,69 @@ static bool snapshot_fallback_warns(void)
 	return ok;
 }
 
+/*
+ * `trace --drops`: a connect to a port nothing listens on; the kernel drops
+ * the SYN (NO_SOCKET: no nft here) and answers with an RST. Exactly one
+ * drop record, with the reason named from this kernel's BTF (Linux 6.1: no
+ * rx_sk among kfree_skb's arguments), the server's view of the 4-tuple.
+ */
+static bool drops_reported(bool tp)
+{
+	const char *extra[] = { "--drops", mode_args(tp), NULL };
+	struct sockaddr_storage ss;
+	json_object *d = NULL;
+	struct tracer t;
+	uint16_t port, cport;
+	size_t n = 0;
+	uint32_t ns;
+	int fd, lfd;
+
+	CHECK(!netns_enter_new(&ns), "new netns");
+	/* a port that was free a moment ago */
+	lfd = listen_on(AF_INET);
+	CHECK(lfd >= 0, "listen: %s", strerror(errno));
+	port = local_port(lfd);
+	close(lfd);
+	if (!tracer_start(&t, "trace", ns, extra)) {
+		tracer_free(&t);
+		return false;
+	}
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	mkaddr(AF_INET, port, &ss);
+	CHECK(fd >= 0 && connect(fd, (struct sockaddr *)&ss, sizeof(struct sockaddr_in)) &&
+		      errno == ECONNREFUSED,
+	      "connect to a closed port: %s", strerror(errno));
+	cport = local_port(fd);
+	close(fd);
+	msleep(200);
+	if (!tracer_stop(&t)) {
+		tracer_free(&t);
+		return false;
+	}
+	for (size_t i = 0; i < t.n; i++)
+		if (str_is(ev_str(t.ev[i], "type"), "drop")) {
+			d = t.ev[i];
+			n++;
+		}
+	if (n != 1 || !str_is(ev_str(d, "reason"), "NO_SOCKET") ||
+	    !str_is(ev_str(d, "segment"), "syn") || !str_is(ev_str(d, "direction"), "in") ||
+	    ev_int(d, "sport") != port || ev_int(d, "dport") != cport ||
+	    !str_is(ev_str(d, "saddr"), "127.0.0.1") || ev_int(d, "netns") != ns ||
+	    !ev_str(d, "where") || !strncmp(ev_str(d, "where"), "0x", 2) ||
+	    !strstr(t.err_text, "1 TCP drop, 0 lost")) {
+		snprintf(why, sizeof(why), "%zu drop records, expected 1 NO_SOCKET syn in to :%u from "
+			 ":%u, named", n, port, cport);
+		show("tcpfsm stderr", t.err_text, 2000);
+		show_events(&t);
+		tracer_free(&t);
+		return false;
+	}
+	printf("  drop: %s at %s (%s)\n", ev_str(d, "reason"), ev_str(d, "where"),
+	       tp ? "tracepoint" : "tp_btf");
+	tracer_free(&t);
+	return true;
+}
+
 /* The cumulative row of `hist` for a state (no --by key). */
 static json_object *hist_row(const struct tracer *t, const char *state)
 {
@@ -1445,6 +1508,11 @@ int main(int argc, char **argv)
 	ok = cross_process(true);
 	report(ok, "trace --attach=tracepoint: owner across processes (softirq tracking)", "%s",
 	       why);
+
+	ok = drops_reported(false);
+	report(ok, "trace --drops tp_btf: a SYN to a closed port, NO_SOCKET, named", "%s", why);
+	ok = drops_reported(true);
+	report(ok, "trace --drops --attach=tracepoint: the same through skb:kfree_skb", "%s", why);
 
 	ok = history_records();
 	report(ok, "history: one record per socket of a connection", "%s", why);

@@ -1485,7 +1485,7 @@ static void test_format(void **unused)
 		     "\"dport\":443,\"netns\":4026531840,\"fd\":null,\"ino\":0,"
 		     "\"syn_retransmits\":0,\"rst_received\":false,\"icmp_error\":false,"
 		     "\"diagnosis\":\"SYN_SENT for 3.00s, 0 SYN retransmits, no answer: the SYN or "
-		     "the SYN/ACK is being dropped on the way\"}\n");
+		     "the SYN/ACK is being dropped on the way\",\"verdict\":\"unknown\"}\n");
 	assert_int_equal(f.got.v[1].cookie, 60);
 	assert_lines(&f.got.v[1],
 		     "03:04:05 FIRING   HALF-OPEN   pid 99 nginx 10.0.0.2:443 -> 10.0.0.1:50000: "
@@ -1499,7 +1499,7 @@ static void test_format(void **unused)
 		     "\"dport\":50000,\"netns\":4026532000,\"fd\":null,\"ino\":0,"
 		     "\"syn_retransmits\":0,\"rst_received\":false,\"icmp_error\":false,"
 		     "\"diagnosis\":\"half-open for 3.00s, 0 SYN/ACK retransmits: the SYN/ACK is "
-		     "not answered by the client\"}\n");
+		     "not answered by the client\",\"verdict\":\"unknown\"}\n");
 	/* the summary names an example of its group */
 	assert_true(f.got.v[2].aggregate);
 	assert_int_equal(f.got.v[2].cookie, 2);
@@ -1515,7 +1515,7 @@ static void test_format(void **unused)
 		     "\"dport\":443,\"netns\":4026531840,\"fd\":null,\"ino\":0,"
 		     "\"syn_retransmits\":0,\"rst_received\":false,\"icmp_error\":false,"
 		     "\"diagnosis\":\"2 more SYN_SENT firing alerts toward 198.18.0.2:443 (rate "
-		     "limit: 1 per group per minute)\"}\n");
+		     "limit: 1 per group per minute)\",\"verdict\":\"unknown\"}\n");
 	assert_lines(&f.got.v[3],
 		     "03:04:07 RESOLVED SYN_SENT    pid 4242 curl 10.0.0.1:40000 -> 198.18.0.2:443: "
 		     "left SYN_SENT after 5.00s for CLOSE: connect refused\n",
@@ -1527,7 +1527,7 @@ static void test_format(void **unused)
 		     "\"dport\":443,\"netns\":4026531840,\"fd\":null,\"ino\":0,"
 		     "\"syn_retransmits\":0,\"rst_received\":true,\"icmp_error\":false,"
 		     "\"to\":\"CLOSE\",\"diagnosis\":\"left SYN_SENT after 5.00s for CLOSE: "
-		     "connect refused\"}\n");
+		     "connect refused\",\"verdict\":\"unknown\"}\n");
 
 	/* the summed up ones resolve in a summary: no "to" */
 	e = to(2, 106 * SEC, SYN_SENT, CLOSE, 2, 443, 40002);
@@ -1548,7 +1548,7 @@ static void test_format(void **unused)
 		     "\"dport\":50000,\"netns\":4026532000,\"fd\":null,\"ino\":0,"
 		     "\"syn_retransmits\":0,\"rst_received\":false,\"icmp_error\":false,"
 		     "\"to\":\"SYN_RECV\",\"diagnosis\":\"left half-open after 6.00s for SYN_RECV: "
-		     "the handshake completed\"}\n");
+		     "the handshake completed\",\"verdict\":\"unknown\"}\n");
 	sweep(&f, 107 * SEC);
 	assert_int_equal(f.got.n, 6);
 	assert_true(f.got.v[5].aggregate);
@@ -1563,7 +1563,8 @@ static void test_format(void **unused)
 				    "\"half_open\":false,\"aggregate\":true,\"count\":2,"));
 	assert_null(strstr(buf, "\"to\""));
 	assert_non_null(strstr(buf, ",\"diagnosis\":\"2 more SYN_SENT resolved alerts toward "
-				    "198.18.0.2:443 (rate limit: 1 per group per minute)\"}\n"));
+				    "198.18.0.2:443 (rate limit: 1 per group per minute)\","
+				    "\"verdict\":\"unknown\"}\n"));
 	fx_free(&f);
 }
 
@@ -1606,7 +1607,8 @@ static void test_format_ipv6_no_owner(void **unused)
 		     "\"dport\":51000,\"netns\":1,\"fd\":12,\"ino\":4444,"
 		     "\"syn_retransmits\":0,\"rst_received\":false,\"icmp_error\":false,"
 		     "\"diagnosis\":\"CLOSE_WAIT for at least 1m01s: the peer closed at least 1m01s "
-		     "ago; the owner has not called close() (fd 12, socket inode 4444)\"}\n");
+		     "ago; the owner has not called close() (fd 12, socket inode 4444)\","
+		     "\"verdict\":\"app_not_closing\"}\n");
 	/* snprintf-style: the length it needs, a terminated prefix */
 	n = format_alert_text(buf, sizeof(buf), &a, &FMT);
 	assert_int_equal(format_alert_text(small, sizeof(small), &a, &FMT), n);
@@ -1662,7 +1664,7 @@ static void test_format_hostile_comm(void **unused)
 	assert_non_null(strstr(buf, ",\"pid\":4242,\"comm\":\"a\\\"b\\\\c\\u0001d\\ne\\u001b[2J\","));
 	assert_non_null(strstr(buf, ",\"diagnosis\":\"CLOSE_WAIT for 1m01s: the peer closed 1m01s "
 				    "ago; process 4242 (a\\\"b\\\\c?d?e?[2J) has not called close() "
-				    "(socket inode 31)\"}\n"));
+				    "(socket inode 31)\",\"verdict\":\"app_not_closing\"}\n"));
 	/* the summary names the process the same way */
 	a = &f.got.v[1];
 	assert_true(a->aggregate);

@@ -410,9 +410,20 @@ static struct fixture *fixture_new(void)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
+	static const struct prom_count drops[] = {
+		{ "NETFILTER_DROP", "syn", 3 },
+		{ "NO_SOCKET", "syn", 2 },
+	};
+	static const struct prom_count listen[] = { { "TCP_LISTEN_OVERFLOW", NULL, 144 } };
+
 	assert_non_null(f);
 	hist_set_init(&f->hs, TCPFSM_BY_NONE, 0);
 	f->in.hists = &f->hs;
+	/* drops tracked: the two families have samples */
+	f->in.drops = drops;
+	f->in.ndrops = 2;
+	f->in.listen_drops = listen;
+	f->in.nlisten_drops = 1;
 	f->in.connections = f->conns;
 	f->in.stuck = f->stuck;
 	f->in.alerts_total = f->alerts;
@@ -520,6 +531,15 @@ static const char golden[] =
 	"kernel skipped tcpfsm's program.\n"
 	"# TYPE tcpfsm_events_lost_total counter\n"
 	"tcpfsm_events_lost_total 5\n"
+	"# HELP tcpfsm_drops_total TCP segments the kernel dropped, by drop reason (its enum "
+	"skb_drop_reason) and segment kind.\n"
+	"# TYPE tcpfsm_drops_total counter\n"
+	"tcpfsm_drops_total{reason=\"NETFILTER_DROP\",segment=\"syn\"} 3\n"
+	"tcpfsm_drops_total{reason=\"NO_SOCKET\",segment=\"syn\"} 2\n"
+	"# HELP tcpfsm_listen_drops_total SYNs dropped before any socket existed for them, by "
+	"reason (TCP_LISTEN_OVERFLOW: counted by the listeners themselves).\n"
+	"# TYPE tcpfsm_listen_drops_total counter\n"
+	"tcpfsm_listen_drops_total{reason=\"TCP_LISTEN_OVERFLOW\"} 144\n"
 	"# HELP tcpfsm_build_info tcpfsm's version and how it attached.\n"
 	"# TYPE tcpfsm_build_info gauge\n"
 	"tcpfsm_build_info{version=\"0.1.0\",attach=\"tp_btf\"} 1\n";
@@ -1169,7 +1189,7 @@ static void test_format_property(void **state)
 	parse_exposition(p, out);
 
 	/* all families, each with its HELP and TYPE */
-	assert_int_equal(p->nfam, 8);
+	assert_int_equal(p->nfam, 10);
 	for (int i = 0; i < p->nfam; i++) {
 		assert_int_equal(p->fam[i].help, 1);
 		assert_int_equal(p->fam[i].typed, 1);
@@ -1190,8 +1210,8 @@ static void test_format_property(void **state)
 	assert_int_equal(p->nconn, 11);
 	assert_int_equal(p->nstuck, 11);
 	assert_int_equal(p->nalerts, 11);
-	/* 11 x (16 + 3) + 24 + 3 x 11 + 3 */
-	assert_int_equal(p->nseries, 209 + ARRAY_SIZE(legal) + 33 + 3);
+	/* 11 x (16 + 3) + 24 + 3 x 11 + 3 + the fixture's 3 drop samples */
+	assert_int_equal(p->nseries, 209 + ARRAY_SIZE(legal) + 33 + 3 + 3);
 	assert_true(p->nseries < 300);
 	parsed_free(p);
 	free(p);
@@ -1215,8 +1235,8 @@ static void test_format_golden_structure(void **state)
 	truth[TCPFSM_TIME_WAIT] = (struct samples){ { 1073741823, 60 * SEC }, 2 };
 	hist_truth = truth;
 	parse_exposition(p, out);
-	assert_int_equal(p->nfam, 8);
-	assert_int_equal(p->nseries, 3 * 6 + 4 + 33 + 3);
+	assert_int_equal(p->nfam, 10);
+	assert_int_equal(p->nseries, 3 * 6 + 4 + 33 + 3 + 3);
 	parsed_free(p);
 	free(p);
 	free(out);
